@@ -1,0 +1,241 @@
+package allot
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// DataKind says what user data a service plan holds, which decides what
+// happens to that data when the plan's license goes away.
+type DataKind string
+
+// The kinds of data a service plan may hold.
+const (
+	DataNone    DataKind = "none"
+	DataMailbox DataKind = "mailbox"
+	DataFiles   DataKind = "files"
+)
+
+// Names holds a display name in each language allot speaks.
+type Names struct {
+	EN string `json:"en"`
+	FR string `json:"fr"`
+}
+
+// In returns the name in language lang ("en" or "fr"), falling back to English.
+func (n Names) In(lang string) string {
+	if strings.HasPrefix(lang, "fr") && n.FR != "" {
+		return n.FR
+	}
+	return n.EN
+}
+
+// ServicePlan is one service a SKU grants, such as a mailbox or file storage.
+type ServicePlan struct {
+	ID          string   `json:"id"`   // servicePlanId GUID, lower case
+	Name        string   `json:"name"` // servicePlanName, e.g. EXCHANGE_S_STANDARD
+	DisplayName Names    `json:"displayName"`
+	Service     string   `json:"service"` // e.g. "exchange", "sharepoint"
+	Data        DataKind `json:"data"`
+}
+
+// SKU is a product that can be bought and assigned: a bundle of service plans.
+type SKU struct {
+	ID          string         `json:"id"`         // skuId GUID, lower case
+	PartNumber  string         `json:"partNumber"` // skuPartNumber, e.g. ENTERPRISEPACK
+	DisplayName Names          `json:"displayName"`
+	AppliesTo   string         `json:"appliesTo"` // "User" or "Company"
+	PlanNames   []string       `json:"plans"`
+	Plans       []*ServicePlan `json:"-"` // resolved from PlanNames
+}
+
+// HasPlan reports whether the SKU grants the plan with the given id.
+func (s *SKU) HasPlan(planID string) bool { return s.Plan(planID) != nil }
+
+// Plan returns the SKU's plan with the given id or name, or nil.
+func (s *SKU) Plan(idOrName string) *ServicePlan {
+	for _, p := range s.Plans {
+		if p.ID == strings.ToLower(idOrName) || strings.EqualFold(p.Name, idOrName) {
+			return p
+		}
+	}
+	return nil
+}
+
+// ExclusionRule says that no user may hold two of Plans enabled at once.
+type ExclusionRule struct {
+	Plans  []string `json:"plans"` // plan names
+	Reason string   `json:"reason"`
+}
+
+// DependencyRule says that Plan needs at least one of RequiresAny enabled for
+// the same user.
+type DependencyRule struct {
+	Plan        string   `json:"plan"`
+	RequiresAny []string `json:"requiresAny"`
+}
+
+// Catalog is the set of products allot knows, shared by all tenants. It is
+// immutable once loaded.
+type Catalog struct {
+	ServicePlans []*ServicePlan `json:"servicePlans"`
+	SKUs         []*SKU         `json:"skus"`
+	Rules        struct {
+		MutuallyExclusive []ExclusionRule  `json:"mutuallyExclusive"`
+		Dependencies      []DependencyRule `json:"dependencies"`
+	} `json:"rules"`
+
+	plansByID   map[string]*ServicePlan
+	plansByName map[string]*ServicePlan
+	skusByID    map[string]*SKU
+	skusByPart  map[string]*SKU
+}
+
+//go:embed catalog.json
+var demoCatalog []byte
+
+// DemoCatalog returns the catalog embedded in the binary: Microsoft 365 SKUs
+// with their public identifiers.
+func DemoCatalog() *Catalog {
+	c, err := ParseCatalog(strings.NewReader(string(demoCatalog)))
+	if err != nil {
+		panic("allot: embedded catalog is invalid: " + err.Error()) // caught by tests
+	}
+	return c
+}
+
+// LoadCatalog reads and validates a catalog file.
+func LoadCatalog(path string) (*Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c, err := ParseCatalog(f)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseCatalog decodes a catalog in JSON and validates it: GUIDs well formed
+// and unique, names unique, every referenced plan defined.
+func ParseCatalog(r io.Reader) (*Catalog, error) {
+	var c Catalog
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, Errorf(EINVALID, "catalog: %v", err)
+	}
+	if err := c.index(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Catalog) index() error {
+	c.plansByID = map[string]*ServicePlan{}
+	c.plansByName = map[string]*ServicePlan{}
+	for _, p := range c.ServicePlans {
+		p.ID = strings.ToLower(p.ID)
+		if !IsGUID(p.ID) || p.Name == "" {
+			return Errorf(EINVALID, "catalog: service plan %q: needs a GUID id and a name", p.Name)
+		}
+		switch p.Data {
+		case DataNone, DataMailbox, DataFiles:
+		default:
+			return Errorf(EINVALID, "catalog: service plan %s: data must be none, mailbox or files", p.Name)
+		}
+		if c.plansByID[p.ID] != nil || c.plansByName[p.Name] != nil {
+			return Errorf(EINVALID, "catalog: service plan %s defined twice", p.Name)
+		}
+		c.plansByID[p.ID], c.plansByName[p.Name] = p, p
+	}
+	c.skusByID = map[string]*SKU{}
+	c.skusByPart = map[string]*SKU{}
+	for _, s := range c.SKUs {
+		if err := c.indexSKU(s); err != nil {
+			return err
+		}
+	}
+	return c.checkRules()
+}
+
+func (c *Catalog) indexSKU(s *SKU) error {
+	s.ID = strings.ToLower(s.ID)
+	if !IsGUID(s.ID) || s.PartNumber == "" || s.DisplayName.EN == "" {
+		return Errorf(EINVALID, "catalog: SKU %q: needs a GUID id, a part number and an English name", s.PartNumber)
+	}
+	if c.skusByID[s.ID] != nil || c.skusByPart[strings.ToUpper(s.PartNumber)] != nil {
+		return Errorf(EINVALID, "catalog: SKU %s defined twice", s.PartNumber)
+	}
+	if s.AppliesTo == "" {
+		s.AppliesTo = "User"
+	}
+	s.Plans = s.Plans[:0]
+	for _, name := range s.PlanNames {
+		p := c.plansByName[name]
+		if p == nil {
+			return Errorf(EINVALID, "catalog: SKU %s: unknown service plan %s", s.PartNumber, name)
+		}
+		s.Plans = append(s.Plans, p)
+	}
+	c.skusByID[s.ID], c.skusByPart[strings.ToUpper(s.PartNumber)] = s, s
+	return nil
+}
+
+func (c *Catalog) checkRules() error {
+	for _, r := range c.Rules.MutuallyExclusive {
+		if len(r.Plans) < 2 {
+			return Errorf(EINVALID, "catalog: an exclusion rule needs two plans or more")
+		}
+		for _, n := range r.Plans {
+			if c.plansByName[n] == nil {
+				return Errorf(EINVALID, "catalog: exclusion rule names unknown plan %s", n)
+			}
+		}
+	}
+	for _, r := range c.Rules.Dependencies {
+		for _, n := range append([]string{r.Plan}, r.RequiresAny...) {
+			if c.plansByName[n] == nil {
+				return Errorf(EINVALID, "catalog: dependency rule names unknown plan %s", n)
+			}
+		}
+		if len(r.RequiresAny) == 0 {
+			return Errorf(EINVALID, "catalog: dependency rule for %s requires nothing", r.Plan)
+		}
+	}
+	return nil
+}
+
+// SKU returns the SKU with the given skuId, or nil.
+func (c *Catalog) SKU(id string) *SKU { return c.skusByID[strings.ToLower(id)] }
+
+// SKUByPartNumber returns the SKU with the given skuPartNumber (any case), or nil.
+func (c *Catalog) SKUByPartNumber(part string) *SKU { return c.skusByPart[strings.ToUpper(part)] }
+
+// FindSKU returns the SKU named by a skuId or a skuPartNumber, or nil.
+func (c *Catalog) FindSKU(idOrPart string) *SKU {
+	if s := c.SKU(idOrPart); s != nil {
+		return s
+	}
+	return c.SKUByPartNumber(idOrPart)
+}
+
+// ServicePlan returns the plan with the given id or name, or nil.
+func (c *Catalog) ServicePlan(idOrName string) *ServicePlan {
+	if p := c.plansByID[strings.ToLower(idOrName)]; p != nil {
+		return p
+	}
+	return c.plansByName[idOrName]
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
+func IsGUID(s string) bool { return len(s) == 36 && guidRE.MatchString(s) }

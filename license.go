@@ -1,0 +1,331 @@
+package allot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AssignedLicense names a SKU to assign and the service plans of it that
+// are switched off for the user (Graph's assignedLicense).
+type AssignedLicense struct {
+	SKUID         string
+	DisabledPlans []string // servicePlanIds of the SKU
+}
+
+// License is a SKU a user holds.
+type License struct {
+	SKUID          string
+	DisabledPlans  []string // sorted, lower case
+	SubscriptionID string   // the self-service subscription whose seat it takes; "" for the admin pool
+	AssignedAt     time.Time
+}
+
+// Pool returns the seat pool the license takes a seat from.
+func (l License) Pool() string { return l.SubscriptionID }
+
+// PlanEnabled reports whether the license grants plan planID to its user.
+func (l License) PlanEnabled(sku *SKU, planID string) bool {
+	return sku != nil && sku.HasPlan(planID) && !slices.Contains(l.DisabledPlans, planID)
+}
+
+// LicenseChange adds and removes SKUs for one user in one atomic operation
+// (Graph's assignLicense). Adding a SKU the user already holds replaces its
+// disabled plans with the ones given.
+type LicenseChange struct {
+	Add    []AssignedLicense
+	Remove []string // skuIds
+}
+
+// LicensePlan is the outcome of PlanLicenseChange: the rows a store must
+// write. Every Add takes a seat of its pool; every Remove frees one.
+type LicensePlan struct {
+	Add    []License
+	Update []License // held SKUs whose disabled plans change
+	Remove []License
+	Before []License
+	After  []License
+}
+
+// Empty reports whether the plan changes nothing (a re-add with the same
+// disabled plans).
+func (lp *LicensePlan) Empty() bool { return len(lp.Add)+len(lp.Update)+len(lp.Remove) == 0 }
+
+// Messages shared with Graph, which clients and scripts match on.
+const (
+	msgNoChanges     = "No license changes provided. At least one license to add or remove must be specified."
+	msgUsageLocation = "License assignment cannot be done for user with invalid usage location."
+	msgNotHeld       = "User does not have a corresponding license."
+)
+
+// PlanLicenseChange applies every assignment rule to a change for user u
+// and returns the rows to write, or the first rule the change breaks.
+// pools holds, per skuId, the tenant's seat pools of every SKU the change
+// names or the user holds; a SKU without pools is not owned by the tenant.
+// Seat counts are not checked here: the store takes seats atomically and
+// returns ECOUNTVIOLATION when a pool is full.
+func PlanLicenseChange(c *Catalog, p Principal, u *User, pools map[string][]SeatPool, ch LicenseChange, now time.Time) (*LicensePlan, error) {
+	if err := authorizeLicenseChange(p, pools); err != nil {
+		return nil, err
+	}
+	if u == nil || u.Deleted() {
+		return nil, Errorf(ENOTFOUND, "User does not exist.")
+	}
+	if err := normalizeChange(&ch); err != nil {
+		return nil, err
+	}
+	plan := &LicensePlan{Before: u.Licenses}
+	held := map[string]License{}
+	for _, l := range u.Licenses {
+		held[l.SKUID] = l
+	}
+	for _, id := range ch.Remove {
+		l, ok := held[id]
+		if !ok {
+			return nil, Errorf(ELICENSENOTHELD, msgNotHeld)
+		}
+		if err := mayTouchPool(p, c.SKU(id), l.SubscriptionID, pools[id]); err != nil {
+			return nil, err
+		}
+		plan.Remove = append(plan.Remove, l)
+		delete(held, id)
+	}
+	for _, a := range ch.Add {
+		if err := planAdd(c, p, u, pools[a.SKUID], held, a, now, plan); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range u.Licenses {
+		if nl, ok := held[l.SKUID]; ok {
+			plan.After = append(plan.After, nl)
+		}
+	}
+	for _, l := range plan.Add {
+		plan.After = append(plan.After, l)
+	}
+	if err := c.CheckLicenses(plan.After); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// authorizeLicenseChange lets administrators through, and ordinary users
+// who purchased one of the pools involved (self-service purchasers assign
+// their own subscription's seats).
+func authorizeLicenseChange(p Principal, pools map[string][]SeatPool) error {
+	if p.Can(ActionAssignLicenses) {
+		return nil
+	}
+	for _, ps := range pools {
+		for _, sp := range ps {
+			if sp.SubscriptionID != "" && p.UserID != "" && sp.PurchasedBy == p.UserID {
+				return nil
+			}
+		}
+	}
+	return Authorize(p, ActionAssignLicenses)
+}
+
+// normalizeChange lower-cases GUIDs and refuses malformed or contradictory
+// changes.
+func normalizeChange(ch *LicenseChange) error {
+	if len(ch.Add) == 0 && len(ch.Remove) == 0 {
+		return Errorf(EINVALID, msgNoChanges)
+	}
+	seen := map[string]bool{}
+	for i := range ch.Add {
+		a := &ch.Add[i]
+		a.SKUID = strings.ToLower(a.SKUID)
+		if !IsGUID(a.SKUID) {
+			return Errorf(EINVALID, "Invalid skuId %q: it is not a GUID.", a.SKUID)
+		}
+		if seen[a.SKUID] {
+			return Errorf(EINVALID, "SKU %s is listed twice in addLicenses.", a.SKUID)
+		}
+		seen[a.SKUID] = true
+	}
+	removed := map[string]bool{}
+	for i, id := range ch.Remove {
+		id = strings.ToLower(id)
+		ch.Remove[i] = id
+		switch {
+		case !IsGUID(id):
+			return Errorf(EINVALID, "Invalid skuId %q in removeLicenses: it is not a GUID.", id)
+		case seen[id]:
+			return Errorf(EINVALID, "SKU %s is both added and removed in one request; send two requests.", id)
+		case removed[id]:
+			return Errorf(EINVALID, "SKU %s is listed twice in removeLicenses.", id)
+		}
+		removed[id] = true
+	}
+	return nil
+}
+
+func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string]License, a AssignedLicense, now time.Time, plan *LicensePlan) error {
+	sku := c.SKU(a.SKUID)
+	if sku == nil || len(pools) == 0 || sku.AppliesTo != "User" {
+		return Errorf(EINVALIDLICENSE, "License %s does not correspond to a valid company License.", a.SKUID)
+	}
+	if u.UsageLocation == "" {
+		return Errorf(EUSAGELOCATION, msgUsageLocation)
+	}
+	disabled, err := normalizeDisabled(sku, a.DisabledPlans)
+	if err != nil {
+		return err
+	}
+	if l, ok := held[a.SKUID]; ok {
+		if err := mayTouchPool(p, sku, l.SubscriptionID, pools); err != nil {
+			return err
+		}
+		if !slices.Equal(l.DisabledPlans, disabled) {
+			l.DisabledPlans = disabled
+			plan.Update = append(plan.Update, l)
+			held[a.SKUID] = l
+		}
+		return nil
+	}
+	pool, err := choosePool(p, sku, pools)
+	if err != nil {
+		return err
+	}
+	plan.Add = append(plan.Add, License{SKUID: a.SKUID, DisabledPlans: disabled, SubscriptionID: pool, AssignedAt: now})
+	return nil
+}
+
+func normalizeDisabled(sku *SKU, plans []string) ([]string, error) {
+	out := make([]string, 0, len(plans))
+	for _, id := range plans {
+		id = strings.ToLower(id)
+		if !IsGUID(id) {
+			return nil, Errorf(EINVALID, "Invalid disabled plan %q: it is not a GUID.", id)
+		}
+		if !sku.HasPlan(id) {
+			return nil, Errorf(EINVALIDDISABLEPLAN, "Service plan %s is not part of %s, so it cannot be disabled.", id, sku.PartNumber)
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// choosePool picks the pool a new license takes its seat from:
+// administrators use the admin-managed pool, a self-service purchaser
+// their own subscription.
+func choosePool(p Principal, sku *SKU, pools []SeatPool) (string, error) {
+	if p.Can(ActionAssignLicenses) {
+		for _, sp := range pools {
+			if sp.SubscriptionID == "" {
+				return "", nil
+			}
+		}
+		return "", selfServiceError(sku)
+	}
+	for _, sp := range pools {
+		if sp.SubscriptionID != "" && sp.PurchasedBy == p.UserID {
+			return sp.SubscriptionID, nil
+		}
+	}
+	return "", Authorize(p, ActionAssignLicenses)
+}
+
+// mayTouchPool refuses administrators a self-service pool and purchasers any
+// pool but their own.
+func mayTouchPool(p Principal, sku *SKU, pool string, pools []SeatPool) error {
+	if pool == "" {
+		return Authorize(p, ActionAssignLicenses)
+	}
+	for _, sp := range pools {
+		if sp.SubscriptionID == pool && sp.PurchasedBy == p.UserID && p.UserID != "" {
+			return nil
+		}
+	}
+	if p.Can(ActionAssignLicenses) && !p.System {
+		return selfServiceError(sku)
+	}
+	if p.System {
+		return nil
+	}
+	return Authorize(p, ActionAssignLicenses)
+}
+
+func selfServiceError(sku *SKU) error {
+	name := "this product"
+	if sku != nil {
+		name = sku.DisplayName.EN
+	}
+	return Errorf(ESELFSERVICE, "The license of %s comes from a self-service purchase made by a user; administrators cannot assign or unassign its licenses. Take over the subscription first, then assign or unassign its licenses.", name)
+}
+
+// CheckLicenses returns EMUTUALLYEXCLUSIVE or EDEPENDENCY when a user
+// holding ls would break a catalog rule. Disabled plans do not count.
+func (c *Catalog) CheckLicenses(ls []License) error {
+	enabled := map[string]string{} // plan name -> SKU part number granting it
+	for _, l := range ls {
+		sku := c.SKU(l.SKUID)
+		if sku == nil {
+			continue
+		}
+		for _, pl := range sku.Plans {
+			if l.PlanEnabled(sku, pl.ID) {
+				enabled[pl.Name] = sku.PartNumber
+			}
+		}
+	}
+	for _, r := range c.Rules.MutuallyExclusive {
+		var got []string
+		for _, n := range r.Plans {
+			if part, ok := enabled[n]; ok {
+				got = append(got, n+" (from "+part+")")
+			}
+		}
+		if len(got) > 1 {
+			return Errorf(EMUTUALLYEXCLUSIVE, "Service plans %s are mutually exclusive. %s Disable one of them or remove one license.", strings.Join(got, " and "), r.Reason)
+		}
+	}
+	for _, r := range c.Rules.Dependencies {
+		part, ok := enabled[r.Plan]
+		if !ok || slices.ContainsFunc(r.RequiresAny, func(n string) bool { _, ok := enabled[n]; return ok }) {
+			continue
+		}
+		return Errorf(EDEPENDENCY, "Service plan %s of %s depends on one of the service plans %s, which the user would not have.", r.Plan, part, strings.Join(r.RequiresAny, ", "))
+	}
+	return nil
+}
+
+// BulkLicenseChange applies one change to many users.
+type BulkLicenseChange struct {
+	Users        []string // ids or userPrincipalNames, any number
+	Change       LicenseChange
+	AllOrNothing bool // true: one refusal refuses all; false: each user succeeds or fails alone
+	// SkipUnchanged makes the operation idempotent: removing a SKU a user
+	// does not hold, or adding one held with the same disabled plans, counts
+	// as done instead of failing with ELICENSENOTHELD.
+	SkipUnchanged bool
+}
+
+// BulkResult is the outcome for one user of a bulk change.
+type BulkResult struct {
+	User    string // as given in BulkLicenseChange.Users
+	UserID  string // "" when the user was not found
+	Changed bool   // false when nothing needed doing or the change failed
+	Err     error  // nil on success; an *Error otherwise
+}
+
+// LicenseService assigns and unassigns licenses.
+type LicenseService interface {
+	// AssignLicenses applies a change to one user atomically and returns the
+	// user with its licenses. Needs ActionAssignLicenses, or a self-service
+	// purchase of the SKUs involved. Returns ENOTFOUND, EINVALID,
+	// EINVALIDLICENSE, EUSAGELOCATION, EINVALIDDISABLEPLAN,
+	// ELICENSENOTHELD, ESELFSERVICE, EMUTUALLYEXCLUSIVE, EDEPENDENCY or
+	// ECOUNTVIOLATION; a refused change changes nothing.
+	AssignLicenses(ctx context.Context, p Principal, idOrUPN string, ch LicenseChange) (*User, error)
+	// AssignLicensesBulk applies one change to many users in one
+	// transaction. With AllOrNothing, the first refusal is returned as the
+	// error and nothing changes; otherwise each user's result says what
+	// happened to it and the error is only for failures of the whole.
+	AssignLicensesBulk(ctx context.Context, p Principal, b BulkLicenseChange) ([]BulkResult, error)
+}

@@ -1,0 +1,110 @@
+package allot
+
+import "context"
+
+// Role is an administrator role a user may hold in its tenant.
+type Role string
+
+// The roles allot knows, named as in the Microsoft 365 admin center.
+const (
+	RoleGlobalAdmin  Role = "Global Administrator"
+	RoleLicenseAdmin Role = "License Administrator"
+	RoleUserAdmin    Role = "User Administrator"
+	RoleBillingAdmin Role = "Billing Administrator"
+	RoleGlobalReader Role = "Global Reader"
+)
+
+// Roles lists every role in the order the admin center shows them.
+var Roles = []Role{RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin, RoleBillingAdmin, RoleGlobalReader}
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	for _, k := range Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is a kind of operation that roles allow or refuse.
+type Action string
+
+// The actions checked by Authorize.
+const (
+	ActionRead                Action = "read"            // read anything in the tenant
+	ActionAssignLicenses      Action = "assign licenses" // assign and unassign licenses
+	ActionManageUsers         Action = "manage users"    // create, update, delete, restore users
+	ActionManageSubscriptions Action = "manage subscriptions"
+	ActionManageRoles         Action = "manage roles"
+)
+
+// allowed says which roles may perform each action. The system principal may
+// perform every action; an ordinary user none of them (a user may still read
+// their own user and licenses, which services check with ReadSelf).
+var allowed = map[Action][]Role{
+	ActionRead:                Roles,
+	ActionAssignLicenses:      {RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin},
+	ActionManageUsers:         {RoleGlobalAdmin, RoleUserAdmin},
+	ActionManageSubscriptions: {RoleGlobalAdmin, RoleBillingAdmin},
+	ActionManageRoles:         {RoleGlobalAdmin},
+}
+
+// Can reports whether the principal's roles allow action a.
+func (p Principal) Can(a Action) bool {
+	if p.System {
+		return true
+	}
+	for _, r := range allowed[a] {
+		if p.HasRole(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Authorize returns EFORBIDDEN unless the principal may perform action a.
+func Authorize(p Principal, a Action) error {
+	if p.Can(a) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "Insufficient privileges to complete the operation: %s needs one of the roles %s.", a, roleList(allowed[a]))
+}
+
+// AuthorizeSelf returns nil if the principal may read anything or is the
+// user userID itself, else EFORBIDDEN.
+func AuthorizeSelf(p Principal, userID string) error {
+	if p.UserID != "" && p.UserID == userID {
+		return nil
+	}
+	return Authorize(p, ActionRead)
+}
+
+func roleList(rs []Role) string {
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(r)
+	}
+	return s
+}
+
+// RoleAssignment records that a user holds a role.
+type RoleAssignment struct {
+	UserID string
+	Role   Role
+}
+
+// RoleService manages role assignments.
+type RoleService interface {
+	// AssignRole gives a user a role. Idempotent. Needs ActionManageRoles.
+	// Returns ENOTFOUND if the user does not exist, EINVALID for an unknown role.
+	AssignRole(ctx context.Context, p Principal, userID string, r Role) error
+	// UnassignRole takes a role away. Idempotent. Needs ActionManageRoles.
+	UnassignRole(ctx context.Context, p Principal, userID string, r Role) error
+	// FindRoles returns the roles held by a user. The user itself or any
+	// reader may call it.
+	FindRoles(ctx context.Context, p Principal, userID string) ([]Role, error)
+}

@@ -1,0 +1,227 @@
+// Package sqlstore stores allot's domain in SQL: embedded SQLite (through
+// the pure-Go modernc.org/sqlite driver) or PostgreSQL (through pgx).
+//
+// The SQL is written once; the few places where the two engines differ
+// (opening, pragmas, error codes, audit id allocation, row locks) sit behind
+// the dialect type in dialect.go. Every public method is one transaction:
+// begin, private helpers taking *Tx, commit. The rules come from package
+// allot; this package only loads state, calls them and writes their outcome.
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options configures a DB. Zero values get sensible defaults.
+type Options struct {
+	// Catalog is the product catalog; nil means allot.DemoCatalog().
+	Catalog *allot.Catalog
+	// Now returns the current time; it is read once per transaction.
+	Now func() time.Time
+	// Rand supplies randomness for new ids; nil means crypto/rand.
+	Rand io.Reader
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default; a
+	// committed transaction survives a power loss) or "NORMAL" (a power loss
+	// may lose the last transactions, never corrupt the database).
+	Synchronous string
+	// ReadConns is the size of the SQLite read pool or of the PostgreSQL
+	// pool; 0 means 8 (SQLite) or 16 (PostgreSQL).
+	ReadConns int
+}
+
+// DB is an open allot database. It implements every service of package
+// allot. Safe for concurrent use.
+type DB struct {
+	write   *sql.DB // SQLite: one connection, so writers never contend
+	read    *sql.DB // SQLite: a read-only pool; PostgreSQL: same as write
+	d       dialect
+	catalog *allot.Catalog
+	now     func() time.Time
+	rand    io.Reader
+}
+
+// Open opens the database named by dsn: a PostgreSQL URL
+// (postgres://… or postgresql://…) or a SQLite file path, migrates it to the
+// current schema and refuses to open a schema newer than this binary knows.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	db := &DB{catalog: opts.Catalog, now: opts.Now, rand: opts.Rand}
+	if db.catalog == nil {
+		db.catalog = allot.DemoCatalog()
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.rand == nil {
+		db.rand = rand.Reader
+	}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = db.openPostgres(dsn, opts)
+	} else {
+		err = db.openSQLite(dsn, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Catalog returns the catalog the database was opened with.
+func (db *DB) Catalog() *allot.Catalog { return db.catalog }
+
+// Backend names the storage engine: "sqlite" or "postgres".
+func (db *DB) Backend() string { return db.d.name }
+
+// migrate applies the embedded migrations not yet recorded, each in its own
+// transaction, and refuses a database whose schema is newer than ours.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var have int
+	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/"+db.d.name+"/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	if have > len(files) {
+		return fmt.Errorf("database schema version %d is newer than this allot knows (%d): upgrade allot", have, len(files))
+	}
+	for i, name := range files {
+		if err := db.applyMigration(ctx, i+1, name, have); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, version int, name string, have int) error {
+	if n, err := strconv.Atoi(strings.SplitN(name[strings.LastIndexByte(name, '/')+1:], "_", 2)[0]); err != nil || n != version {
+		return fmt.Errorf("migration %s: expected number %04d", name, version)
+	}
+	if version <= have {
+		return nil
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, db.now().UnixMicro()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a transaction with the time fixed at its start.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// update runs fn in a write transaction and commits it, retrying when the
+// engine reports a serialization failure or deadlock.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.runTx(ctx, db.write, false, fn)
+		if err == nil || !db.d.retryable(err) || attempt >= 8 {
+			return db.d.translate(err)
+		}
+		time.Sleep(time.Duration(attempt+1) * 2 * time.Millisecond)
+	}
+}
+
+// view runs fn in a read-only transaction on the read pool.
+func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.d.translate(db.runTx(ctx, db.read, true, fn))
+}
+
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.d.name == "postgres"})
+	if err != nil {
+		return err
+	}
+	tx := &Tx{Tx: sqlTx, db: db, now: db.now().UTC()}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// newID returns a random (version 4) GUID.
+func (db *DB) newID() string {
+	var b [16]byte
+	if _, err := io.ReadFull(db.rand, b[:]); err != nil {
+		panic("allot: no randomness: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// placeholders returns "$from, $from+1, …" n times.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}

@@ -1,0 +1,173 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// DeleteUser implements allot.UserService. The user's licenses move to
+// deleted_licenses and their seats are freed in the same transaction.
+func (db *DB) DeleteUser(ctx context.Context, p allot.Principal, idOrUPN string) error {
+	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
+		if err != nil {
+			return err
+		}
+		if u.ID == p.UserID {
+			return allot.Errorf(allot.EINVALID, "You cannot delete your own account.")
+		}
+		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
+			return err
+		}
+		return tx.deleteUser(ctx, p, u)
+	})
+}
+
+func (tx *Tx) deleteUser(ctx context.Context, p allot.Principal, u *allot.User) error {
+	events := []auditEvent{{action: allot.AuditUserDelete, targetType: "user", targetID: u.ID, before: userJSON(u)}}
+	for _, l := range sortedByPool(u.Licenses) {
+		if err := tx.takeSeats(ctx, p.TenantID, l.SKUID, l.Pool(), -1); err != nil {
+			return err
+		}
+		if err := tx.insertLicense(ctx, "deleted_licenses", p.TenantID, u.ID, l); err != nil {
+			return err
+		}
+		events = append(events, licenseEvent(allot.AuditLicenseRemove, u.ID, &l, nil))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = $3 WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, micros(tx.now)); err != nil {
+		return err
+	}
+	return tx.audit(ctx, p, events...)
+}
+
+// RestoreUser implements allot.UserService.
+func (db *DB) RestoreUser(ctx context.Context, p allot.Principal, id string) (*allot.User, error) {
+	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+		return nil, err
+	}
+	var out *allot.User
+	err := db.update(ctx, func(tx *Tx) error {
+		u, err := tx.findDeletedUser(ctx, p.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.restoreUser(ctx, p, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func (tx *Tx) findDeletedUser(ctx context.Context, tenantID, id string) (*allot.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users u WHERE u.tenant_id = $1 AND u.user_id = $2 AND u.deleted_at IS NOT NULL` + tx.db.d.forUpdate
+	u, err := scanUser(tx.QueryRowContext(ctx, q, tenantID, strings.ToLower(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(id)
+	}
+	return u, err
+}
+
+// restoreUser takes a seat again for every license the user held, and
+// refuses the whole restore if one has no seat left or the user's name is
+// taken.
+func (tx *Tx) restoreUser(ctx context.Context, p allot.Principal, u *allot.User) error {
+	m, err := tx.licensesOf(ctx, "deleted_licenses", p.TenantID, []string{u.ID})
+	if err != nil {
+		return err
+	}
+	u.Licenses = m[u.ID]
+	var taken int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND upn_lower = $2 AND deleted_at IS NULL`,
+		p.TenantID, strings.ToLower(u.UserPrincipalName)).Scan(&taken); err != nil {
+		return err
+	}
+	if taken > 0 {
+		return allot.Errorf(allot.ECONFLICT, "Cannot restore %s: another user now has the userPrincipalName %s.", u.ID, u.UserPrincipalName)
+	}
+	events := []auditEvent{{action: allot.AuditUserRestore, targetType: "user", targetID: u.ID, after: userJSON(u)}}
+	for _, l := range sortedByPool(u.Licenses) {
+		if err := tx.takeSeats(ctx, p.TenantID, l.SKUID, l.Pool(), +1); err != nil {
+			return tx.restoreSeatError(l.SKUID, u)
+		}
+		if err := tx.insertLicense(ctx, "licenses", p.TenantID, u.ID, l); err != nil {
+			return err
+		}
+		events = append(events, licenseEvent(allot.AuditLicenseAdd, u.ID, nil, &l))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deleted_licenses WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = NULL WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID); err != nil {
+		return err
+	}
+	u.DeletedAt = time.Time{}
+	return tx.audit(ctx, p, events...)
+}
+
+func (tx *Tx) restoreSeatError(skuID string, u *allot.User) error {
+	name := skuID
+	if sku := tx.db.catalog.SKU(skuID); sku != nil {
+		name = sku.DisplayName.EN
+	}
+	return allot.Errorf(allot.ECOUNTVIOLATION, "Cannot restore %s: no license of %s is available. Free or buy a license, or remove it from the user, then restore again.", u.UserPrincipalName, name)
+}
+
+// PurgeDeletedUsers implements allot.UserService.
+func (db *DB) PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error) {
+	cutoff := micros(now.Add(-allot.DeletedRetention))
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, user_id, upn FROM users WHERE deleted_at IS NOT NULL AND deleted_at < $1 ORDER BY tenant_id, user_id`, cutoff)
+		if err != nil {
+			return err
+		}
+		type victim struct{ tenant, id, upn string }
+		var vs []victim
+		for rows.Next() {
+			var v victim
+			if err := rows.Scan(&v.tenant, &v.id, &v.upn); err != nil {
+				rows.Close()
+				return err
+			}
+			vs = append(vs, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
+				return err
+			}
+			p := allot.SystemPrincipal(v.tenant, "purge")
+			if err := tx.audit(ctx, p, auditEvent{action: allot.AuditUserPurge, targetType: "user", targetID: v.id, before: map[string]any{"userPrincipalName": v.upn}}); err != nil {
+				return err
+			}
+		}
+		n = len(vs)
+		return nil
+	})
+	return n, err
+}
+
+func sortedByPool(ls []allot.License) []allot.License {
+	out := slices.Clone(ls)
+	slices.SortFunc(out, func(a, b allot.License) int {
+		return strings.Compare(a.SKUID+"/"+a.Pool(), b.SKUID+"/"+b.Pool())
+	})
+	return out
+}

@@ -1,0 +1,155 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/allot-project/allot"
+)
+
+// dialect holds what differs between SQLite and PostgreSQL.
+type dialect struct {
+	name string
+	// forUpdate is appended to a SELECT that must lock its rows until
+	// commit; SQLite has one writer and needs no row locks.
+	forUpdate string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE"}
+)
+
+func (db *DB) openSQLite(path string, opts Options) error {
+	db.d = sqliteDialect
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		return fmt.Errorf("synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
+	}
+	pragmas := url.Values{"_pragma": {
+		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
+	}}
+	var err error
+	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&_txlock=immediate"); err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+	// Create the file and switch it to WAL before readers open it.
+	if err := db.write.Ping(); err != nil {
+		db.write.Close()
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	pragmas["_pragma"] = append(pragmas["_pragma"], "query_only(1)")
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()); err != nil {
+		db.write.Close()
+		return err
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = 8
+	}
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	return nil
+}
+
+func (db *DB) openPostgres(dsn string, opts Options) error {
+	db.d = postgresDialect
+	var err error
+	if db.write, err = sql.Open("pgx", dsn); err != nil {
+		return err
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = 16
+	}
+	db.write.SetMaxOpenConns(n)
+	db.write.SetMaxIdleConns(n)
+	db.read = db.write
+	if err := db.write.Ping(); err != nil {
+		db.write.Close()
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return nil
+}
+
+// retryable reports whether err is a transient conflict after which the
+// whole transaction may simply run again.
+func (d dialect) retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01" // serialization_failure, deadlock_detected
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return false
+}
+
+// translate turns engine errors that mean something to a caller into
+// *allot.Error and leaves the others, which callers report as internal.
+func (d dialect) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *allot.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" {
+		return allot.Errorf(allot.ECONFLICT, "Another object with the same value already exists.")
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return allot.Errorf(allot.ECONFLICT, "Another object with the same value already exists.")
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return err
+}
+
+// auditIDs allocates n audit event ids for a tenant, in increasing order.
+func (tx *Tx) auditIDs(ctx context.Context, tenantID string, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if tx.db.d.name == "postgres" {
+		rows, err := tx.QueryContext(ctx, `SELECT nextval('audit_event_seq') FROM generate_series(1, $1)`, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	// SQLite has one writer, so the maximum cannot move under us.
+	var last int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(event_id), 0) FROM audit_events WHERE tenant_id = $1`, tenantID).Scan(&last)
+	for i := 1; i <= n; i++ {
+		ids = append(ids, last+int64(i))
+	}
+	return ids, err
+}

@@ -1,0 +1,299 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.LicenseService = (*DB)(nil)
+
+// AssignLicenses implements allot.LicenseService.
+func (db *DB) AssignLicenses(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange) (*allot.User, error) {
+	var out *allot.User
+	err := db.update(ctx, func(tx *Tx) (err error) {
+		out, _, err = tx.assign(ctx, p, idOrUPN, ch, false)
+		return err
+	})
+	return out, err
+}
+
+// AssignLicensesBulk implements allot.LicenseService.
+func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	var results []allot.BulkResult
+	err := db.update(ctx, func(tx *Tx) error {
+		results = make([]allot.BulkResult, 0, len(b.Users))
+		for _, id := range b.Users {
+			r, err := tx.assignOne(ctx, p, id, b)
+			if err != nil {
+				return err // the whole transaction fails: nothing is applied
+			}
+			results = append(results, r)
+		}
+		return nil
+	})
+	return results, err
+}
+
+// assignOne applies a bulk change to one user. With AllOrNothing a refusal
+// aborts everything; otherwise the user's changes are undone to a savepoint
+// and the refusal becomes its result.
+func (tx *Tx) assignOne(ctx context.Context, p allot.Principal, id string, b allot.BulkLicenseChange) (allot.BulkResult, error) {
+	r := allot.BulkResult{User: id}
+	if !b.AllOrNothing {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT bulk_user`); err != nil {
+			return r, err
+		}
+	}
+	ch := allot.LicenseChange{Add: b.Change.Add, Remove: slices.Clone(b.Change.Remove)}
+	u, changed, err := tx.assign(ctx, p, id, ch, b.SkipUnchanged)
+	if u != nil {
+		r.UserID = u.ID
+	}
+	r.Changed, r.Err = changed, err
+	code := allot.ErrorCode(err)
+	switch {
+	case err == nil && !b.AllOrNothing:
+		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT bulk_user`)
+		return r, err
+	case err == nil:
+		return r, nil
+	case code == allot.EINTERNAL || b.AllOrNothing:
+		return r, err
+	}
+	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT bulk_user`)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT bulk_user`)
+	}
+	return r, err
+}
+
+// assign loads a user and the pools involved, lets allot.PlanLicenseChange
+// decide, and writes the outcome. With skipUnchanged, removals of SKUs the
+// user does not hold are dropped from the change first.
+func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange, skipUnchanged bool) (*allot.User, bool, error) {
+	skus := changeSKUs(ch)
+	pools, err := tx.findPools(ctx, p.TenantID, skus)
+	if err != nil {
+		return nil, false, err
+	}
+	if !p.Can(allot.ActionAssignLicenses) && !purchasesAny(p, pools) {
+		return nil, false, allot.Authorize(p, allot.ActionAssignLicenses)
+	}
+	u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
+	if err != nil {
+		return nil, false, err
+	}
+	if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
+		return u, false, err
+	}
+	if skipUnchanged {
+		ch.Remove = slices.DeleteFunc(ch.Remove, func(id string) bool { return u.License(strings.ToLower(id)) == nil })
+		if len(ch.Add) == 0 && len(ch.Remove) == 0 {
+			return u, false, nil
+		}
+	}
+	if err := tx.addHeldPools(ctx, p.TenantID, u, pools); err != nil {
+		return u, false, err
+	}
+	plan, err := allot.PlanLicenseChange(tx.db.catalog, p, u, pools, ch, tx.now)
+	if err != nil {
+		return u, false, err
+	}
+	if err := tx.applyPlan(ctx, p, u, plan); err != nil {
+		return u, false, err
+	}
+	u.Licenses = plan.After
+	return u, !plan.Empty(), nil
+}
+
+func changeSKUs(ch allot.LicenseChange) []string {
+	skus := []string{}
+	for _, a := range ch.Add {
+		skus = append(skus, strings.ToLower(a.SKUID))
+	}
+	for _, id := range ch.Remove {
+		skus = append(skus, strings.ToLower(id))
+	}
+	return skus
+}
+
+func purchasesAny(p allot.Principal, pools map[string][]allot.SeatPool) bool {
+	for _, ps := range pools {
+		for _, sp := range ps {
+			if sp.PurchasedBy != "" && sp.PurchasedBy == p.UserID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// addHeldPools loads the pools of the SKUs the user holds that the change
+// does not name, which the rules need to judge self-service licenses.
+func (tx *Tx) addHeldPools(ctx context.Context, tenantID string, u *allot.User, pools map[string][]allot.SeatPool) error {
+	var missing []string
+	for _, l := range u.Licenses {
+		if _, ok := pools[l.SKUID]; !ok {
+			missing = append(missing, l.SKUID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	more, err := tx.findPools(ctx, tenantID, missing)
+	for k, v := range more {
+		pools[k] = v
+	}
+	return err
+}
+
+// applyPlan writes a plan: seats first, in (SKU, pool) order so that
+// concurrent transactions lock counters in one order, then the rows and the
+// audit events.
+func (tx *Tx) applyPlan(ctx context.Context, p allot.Principal, u *allot.User, plan *allot.LicensePlan) error {
+	type seat struct {
+		l     allot.License
+		delta int
+	}
+	var seats []seat
+	for _, l := range plan.Add {
+		seats = append(seats, seat{l, +1})
+	}
+	for _, l := range plan.Remove {
+		seats = append(seats, seat{l, -1})
+	}
+	slices.SortFunc(seats, func(a, b seat) int {
+		return strings.Compare(a.l.SKUID+"/"+a.l.Pool(), b.l.SKUID+"/"+b.l.Pool())
+	})
+	for _, s := range seats {
+		if err := tx.takeSeats(ctx, p.TenantID, s.l.SKUID, s.l.Pool(), s.delta); err != nil {
+			return err
+		}
+	}
+	var events []auditEvent
+	for _, l := range plan.Add {
+		if err := tx.insertLicense(ctx, "licenses", p.TenantID, u.ID, l); err != nil {
+			return err
+		}
+		events = append(events, licenseEvent(allot.AuditLicenseAdd, u.ID, nil, &l))
+	}
+	for _, l := range plan.Remove {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND user_id = $2 AND sku_id = $3`, p.TenantID, u.ID, l.SKUID); err != nil {
+			return err
+		}
+		events = append(events, licenseEvent(allot.AuditLicenseRemove, u.ID, &l, nil))
+	}
+	for _, l := range plan.Update {
+		if _, err := tx.ExecContext(ctx, `UPDATE licenses SET disabled_plans = $4 WHERE tenant_id = $1 AND user_id = $2 AND sku_id = $3`,
+			p.TenantID, u.ID, l.SKUID, strings.Join(l.DisabledPlans, ",")); err != nil {
+			return err
+		}
+		old := u.License(l.SKUID)
+		events = append(events, licenseEvent(allot.AuditLicenseUpdate, u.ID, old, &l))
+	}
+	return tx.audit(ctx, p, events...)
+}
+
+// takeSeats moves a pool's consumed counter by delta. A positive delta only
+// succeeds while the pool has that many seats free: the check and the take
+// are one conditional UPDATE, so no interleaving can oversell.
+func (tx *Tx) takeSeats(ctx context.Context, tenantID, skuID, pool string, delta int) error {
+	q := `UPDATE seat_pools SET consumed = consumed + $4 WHERE tenant_id = $1 AND sku_id = $2 AND pool = $3`
+	if delta > 0 {
+		q += ` AND consumed + $4 <= capacity`
+	}
+	res, err := tx.ExecContext(ctx, q, tenantID, skuID, pool, delta)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return allot.Errorf(allot.ECOUNTVIOLATION, "Subscription with SKU %s does not have any available licenses.", skuID)
+	}
+	return nil
+}
+
+func (tx *Tx) insertLicense(ctx context.Context, table, tenantID, userID string, l allot.License) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		tenantID, userID, l.SKUID, l.Pool(), strings.Join(l.DisabledPlans, ","), micros(l.AssignedAt))
+	return err
+}
+
+func (tx *Tx) findLicenses(ctx context.Context, tenantID, userID string) ([]allot.License, error) {
+	m, err := tx.licensesOf(ctx, "licenses", tenantID, []string{userID})
+	return m[userID], err
+}
+
+// fillLicenses loads the licenses of a page of users in one query.
+func (tx *Tx) fillLicenses(ctx context.Context, tenantID string, users []*allot.User, deleted bool) error {
+	if len(users) == 0 {
+		return nil
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	table := "licenses"
+	if deleted {
+		table = "deleted_licenses"
+	}
+	m, err := tx.licensesOf(ctx, table, tenantID, ids)
+	for _, u := range users {
+		u.Licenses = m[u.ID]
+	}
+	return err
+}
+
+func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []string) (map[string][]allot.License, error) {
+	args := []any{tenantID}
+	for _, id := range userIDs {
+		args = append(args, id)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT user_id, sku_id, pool, disabled_plans, assigned_at FROM `+table+`
+		WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(userIDs))+`) ORDER BY user_id, assigned_at, sku_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]allot.License{}
+	for rows.Next() {
+		var uid, disabled string
+		var at int64
+		var l allot.License
+		if err := rows.Scan(&uid, &l.SKUID, &l.SubscriptionID, &disabled, &at); err != nil {
+			return nil, err
+		}
+		l.AssignedAt = fromMicros(at)
+		l.DisabledPlans = []string{}
+		if disabled != "" {
+			l.DisabledPlans = strings.Split(disabled, ",")
+		}
+		out[uid] = append(out[uid], l)
+	}
+	return out, rows.Err()
+}
+
+func (tx *Tx) countLicenses(ctx context.Context, tenantID, userID string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM licenses WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID).Scan(&n)
+	return n, err
+}
+
+func licenseEvent(action, userID string, before, after *allot.License) auditEvent {
+	e := auditEvent{action: action, targetType: "user", targetID: userID}
+	if before != nil {
+		e.skuID, e.before = before.SKUID, licenseJSON(*before)
+	}
+	if after != nil {
+		e.skuID, e.after = after.SKUID, licenseJSON(*after)
+	}
+	return e
+}
+
+func licenseJSON(l allot.License) map[string]any {
+	return map[string]any{"skuId": l.SKUID, "disabledPlans": l.DisabledPlans, "subscriptionId": l.SubscriptionID}
+}

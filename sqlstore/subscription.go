@@ -1,0 +1,293 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.SubscriptionService = (*DB)(nil)
+
+const subscriptionColumns = `subscription_id, tenant_id, sku_id, status, quantity, is_trial, recurring, owner_type, purchased_by, created_at, next_lifecycle_at`
+
+// CreateSubscription implements allot.SubscriptionService.
+func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allot.Subscription) error {
+	if err := allot.Authorize(p, allot.ActionManageSubscriptions); err != nil {
+		return err
+	}
+	s.SKUID = strings.ToLower(s.SKUID)
+	if s.Status == "" {
+		s.Status = allot.StatusEnabled
+	}
+	if s.OwnerType == "" {
+		s.OwnerType = allot.OwnerAdmin
+	}
+	if err := s.Validate(db.catalog); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		s.TenantID = p.TenantID
+		if s.ID == "" {
+			s.ID = db.newID()
+		}
+		if s.CreatedAt.IsZero() {
+			s.CreatedAt = tx.now
+		}
+		if s.SelfService() {
+			if _, err := tx.findUser(ctx, p.TenantID, s.PurchasedBy, false); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
+			micros(s.CreatedAt), micros(s.NextLifecycleAt))
+		if err != nil {
+			return err
+		}
+		if err := tx.refreshPool(ctx, p, s, false); err != nil {
+			return err
+		}
+		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionCreate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, after: subscriptionJSON(s)})
+	})
+}
+
+// UpdateSubscription implements allot.SubscriptionService.
+func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id string, upd allot.SubscriptionUpdate) (*allot.Subscription, error) {
+	if err := allot.Authorize(p, allot.ActionManageSubscriptions); err != nil {
+		return nil, err
+	}
+	var out *allot.Subscription
+	err := db.update(ctx, func(tx *Tx) error {
+		s, err := tx.findSubscription(ctx, p.TenantID, id, true)
+		if err != nil {
+			return err
+		}
+		before := subscriptionJSON(s)
+		if upd.Quantity != nil {
+			s.Quantity = *upd.Quantity
+		}
+		if upd.Status != nil {
+			s.Status = *upd.Status
+		}
+		if upd.RecurringBilling != nil {
+			s.RecurringBilling = *upd.RecurringBilling
+		}
+		if upd.NextLifecycleAt != nil {
+			s.NextLifecycleAt = *upd.NextLifecycleAt
+		}
+		if err := s.Validate(db.catalog); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = $3, quantity = $4, recurring = $5, next_lifecycle_at = $6 WHERE tenant_id = $1 AND subscription_id = $2`,
+			p.TenantID, s.ID, string(s.Status), s.Quantity, s.RecurringBilling, micros(s.NextLifecycleAt))
+		if err != nil {
+			return err
+		}
+		if err := tx.refreshPool(ctx, p, s, !p.System); err != nil {
+			return err
+		}
+		out = s
+		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionUpdate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, before: before, after: subscriptionJSON(s)})
+	})
+	return out, err
+}
+
+// refreshPool recomputes the capacity of the pool s belongs to from its
+// Enabled subscriptions. With strict, a capacity below the seats in use is
+// refused.
+func (tx *Tx) refreshPool(ctx context.Context, p allot.Principal, s *allot.Subscription, strict bool) error {
+	pool := s.Pool()
+	var capacity int
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM subscriptions
+		WHERE tenant_id = $1 AND sku_id = $2 AND status = $3 AND (($4 = '' AND owner_type = $5) OR subscription_id = $4)`,
+		p.TenantID, s.SKUID, string(allot.StatusEnabled), pool, allot.OwnerAdmin).Scan(&capacity)
+	if err != nil {
+		return err
+	}
+	var consumed int
+	err = tx.QueryRowContext(ctx, `INSERT INTO seat_pools (tenant_id, sku_id, pool, purchased_by, capacity, consumed) VALUES ($1, $2, $3, $4, $5, 0)
+		ON CONFLICT (tenant_id, sku_id, pool) DO UPDATE SET capacity = excluded.capacity RETURNING consumed`,
+		p.TenantID, s.SKUID, pool, s.PurchasedBy, capacity).Scan(&consumed)
+	if err != nil {
+		return err
+	}
+	if strict && capacity < consumed {
+		return allot.Errorf(allot.ECOUNTVIOLATION, "%d licenses of %s are assigned, more than the %d that would remain; unassign licenses first.",
+			consumed, tx.db.catalog.SKU(s.SKUID).DisplayName.EN, capacity)
+	}
+	return nil
+}
+
+// FindSubscriptionByID implements allot.SubscriptionService.
+func (db *DB) FindSubscriptionByID(ctx context.Context, p allot.Principal, id string) (*allot.Subscription, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return nil, err
+	}
+	var s *allot.Subscription
+	err := db.view(ctx, func(tx *Tx) (err error) {
+		s, err = tx.findSubscription(ctx, p.TenantID, id, false)
+		return err
+	})
+	return s, err
+}
+
+func (tx *Tx) findSubscription(ctx context.Context, tenantID, id string, lock bool) (*allot.Subscription, error) {
+	q := `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE tenant_id = $1 AND subscription_id = $2`
+	if lock {
+		q += tx.db.d.forUpdate
+	}
+	s, err := scanSubscription(tx.QueryRowContext(ctx, q, tenantID, strings.ToLower(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+	}
+	return s, err
+}
+
+// FindSubscriptions implements allot.SubscriptionService.
+func (db *DB) FindSubscriptions(ctx context.Context, p allot.Principal) ([]*allot.Subscription, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return nil, err
+	}
+	var subs []*allot.Subscription
+	err := db.view(ctx, func(tx *Tx) (err error) {
+		subs, err = tx.findSubscriptions(ctx, p.TenantID)
+		return err
+	})
+	return subs, err
+}
+
+func (tx *Tx) findSubscriptions(ctx context.Context, tenantID string) ([]*allot.Subscription, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = $1 ORDER BY created_at, subscription_id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var subs []*allot.Subscription
+	for rows.Next() {
+		s, err := scanSubscription(rows)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, s)
+	}
+	return subs, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSubscription(row scanner) (*allot.Subscription, error) {
+	var s allot.Subscription
+	var status string
+	var created, next int64
+	if err := row.Scan(&s.ID, &s.TenantID, &s.SKUID, &status, &s.Quantity, &s.IsTrial, &s.RecurringBilling,
+		&s.OwnerType, &s.PurchasedBy, &created, &next); err != nil {
+		return nil, err
+	}
+	s.Status = allot.SubscriptionStatus(status)
+	s.CreatedAt, s.NextLifecycleAt = fromMicros(created), fromMicros(next)
+	return &s, nil
+}
+
+// FindSubscribedSKUs implements allot.SubscriptionService. It reads the
+// subscriptions and the maintained seat counters, never the assignments.
+func (db *DB) FindSubscribedSKUs(ctx context.Context, p allot.Principal) ([]*allot.SubscribedSKU, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return nil, err
+	}
+	var out []*allot.SubscribedSKU
+	err := db.view(ctx, func(tx *Tx) error {
+		subs, err := tx.findSubscriptions(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		pools, err := tx.findPools(ctx, p.TenantID, nil)
+		if err != nil {
+			return err
+		}
+		out = aggregateSKUs(db.catalog, p.TenantID, subs, pools)
+		return nil
+	})
+	return out, err
+}
+
+// FindSubscribedSKU implements allot.SubscriptionService.
+func (db *DB) FindSubscribedSKU(ctx context.Context, p allot.Principal, skuID string) (*allot.SubscribedSKU, error) {
+	all, err := db.FindSubscribedSKUs(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		if strings.EqualFold(s.SKU.ID, skuID) || strings.EqualFold(s.SKU.PartNumber, skuID) ||
+			strings.EqualFold(p.TenantID+"_"+s.SKU.ID, skuID) {
+			return s, nil
+		}
+	}
+	return nil, allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", skuID)
+}
+
+func aggregateSKUs(c *allot.Catalog, tenantID string, subs []*allot.Subscription, pools map[string][]allot.SeatPool) []*allot.SubscribedSKU {
+	bySKU := map[string]*allot.SubscribedSKU{}
+	var order []string
+	for _, s := range subs {
+		agg := bySKU[s.SKUID]
+		if agg == nil {
+			agg = &allot.SubscribedSKU{TenantID: tenantID, SKU: c.SKU(s.SKUID), Pools: pools[s.SKUID]}
+			for _, sp := range agg.Pools {
+				agg.Consumed += sp.Consumed
+			}
+			bySKU[s.SKUID] = agg
+			order = append(order, s.SKUID)
+		}
+		agg.CapabilityStatus = allot.BetterStatus(agg.CapabilityStatus, s.Status)
+		agg.Prepaid.Add(s.Status, s.Quantity)
+		agg.SubscriptionIDs = append(agg.SubscriptionIDs, s.ID)
+	}
+	out := make([]*allot.SubscribedSKU, 0, len(order))
+	for _, id := range order {
+		if bySKU[id].SKU != nil { // a SKU dropped from the catalog stays in the database, hidden
+			out = append(out, bySKU[id])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SKU.DisplayName.EN < out[j].SKU.DisplayName.EN })
+	return out
+}
+
+// findPools returns the tenant's seat pools, per SKU, the admin pool first;
+// skuIDs limits them to some SKUs when not nil.
+func (tx *Tx) findPools(ctx context.Context, tenantID string, skuIDs []string) (map[string][]allot.SeatPool, error) {
+	q := `SELECT sku_id, pool, purchased_by, capacity, consumed FROM seat_pools WHERE tenant_id = $1`
+	args := []any{tenantID}
+	if skuIDs != nil {
+		if len(skuIDs) == 0 {
+			return map[string][]allot.SeatPool{}, nil
+		}
+		q += ` AND sku_id IN (` + placeholders(2, len(skuIDs)) + `)`
+		for _, id := range skuIDs {
+			args = append(args, id)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY sku_id, pool`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]allot.SeatPool{}
+	for rows.Next() {
+		var sku string
+		var sp allot.SeatPool
+		if err := rows.Scan(&sku, &sp.SubscriptionID, &sp.PurchasedBy, &sp.Capacity, &sp.Consumed); err != nil {
+			return nil, err
+		}
+		out[sku] = append(out[sku], sp)
+	}
+	return out, rows.Err()
+}
+
+func subscriptionJSON(s *allot.Subscription) map[string]any {
+	return map[string]any{"skuId": s.SKUID, "status": s.Status, "quantity": s.Quantity, "isTrial": s.IsTrial,
+		"recurringBilling": s.RecurringBilling, "ownerType": s.OwnerType, "purchasedBy": s.PurchasedBy}
+}

@@ -1,0 +1,111 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.TokenService = (*DB)(nil)
+
+// tokenPrefix starts every secret, so that leaked tokens are easy to spot.
+const tokenPrefix = "allot_"
+
+// CreateToken implements allot.TokenService. The secret is
+// "allot_<tenant id without dashes>_<43 random base64url characters>".
+func (db *DB) CreateToken(ctx context.Context, tenantID, idOrUPN string, ttl time.Duration) (string, *allot.Token, error) {
+	if ttl <= 0 {
+		return "", nil, allot.Errorf(allot.EINVALID, "A token's lifetime must be positive.")
+	}
+	var raw [32]byte
+	if _, err := io.ReadFull(db.rand, raw[:]); err != nil {
+		return "", nil, err
+	}
+	secret := tokenPrefix + strings.ReplaceAll(tenantID, "-", "") + "_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	t := &allot.Token{ID: db.newID(), TenantID: tenantID}
+	err := db.update(ctx, func(tx *Tx) error {
+		u, err := tx.findUser(ctx, tenantID, idOrUPN, false)
+		if err != nil {
+			return err
+		}
+		t.UserID, t.CreatedAt, t.ExpiresAt = u.ID, tx.now, tx.now.Add(ttl)
+		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant_id, token_hash, token_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			tenantID, hashToken(secret), t.ID, t.UserID, micros(t.CreatedAt), micros(t.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// RevokeToken implements allot.TokenService.
+func (db *DB) RevokeToken(ctx context.Context, secretOrID string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		q, args := `UPDATE tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL`, []any{micros(tx.now), strings.ToLower(secretOrID)}
+		if tenant, ok := tokenTenant(secretOrID); ok {
+			q, args = `UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND token_hash = $3 AND revoked_at IS NULL`, []any{micros(tx.now), tenant, hashToken(secretOrID)}
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return allot.Errorf(allot.ENOTFOUND, "No active token matches.")
+		}
+		return nil
+	})
+}
+
+// Authenticate implements allot.TokenService.
+func (db *DB) Authenticate(ctx context.Context, secret string) (allot.Principal, error) {
+	unauthorized := allot.Errorf(allot.EUNAUTHORIZED, "Access token is empty, malformed, expired or revoked.")
+	tenant, ok := tokenTenant(secret)
+	if !ok {
+		return allot.Principal{}, unauthorized
+	}
+	var p allot.Principal
+	err := db.view(ctx, func(tx *Tx) error {
+		var expires int64
+		var revoked sql.NullInt64
+		var enabled bool
+		err := tx.QueryRowContext(ctx, `SELECT t.user_id, t.expires_at, t.revoked_at, u.upn, u.account_enabled FROM tokens t
+			JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id AND u.deleted_at IS NULL
+			WHERE t.tenant_id = $1 AND t.token_hash = $2`, tenant, hashToken(secret)).Scan(&p.UserID, &expires, &revoked, &p.Name, &enabled)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (revoked.Valid || !tx.now.Before(fromMicros(expires)) || !enabled)) {
+			return unauthorized
+		} else if err != nil {
+			return err
+		}
+		p.TenantID = tenant
+		p.Roles, err = tx.findRoles(ctx, tenant, p.UserID)
+		return err
+	})
+	return p, err
+}
+
+// tokenTenant extracts the tenant id from a secret's second part.
+func tokenTenant(secret string) (string, bool) {
+	rest, ok := strings.CutPrefix(secret, tokenPrefix)
+	if !ok || len(rest) != 32+1+43 || rest[32] != '_' {
+		return "", false
+	}
+	h := rest[:32]
+	if _, err := hex.DecodeString(h); err != nil {
+		return "", false
+	}
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], true
+}
+
+func hashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

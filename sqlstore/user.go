@@ -1,0 +1,260 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.UserService = (*DB)(nil)
+
+const userColumns = `u.user_id, u.tenant_id, u.upn, u.display_name, u.given_name, u.surname, u.job_title, u.usage_location, u.account_enabled, u.created_at, u.deleted_at`
+
+// CreateUser implements allot.UserService.
+func (db *DB) CreateUser(ctx context.Context, p allot.Principal, u *allot.User) error {
+	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+		return err
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		u.TenantID = p.TenantID
+		if u.ID == "" {
+			u.ID = db.newID()
+		}
+		u.ID = strings.ToLower(u.ID)
+		if u.CreatedAt.IsZero() {
+			u.CreatedAt = tx.now
+		}
+		u.DeletedAt, u.Licenses = time.Time{}, nil
+		if err := tx.insertUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.audit(ctx, p, auditEvent{action: allot.AuditUserCreate, targetType: "user", targetID: u.ID, after: userJSON(u)})
+	})
+}
+
+func (tx *Tx) insertUser(ctx context.Context, u *allot.User) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, user_id, upn, upn_lower, display_name, display_lower, given_name, surname, job_title, usage_location, account_enabled, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		u.TenantID, u.ID, u.UserPrincipalName, strings.ToLower(u.UserPrincipalName), u.DisplayName, strings.ToLower(u.DisplayName),
+		u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled, micros(u.CreatedAt))
+	if allot.ErrorCode(tx.db.d.translate(err)) == allot.ECONFLICT {
+		return allot.Errorf(allot.ECONFLICT, "Another object with the same value for property userPrincipalName already exists.")
+	}
+	return err
+}
+
+// FindUser implements allot.UserService.
+func (db *DB) FindUser(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.User, error) {
+	var u *allot.User
+	err := db.view(ctx, func(tx *Tx) (err error) {
+		if u, err = tx.findUser(ctx, p.TenantID, idOrUPN, false); err != nil {
+			return err
+		}
+		if err := allot.AuthorizeSelf(p, u.ID); err != nil {
+			return err
+		}
+		u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID)
+		return err
+	})
+	return u, err
+}
+
+// findUser returns the active user with the id or userPrincipalName, locking
+// its row with lock so that concurrent changes to one user serialize.
+func (tx *Tx) findUser(ctx context.Context, tenantID, idOrUPN string, lock bool) (*allot.User, error) {
+	key := strings.ToLower(strings.TrimSpace(idOrUPN))
+	col := "u.user_id"
+	if strings.Contains(key, "@") {
+		col = "u.upn_lower"
+	}
+	q := `SELECT ` + userColumns + ` FROM users u WHERE u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
+	if lock {
+		q += tx.db.d.forUpdate
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx, q, tenantID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(idOrUPN)
+	}
+	return u, err
+}
+
+func notFound(id string) error {
+	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+}
+
+func scanUser(row scanner) (*allot.User, error) {
+	var u allot.User
+	var created int64
+	var deleted sql.NullInt64
+	err := row.Scan(&u.ID, &u.TenantID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle,
+		&u.UsageLocation, &u.AccountEnabled, &created, &deleted)
+	if err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.DeletedAt = fromMicros(created), fromMicros(deleted.Int64)
+	return &u, nil
+}
+
+// FindUsers implements allot.UserService.
+func (db *DB) FindUsers(ctx context.Context, p allot.Principal, f allot.UserFilter) ([]*allot.User, bool, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return nil, false, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > 1000 {
+		return nil, false, allot.Errorf(allot.EINVALID, "Invalid page size specified: '%d'. Must be between 1 and 1000 inclusive.", f.Limit)
+	}
+	var users []*allot.User
+	more := false
+	err := db.view(ctx, func(tx *Tx) error {
+		q, args := userQuery(p.TenantID, f, false)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(users) > f.Limit {
+			users, more = users[:f.Limit], true
+		}
+		if f.WithLicenses {
+			return tx.fillLicenses(ctx, p.TenantID, users, f.Deleted)
+		}
+		return nil
+	})
+	return users, more, err
+}
+
+// CountUsers implements allot.UserService.
+func (db *DB) CountUsers(ctx context.Context, p allot.Principal, f allot.UserFilter) (int, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return 0, err
+	}
+	f.After = ""
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		q, args := userQuery(p.TenantID, f, true)
+		return tx.QueryRowContext(ctx, q, args...).Scan(&n)
+	})
+	return n, err
+}
+
+// userQuery builds the SELECT for a filter. Users holding a SKU are read
+// through the licenses index so that a page costs the same on any page.
+func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) {
+	args := []any{tenantID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var from, order string
+	where := []string{}
+	if f.SKUID != "" {
+		from = `licenses l JOIN users u ON u.tenant_id = l.tenant_id AND u.user_id = l.user_id`
+		where = append(where, `l.tenant_id = $1`, `l.sku_id = `+arg(strings.ToLower(f.SKUID)))
+		if f.After != "" {
+			where = append(where, `l.user_id > `+arg(strings.ToLower(f.After)))
+		}
+		order = ` ORDER BY l.user_id`
+	} else {
+		from = `users u`
+		where = append(where, `u.tenant_id = $1`)
+		if f.After != "" {
+			where = append(where, `u.user_id > `+arg(strings.ToLower(f.After)))
+		}
+		order = ` ORDER BY u.user_id`
+	}
+	if f.Deleted {
+		where = append(where, `u.deleted_at IS NOT NULL`)
+	} else {
+		where = append(where, `u.deleted_at IS NULL`)
+	}
+	if f.ID != "" {
+		where = append(where, `u.user_id = `+arg(strings.ToLower(f.ID)))
+	}
+	if f.UPN != "" {
+		where = append(where, `u.upn_lower = `+arg(strings.ToLower(f.UPN)))
+	}
+	if f.Enabled != nil {
+		where = append(where, `u.account_enabled = `+arg(*f.Enabled))
+	}
+	if f.NamePrefix != "" {
+		where = append(where, `u.display_lower LIKE `+arg(likePrefix(f.NamePrefix))+` ESCAPE '\'`)
+	}
+	if f.Unlicensed {
+		where = append(where, `NOT EXISTS (SELECT 1 FROM licenses x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
+	}
+	cond := strings.Join(where, " AND ")
+	if count {
+		return `SELECT COUNT(*) FROM ` + from + ` WHERE ` + cond, args
+	}
+	return `SELECT ` + userColumns + ` FROM ` + from + ` WHERE ` + cond + order + ` LIMIT ` + arg(f.Limit+1), args
+}
+
+func likePrefix(s string) string {
+	s = strings.ToLower(s)
+	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return s + "%"
+}
+
+// UpdateUser implements allot.UserService.
+func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string, upd allot.UserUpdate) (*allot.User, error) {
+	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+		if !upd.OnlyUsageLocation() || !p.Can(allot.ActionAssignLicenses) {
+			return nil, err
+		}
+	}
+	var out *allot.User
+	err := db.update(ctx, func(tx *Tx) error {
+		u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
+		if err != nil {
+			return err
+		}
+		before := userJSON(u)
+		if err := upd.Apply(u); err != nil {
+			return err
+		}
+		if u.UsageLocation == "" && upd.UsageLocation != nil {
+			if n, err := tx.countLicenses(ctx, p.TenantID, u.ID); err != nil {
+				return err
+			} else if n > 0 {
+				return allot.Errorf(allot.EUSAGELOCATION, "The usage location of a user holding licenses cannot be cleared.")
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET display_name = $3, display_lower = $4, given_name = $5, surname = $6, job_title = $7, usage_location = $8, account_enabled = $9
+			WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled)
+		if err != nil {
+			return err
+		}
+		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
+			return err
+		}
+		out = u
+		return tx.audit(ctx, p, auditEvent{action: allot.AuditUserUpdate, targetType: "user", targetID: u.ID, before: before, after: userJSON(u)})
+	})
+	return out, err
+}
+
+func userJSON(u *allot.User) map[string]any {
+	return map[string]any{"userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName, "usageLocation": u.UsageLocation,
+		"accountEnabled": u.AccountEnabled, "givenName": u.GivenName, "surname": u.Surname, "jobTitle": u.JobTitle}
+}

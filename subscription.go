@@ -1,0 +1,131 @@
+package allot
+
+import (
+	"context"
+	"time"
+)
+
+// SubscriptionStatus is the lifecycle state of a subscription, with Graph's
+// names.
+//
+// Only Enabled subscriptions take new assignments. Licenses drawn from
+// Enabled and Warning subscriptions keep working (Warning is the 30-day grace
+// period after expiry); Suspended, LockedOut and Deleted subscriptions keep
+// their existing assignments on record but their users lose access.
+type SubscriptionStatus string
+
+// The subscription statuses.
+const (
+	StatusEnabled   SubscriptionStatus = "Enabled"
+	StatusWarning   SubscriptionStatus = "Warning"
+	StatusSuspended SubscriptionStatus = "Suspended"
+	StatusLockedOut SubscriptionStatus = "LockedOut"
+	StatusDeleted   SubscriptionStatus = "Deleted"
+)
+
+// Valid reports whether s is a known status.
+func (s SubscriptionStatus) Valid() bool {
+	switch s {
+	case StatusEnabled, StatusWarning, StatusSuspended, StatusLockedOut, StatusDeleted:
+		return true
+	}
+	return false
+}
+
+// TakesAssignments reports whether a subscription in this status adds its
+// units to the seats that new assignments may take.
+func (s SubscriptionStatus) TakesAssignments() bool { return s == StatusEnabled }
+
+// KeepsAccess reports whether licenses of a subscription in this status still
+// let their users use the service.
+func (s SubscriptionStatus) KeepsAccess() bool { return s == StatusEnabled || s == StatusWarning }
+
+// Owner types of a subscription.
+const (
+	OwnerAdmin = "Company" // bought and managed by the tenant's administrators
+	OwnerUser  = "User"    // a self-service purchase by one user
+)
+
+// Subscription is one purchase of a product by a tenant. A tenant may hold
+// several subscriptions of one SKU; their seats pool together unless the
+// subscription is a self-service purchase, whose seats only its purchaser
+// assigns.
+type Subscription struct {
+	ID               string // GUID
+	TenantID         string
+	SKUID            string
+	Status           SubscriptionStatus
+	Quantity         int // totalLicenses
+	IsTrial          bool
+	RecurringBilling bool
+	OwnerType        string // OwnerAdmin or OwnerUser
+	PurchasedBy      string // user id of the purchaser when OwnerType is OwnerUser
+	CreatedAt        time.Time
+	NextLifecycleAt  time.Time // when it moves to its next status unless renewed
+}
+
+// SelfService reports whether a user bought the subscription for themselves
+// and colleagues, so that administrators cannot assign its seats.
+func (s *Subscription) SelfService() bool { return s.OwnerType == OwnerUser }
+
+// Pool returns the seat pool the subscription's units belong to: "" for the
+// tenant's admin-managed pool of the SKU, else the subscription's own id.
+func (s *Subscription) Pool() string {
+	if s.SelfService() {
+		return s.ID
+	}
+	return ""
+}
+
+// Validate returns EINVALID when a field is out of range.
+func (s *Subscription) Validate(c *Catalog) error {
+	switch {
+	case c.SKU(s.SKUID) == nil:
+		return Errorf(EINVALID, "Unknown SKU %q.", s.SKUID)
+	case !s.Status.Valid():
+		return Errorf(EINVALID, "Unknown subscription status %q.", s.Status)
+	case s.Quantity < 0 || s.Quantity > 10_000_000:
+		return Errorf(EINVALID, "Quantity must be between 0 and 10000000.")
+	case s.OwnerType != OwnerAdmin && s.OwnerType != OwnerUser:
+		return Errorf(EINVALID, "Owner type must be %q or %q.", OwnerAdmin, OwnerUser)
+	case s.SelfService() && s.PurchasedBy == "":
+		return Errorf(EINVALID, "A self-service subscription needs its purchasing user.")
+	}
+	return nil
+}
+
+// SubscriptionUpdate holds the fields an administrator may change; nil
+// fields stay as they are.
+type SubscriptionUpdate struct {
+	Quantity         *int
+	Status           *SubscriptionStatus
+	RecurringBilling *bool
+	NextLifecycleAt  *time.Time
+}
+
+// SubscriptionService manages a tenant's subscriptions and the per-SKU seat
+// counts they produce.
+type SubscriptionService interface {
+	// CreateSubscription stores a subscription, assigning ID and CreatedAt
+	// when empty, and adds its units to the SKU's seats. Needs
+	// ActionManageSubscriptions. Returns EINVALID for bad fields.
+	CreateSubscription(ctx context.Context, p Principal, s *Subscription) error
+	// UpdateSubscription changes quantity, status or billing. Reducing the
+	// assignable units below the seats in use is refused with
+	// ECOUNTVIOLATION unless p is the system (lifecycle timers may expire a
+	// subscription whose seats are in use). Needs ActionManageSubscriptions.
+	UpdateSubscription(ctx context.Context, p Principal, id string, upd SubscriptionUpdate) (*Subscription, error)
+	// FindSubscriptionByID returns ENOTFOUND if the tenant has no such
+	// subscription. Needs ActionRead.
+	FindSubscriptionByID(ctx context.Context, p Principal, id string) (*Subscription, error)
+	// FindSubscriptions lists the tenant's subscriptions, one row each
+	// (the "Your products" view). Needs ActionRead.
+	FindSubscriptions(ctx context.Context, p Principal) ([]*Subscription, error)
+	// FindSubscribedSKUs lists per SKU the aggregate over all its
+	// subscriptions (the "Licenses" view and Graph's subscribedSkus).
+	// Needs ActionRead.
+	FindSubscribedSKUs(ctx context.Context, p Principal) ([]*SubscribedSKU, error)
+	// FindSubscribedSKU returns one SKU's aggregate, ENOTFOUND if the tenant
+	// holds no subscription of it. Needs ActionRead.
+	FindSubscribedSKU(ctx context.Context, p Principal, skuID string) (*SubscribedSKU, error)
+}

@@ -1,0 +1,154 @@
+package allot
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is a person of a tenant who can hold licenses.
+type User struct {
+	ID                string // GUID
+	TenantID          string
+	UserPrincipalName string // unique per tenant among users not deleted, compared case-insensitively
+	DisplayName       string
+	GivenName         string
+	Surname           string
+	JobTitle          string
+	UsageLocation     string // ISO 3166-1 alpha-2, "" if unset; needed before any license is assigned
+	AccountEnabled    bool   // false when sign-in is blocked
+	CreatedAt         time.Time
+	DeletedAt         time.Time // zero unless the user is deleted (restorable until DeletedAt+DeletedRetention)
+	Licenses          []License // filled by operations that say so
+}
+
+// Deleted reports whether the user is in the deleted users.
+func (u *User) Deleted() bool { return !u.DeletedAt.IsZero() }
+
+// License returns the user's license of the SKU, or nil.
+func (u *User) License(skuID string) *License {
+	for i := range u.Licenses {
+		if u.Licenses[i].SKUID == skuID {
+			return &u.Licenses[i]
+		}
+	}
+	return nil
+}
+
+// Validate normalises the user's fields and returns EINVALID if one is bad.
+func (u *User) Validate() error {
+	u.UserPrincipalName = strings.TrimSpace(u.UserPrincipalName)
+	u.DisplayName = strings.TrimSpace(u.DisplayName)
+	u.UsageLocation = strings.ToUpper(strings.TrimSpace(u.UsageLocation))
+	if err := ValidateUPN(u.UserPrincipalName); err != nil {
+		return err
+	}
+	if u.DisplayName == "" || utf8.RuneCountInString(u.DisplayName) > 256 {
+		return Errorf(EINVALID, "Invalid value specified for property 'displayName' of resource 'User': it must have 1 to 256 characters.")
+	}
+	for _, f := range []string{u.GivenName, u.Surname, u.JobTitle} {
+		if utf8.RuneCountInString(f) > 128 {
+			return Errorf(EINVALID, "givenName, surname and jobTitle have at most 128 characters.")
+		}
+	}
+	if u.UsageLocation != "" && !ValidCountry(u.UsageLocation) {
+		return Errorf(EINVALID, "Invalid value specified for property 'usageLocation' of resource 'User': %q is not an ISO 3166-1 alpha-2 country code.", u.UsageLocation)
+	}
+	return nil
+}
+
+// ValidateUPN returns EINVALID unless upn looks like name@domain.
+func ValidateUPN(upn string) error {
+	at := strings.LastIndexByte(upn, '@')
+	if at <= 0 || at == len(upn)-1 || len(upn) > 113 || strings.ContainsAny(upn, " \t\r\n\"<>,;:\\()[]") ||
+		!strings.Contains(upn[at+1:], ".") || strings.Count(upn, "@") != 1 {
+		return Errorf(EINVALID, "Invalid value specified for property 'userPrincipalName' of resource 'User': %q is not of the form name@domain.", upn)
+	}
+	return nil
+}
+
+// UserUpdate holds the fields an administrator may change; nil fields stay.
+type UserUpdate struct {
+	DisplayName    *string
+	GivenName      *string
+	Surname        *string
+	JobTitle       *string
+	UsageLocation  *string // "" clears it
+	AccountEnabled *bool
+}
+
+// Apply copies the set fields onto u and validates the result.
+func (upd UserUpdate) Apply(u *User) error {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&u.DisplayName, upd.DisplayName)
+	set(&u.GivenName, upd.GivenName)
+	set(&u.Surname, upd.Surname)
+	set(&u.JobTitle, upd.JobTitle)
+	set(&u.UsageLocation, upd.UsageLocation)
+	if upd.AccountEnabled != nil {
+		u.AccountEnabled = *upd.AccountEnabled
+	}
+	return u.Validate()
+}
+
+// OnlyUsageLocation reports whether the update changes nothing but the usage
+// location, which License Administrators may also do.
+func (upd UserUpdate) OnlyUsageLocation() bool {
+	return upd.UsageLocation != nil && upd.DisplayName == nil && upd.GivenName == nil &&
+		upd.Surname == nil && upd.JobTitle == nil && upd.AccountEnabled == nil
+}
+
+// UserFilter selects users. Zero fields select everything; the result is
+// ordered by id and paged by keyset: pass the last id seen as After.
+type UserFilter struct {
+	ID           string
+	UPN          string // exact, case-insensitive
+	SKUID        string // users holding this SKU
+	Unlicensed   bool   // users holding no SKU
+	Enabled      *bool  // accountEnabled
+	NamePrefix   string // displayName starts with, case-insensitive
+	Deleted      bool   // list deleted users instead of active ones
+	After        string // keyset cursor: ids greater than this
+	Limit        int    // page size, 1..1000; 0 means 100
+	WithLicenses bool   // fill User.Licenses
+}
+
+// UserService manages users.
+type UserService interface {
+	// CreateUser stores a new user, assigning ID and CreatedAt when empty.
+	// Needs ActionManageUsers. Returns EINVALID for bad fields and
+	// ECONFLICT if the userPrincipalName is taken.
+	CreateUser(ctx context.Context, p Principal, u *User) error
+	// FindUser returns a user by id or userPrincipalName with its licenses.
+	// Readers may find anyone, a user only itself. Returns ENOTFOUND if no
+	// such user is active in the principal's tenant.
+	FindUser(ctx context.Context, p Principal, idOrUPN string) (*User, error)
+	// FindUsers returns one page of users matching f and whether more
+	// follow. Needs ActionRead.
+	FindUsers(ctx context.Context, p Principal, f UserFilter) (users []*User, more bool, err error)
+	// CountUsers counts the users matching f (After and Limit ignored).
+	// Needs ActionRead.
+	CountUsers(ctx context.Context, p Principal, f UserFilter) (int, error)
+	// UpdateUser changes a user. Needs ActionManageUsers, or
+	// ActionAssignLicenses for a change of usage location only. Returns
+	// ENOTFOUND, EINVALID.
+	UpdateUser(ctx context.Context, p Principal, idOrUPN string, upd UserUpdate) (*User, error)
+	// DeleteUser soft-deletes a user: its licenses are freed in the same
+	// transaction and kept on record for a restore within DeletedRetention.
+	// Needs ActionManageUsers. Returns ENOTFOUND.
+	DeleteUser(ctx context.Context, p Principal, idOrUPN string) error
+	// RestoreUser brings a deleted user back with its licenses. Needs
+	// ActionManageUsers. Returns ENOTFOUND if no such deleted user,
+	// ECONFLICT if its userPrincipalName was taken meanwhile and
+	// ECOUNTVIOLATION if a license no longer has a free seat; a refused
+	// restore changes nothing.
+	RestoreUser(ctx context.Context, p Principal, id string) (*User, error)
+	// PurgeDeletedUsers removes, in every tenant, the users deleted before
+	// now-DeletedRetention, and returns how many.
+	PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error)
+}
