@@ -24,6 +24,9 @@ func (db *DB) AssignLicenses(ctx context.Context, p allot.Principal, idOrUPN str
 func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
 	var results []allot.BulkResult
 	err := db.update(ctx, func(tx *Tx) error {
+		if _, err := tx.authorizeChange(ctx, p, b.Change); err != nil {
+			return err
+		}
 		results = make([]allot.BulkResult, 0, len(b.Users))
 		for _, id := range b.Users {
 			r, err := tx.assignOne(ctx, p, id, b)
@@ -74,13 +77,9 @@ func (tx *Tx) assignOne(ctx context.Context, p allot.Principal, id string, b all
 // decide, and writes the outcome. With skipUnchanged, removals of SKUs the
 // user does not hold are dropped from the change first.
 func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange, skipUnchanged bool) (*allot.User, bool, error) {
-	skus := changeSKUs(ch)
-	pools, err := tx.findPools(ctx, p.TenantID, skus)
+	pools, err := tx.authorizeChange(ctx, p, ch)
 	if err != nil {
 		return nil, false, err
-	}
-	if !p.Can(allot.ActionAssignLicenses) && !purchasesAny(p, pools) {
-		return nil, false, allot.Authorize(p, allot.ActionAssignLicenses)
 	}
 	u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
 	if err != nil {
@@ -107,6 +106,20 @@ func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch 
 	}
 	u.Licenses = plan.After
 	return u, !plan.Empty(), nil
+}
+
+// authorizeChange loads the pools of the SKUs a change names and refuses
+// principals that are neither license administrators nor the purchaser of
+// one of those pools, before any user is looked at.
+func (tx *Tx) authorizeChange(ctx context.Context, p allot.Principal, ch allot.LicenseChange) (map[string][]allot.SeatPool, error) {
+	pools, err := tx.findPools(ctx, p.TenantID, changeSKUs(ch))
+	if err != nil {
+		return nil, err
+	}
+	if !p.Can(allot.ActionAssignLicenses) && !purchasesAny(p, pools) {
+		return nil, allot.Authorize(p, allot.ActionAssignLicenses)
+	}
+	return pools, nil
 }
 
 func changeSKUs(ch allot.LicenseChange) []string {
