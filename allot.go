@@ -52,9 +52,6 @@ func (p Principal) HasRole(r Role) bool {
 	return false
 }
 
-// IsAdmin reports whether the principal holds any administrator role.
-func (p Principal) IsAdmin() bool { return p.System || len(p.Roles) > 0 }
-
 // DeletedRetention is how long a deleted user stays restorable before the
 // purge removes it for good.
 const DeletedRetention = 30 * 24 * time.Hour

@@ -3,7 +3,6 @@ package allot
 import (
 	_ "embed"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -118,7 +117,7 @@ func LoadCatalog(path string) (*Catalog, error) {
 	defer f.Close()
 	c, err := ParseCatalog(f)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", path, err)
+		return nil, Errorf(EINVALID, "catalog %s: %s", path, strings.TrimPrefix(ErrorMessage(err), "catalog: "))
 	}
 	return c, nil
 }

@@ -12,10 +12,16 @@ const (
 	RoleUserAdmin    Role = "User Administrator"
 	RoleBillingAdmin Role = "Billing Administrator"
 	RoleGlobalReader Role = "Global Reader"
+	// RoleLicenseChecker is for applications: it may only ask license
+	// checks. Give it to a service account and issue that account a token.
+	RoleLicenseChecker Role = "License Checker"
 )
 
 // Roles lists every role in the order the admin center shows them.
-var Roles = []Role{RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin, RoleBillingAdmin, RoleGlobalReader}
+var Roles = []Role{RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin, RoleBillingAdmin, RoleGlobalReader, RoleLicenseChecker}
+
+// AdminRoles lists the administrator roles, which may read the tenant.
+var AdminRoles = []Role{RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin, RoleBillingAdmin, RoleGlobalReader}
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
@@ -37,13 +43,15 @@ const (
 	ActionManageUsers         Action = "manage users"    // create, update, delete, restore users
 	ActionManageSubscriptions Action = "manage subscriptions"
 	ActionManageRoles         Action = "manage roles"
+	ActionCheck               Action = "check licenses" // ask whether users may use service plans
 )
 
 // allowed says which roles may perform each action. The system principal may
 // perform every action; an ordinary user none of them (a user may still read
 // their own user and licenses, which services check with ReadSelf).
 var allowed = map[Action][]Role{
-	ActionRead:                Roles,
+	ActionRead:                AdminRoles,
+	ActionCheck:               Roles,
 	ActionAssignLicenses:      {RoleGlobalAdmin, RoleLicenseAdmin, RoleUserAdmin},
 	ActionManageUsers:         {RoleGlobalAdmin, RoleUserAdmin},
 	ActionManageSubscriptions: {RoleGlobalAdmin, RoleBillingAdmin},

@@ -40,6 +40,8 @@ type Options struct {
 	// committed transaction survives a power loss) or "NORMAL" (a power loss
 	// may lose the last transactions, never corrupt the database).
 	Synchronous string
+	// Logf receives diagnostics of background work; nil discards them.
+	Logf func(format string, args ...any)
 	// ReadConns is the size of the SQLite read pool or of the PostgreSQL
 	// pool; 0 means 8 (SQLite) or 16 (PostgreSQL).
 	ReadConns int
@@ -54,13 +56,20 @@ type DB struct {
 	catalog *allot.Catalog
 	now     func() time.Time
 	rand    io.Reader
+	dsn     string
+	origin  string // identifies this process's notifications
+	hooks   []func(allot.Change)
+	logf    func(format string, args ...any)
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
 // (postgres://… or postgresql://…) or a SQLite file path, migrates it to the
 // current schema and refuses to open a schema newer than this binary knows.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	db := &DB{catalog: opts.Catalog, now: opts.Now, rand: opts.Rand}
+	db := &DB{catalog: opts.Catalog, now: opts.Now, rand: opts.Rand, dsn: dsn, logf: opts.Logf}
+	if db.logf == nil {
+		db.logf = func(string, ...any) {}
+	}
 	if db.catalog == nil {
 		db.catalog = allot.DemoCatalog()
 	}
@@ -79,6 +88,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.origin = db.newID()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -155,16 +165,21 @@ func (db *DB) applyMigration(ctx context.Context, version int, name string, have
 // Tx is a transaction with the time fixed at its start.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db      *DB
+	now     time.Time
+	changes map[string]*allot.Change // what caches must learn once committed
 }
 
 // update runs fn in a write transaction and commits it, retrying when the
 // engine reports a serialization failure or deadlock.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := db.runTx(ctx, db.write, false, fn)
-		if err == nil || !db.d.retryable(err) || attempt >= 8 {
+		changes, err := db.runTx(ctx, db.write, false, fn)
+		if err == nil {
+			db.publish(changes)
+			return nil
+		}
+		if !db.d.retryable(err) || attempt >= 8 {
 			return db.d.translate(err)
 		}
 		time.Sleep(time.Duration(attempt+1) * 2 * time.Millisecond)
@@ -173,20 +188,26 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 
 // view runs fn in a read-only transaction on the read pool.
 func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.d.translate(db.runTx(ctx, db.read, true, fn))
+	_, err := db.runTx(ctx, db.read, true, fn)
+	return db.d.translate(err)
 }
 
-func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+// runTx runs fn in a transaction and commits it, announcing its changes to
+// other processes in the same commit, and returns those changes.
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) (map[string]*allot.Change, error) {
 	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.d.name == "postgres"})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tx := &Tx{Tx: sqlTx, db: db, now: db.now().UTC()}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.Commit()
+	if err := tx.notify(ctx); err != nil {
+		return nil, err
+	}
+	return tx.changes, tx.Commit()
 }
 
 // newID returns a random (version 4) GUID.

@@ -49,6 +49,10 @@ func (tx *Tx) deleteUser(ctx context.Context, p allot.Principal, u *allot.User) 
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = $3 WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, micros(tx.now)); err != nil {
 		return err
 	}
+	u.DeletedAt, u.Licenses = tx.now, nil
+	if err := tx.touch(ctx, u); err != nil {
+		return err
+	}
 	return tx.audit(ctx, p, events...)
 }
 
@@ -115,6 +119,9 @@ func (tx *Tx) restoreUser(ctx context.Context, p allot.Principal, u *allot.User)
 		return err
 	}
 	u.DeletedAt = time.Time{}
+	if err := tx.touch(ctx, u); err != nil {
+		return err
+	}
 	return tx.audit(ctx, p, events...)
 }
 
@@ -153,6 +160,7 @@ func (db *DB) PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error)
 			if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
 				return err
 			}
+			tx.touchGone(v.tenant, v.id)
 			p := allot.SystemPrincipal(v.tenant, "purge")
 			if err := tx.audit(ctx, p, auditEvent{action: allot.AuditUserPurge, targetType: "user", targetID: v.id, before: map[string]any{"userPrincipalName": v.upn}}); err != nil {
 				return err

@@ -42,8 +42,10 @@ func (db *DB) openSQLite(path string, opts Options) error {
 	pragmas := url.Values{"_pragma": {
 		"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
 	}}
+	// Escape what a file: URI would read as query or fragment.
+	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	var err error
-	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()+"&_txlock=immediate"); err != nil {
+	if db.write, err = sql.Open("sqlite", name+"?"+pragmas.Encode()+"&_txlock=immediate"); err != nil {
 		return err
 	}
 	db.write.SetMaxOpenConns(1)
@@ -56,7 +58,7 @@ func (db *DB) openSQLite(path string, opts Options) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	pragmas["_pragma"] = append(pragmas["_pragma"], "query_only(1)")
-	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode()); err != nil {
+	if db.read, err = sql.Open("sqlite", name+"?"+pragmas.Encode()); err != nil {
 		db.write.Close()
 		return err
 	}

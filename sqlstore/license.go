@@ -105,7 +105,10 @@ func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch 
 		return u, false, err
 	}
 	u.Licenses = plan.After
-	return u, !plan.Empty(), nil
+	if plan.Empty() {
+		return u, false, nil
+	}
+	return u, true, tx.touch(ctx, u)
 }
 
 // authorizeChange loads the pools of the SKUs a change names and refuses
@@ -281,10 +284,7 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 			return nil, err
 		}
 		l.AssignedAt = fromMicros(at)
-		l.DisabledPlans = []string{}
-		if disabled != "" {
-			l.DisabledPlans = strings.Split(disabled, ",")
-		}
+		l.DisabledPlans = splitPlans(disabled)
 		out[uid] = append(out[uid], l)
 	}
 	return out, rows.Err()

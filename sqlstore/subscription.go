@@ -51,6 +51,7 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 		if err := tx.refreshPool(ctx, p, s, false); err != nil {
 			return err
 		}
+		tx.touchPools(p.TenantID)
 		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionCreate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, after: subscriptionJSON(s)})
 	})
 }
@@ -90,6 +91,7 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 		if err := tx.refreshPool(ctx, p, s, !p.System); err != nil {
 			return err
 		}
+		tx.touchPools(p.TenantID)
 		out = s
 		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionUpdate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, before: before, after: subscriptionJSON(s)})
 	})

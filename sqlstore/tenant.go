@@ -22,6 +22,9 @@ func (db *DB) CreateTenant(ctx context.Context, t *allot.Tenant) error {
 			t.ID = db.newID()
 		}
 		t.ID = strings.ToLower(t.ID)
+		if !allot.IsGUID(t.ID) {
+			return allot.Errorf(allot.EINVALID, "Tenant id %q is not a GUID.", t.ID)
+		}
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = tx.now
 		}

@@ -36,6 +36,9 @@ func (db *DB) CreateUser(ctx context.Context, p allot.Principal, u *allot.User) 
 		if err := tx.insertUser(ctx, u); err != nil {
 			return err
 		}
+		if err := tx.touch(ctx, u); err != nil {
+			return err
+		}
 		return tx.audit(ctx, p, auditEvent{action: allot.AuditUserCreate, targetType: "user", targetID: u.ID, after: userJSON(u)})
 	})
 }
@@ -246,6 +249,9 @@ func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string,
 			return err
 		}
 		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
+			return err
+		}
+		if err := tx.touch(ctx, u); err != nil {
 			return err
 		}
 		out = u

@@ -1,0 +1,150 @@
+package allot
+
+import (
+	"context"
+	"strings"
+)
+
+// Reasons a license check gives.
+const (
+	ReasonLicensed              = "Licensed"
+	ReasonNoLicense             = "NoLicense"             // no license held carries the plan
+	ReasonPlanDisabled          = "PlanDisabled"          // a license carries it, but the plan is disabled for the user
+	ReasonSubscriptionSuspended = "SubscriptionSuspended" // every license carrying it comes from a suspended, locked-out or deleted subscription
+	ReasonSignInBlocked         = "SignInBlocked"
+	ReasonUserDeleted           = "UserDeleted"
+	ReasonUserNotFound          = "UserNotFound"
+	ReasonUnknownPlan           = "UnknownServicePlan"
+)
+
+// CheckRequest asks whether a user may use a service plan.
+type CheckRequest struct {
+	User        string // id or userPrincipalName
+	ServicePlan string // servicePlanId or servicePlanName
+}
+
+// CheckResult answers a CheckRequest.
+type CheckResult struct {
+	User          string // as asked
+	UserID        string // "" when the user is unknown
+	ServicePlanID string // "" when the plan is unknown
+	Licensed      bool
+	SKUID         string // the SKU granting the plan, when licensed
+	Reason        string
+}
+
+// Entitlement is what a license check needs to know about one user.
+type Entitlement struct {
+	TenantID          string
+	UserID            string
+	UserPrincipalName string
+	AccountEnabled    bool
+	Deleted           bool
+	Licenses          []License
+	Version           int64 // grows with every committed change of the user
+}
+
+// PoolAccess reports whether the licenses of a seat pool (tenant, SKU,
+// pool) still grant access: true while at least one subscription of the
+// pool is Enabled or in Warning.
+type PoolAccess func(tenantID, skuID, pool string) bool
+
+// MaxChecks is the largest batch of checks one request may carry.
+const MaxChecks = 1000
+
+// Check decides one license check from a user's entitlement (nil when the
+// user is unknown). It is the single place where the answer is made, used
+// by every check path.
+func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) CheckResult {
+	r := CheckResult{}
+	if plan != nil {
+		r.ServicePlanID = plan.ID
+	}
+	switch {
+	case e == nil:
+		r.Reason = ReasonUserNotFound
+		return r
+	case e.Deleted:
+		r.UserID, r.Reason = e.UserID, ReasonUserDeleted
+		return r
+	}
+	r.UserID = e.UserID
+	if plan == nil {
+		r.Reason = ReasonUnknownPlan
+		return r
+	}
+	if !e.AccountEnabled {
+		r.Reason = ReasonSignInBlocked
+		return r
+	}
+	r.Reason = ReasonNoLicense
+	for _, l := range e.Licenses {
+		sku := c.SKU(l.SKUID)
+		if sku == nil || !sku.HasPlan(plan.ID) {
+			continue
+		}
+		switch {
+		case !l.PlanEnabled(sku, plan.ID):
+			if r.Reason == ReasonNoLicense {
+				r.Reason = ReasonPlanDisabled
+			}
+		case !access(e.TenantID, l.SKUID, l.Pool()):
+			r.Reason = ReasonSubscriptionSuspended
+		default:
+			r.Licensed, r.SKUID, r.Reason = true, l.SKUID, ReasonLicensed
+			return r
+		}
+	}
+	return r
+}
+
+// ValidateChecks returns EINVALID for an empty or oversized batch or one
+// with empty fields.
+func ValidateChecks(reqs []CheckRequest) error {
+	if len(reqs) == 0 || len(reqs) > MaxChecks {
+		return Errorf(EINVALID, "A batch carries 1 to %d checks, not %d.", MaxChecks, len(reqs))
+	}
+	for i, r := range reqs {
+		if strings.TrimSpace(r.User) == "" || strings.TrimSpace(r.ServicePlan) == "" {
+			return Errorf(EINVALID, "Check %d needs a user and a servicePlan.", i)
+		}
+	}
+	return nil
+}
+
+// CheckService answers license checks.
+type CheckService interface {
+	// Check answers each request in order. Needs ActionCheck. Returns
+	// EINVALID for a malformed batch; unknown users and plans are answers,
+	// not errors.
+	Check(ctx context.Context, p Principal, reqs []CheckRequest) ([]CheckResult, error)
+}
+
+// Change tells caches what a committed transaction changed.
+type Change struct {
+	TenantID string
+	UserIDs  []string // users whose entitlement may have changed: read them back
+	// Entitlements holds the committed state of other changed users, so
+	// that a cache in the same process need not read it back.
+	Entitlements []*Entitlement
+	Pools        bool // subscriptions changed, so pool access may have
+	All          bool // anything of the tenant may have changed ("" tenant: of every tenant)
+}
+
+// EntitlementSource reads the committed state a license-check cache is
+// built from.
+type EntitlementSource interface {
+	// ScanEntitlements calls fn for every user of every tenant, deleted
+	// ones included; with tenantID not "", only for that tenant.
+	ScanEntitlements(ctx context.Context, tenantID string, fn func(*Entitlement) error) error
+	// FindEntitlements returns the users with the given ids, deleted ones
+	// included; ids of purged users are absent from the result.
+	FindEntitlements(ctx context.Context, tenantID string, userIDs []string) ([]*Entitlement, error)
+	// FindPoolAccess returns, for every seat pool of the tenant ("" for
+	// all tenants), whether its licenses still grant access, keyed by
+	// PoolKey.
+	FindPoolAccess(ctx context.Context, tenantID string) (map[PoolKey]bool, error)
+}
+
+// PoolKey names one seat pool.
+type PoolKey struct{ TenantID, SKUID, Pool string }

@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/demo"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// result is what a user of the command line sees.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runAllot runs one command line the way main does.
+func runAllot(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// demoDB returns the path of a new database seeded with the demo tenant.
+func demoDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	if r := runAllot(t, "serve", "--db", path, "--demo", "--synchronous", "normal"); r.code != 0 {
+		t.Fatalf("serve --demo: %+v", r)
+	}
+	return path
+}
+
+// openDB opens a database the test inspects behind the command's back.
+func openDB(t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// state is what a second "serve --demo" must leave as it was.
+type state struct {
+	SKUs   []*allot.SubscribedSKU
+	Users  int
+	Events int
+}
+
+func demoState(t *testing.T, path string) state {
+	t.Helper()
+	ctx := context.Background()
+	db := openDB(t, path)
+	defer db.Close()
+	tenant, err := db.FindTenantByDomain(ctx, demo.Domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := allot.SystemPrincipal(tenant.ID, "test")
+	skus, err := db.FindSubscribedSKUs(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := db.CountUsers(ctx, p, allot.UserFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := db.FindAuditEvents(ctx, p, allot.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state{skus, users, len(events)}
+}
+
+func TestServeDemoTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allot.db")
+	wantOut := []string{
+		"allot: demo tenant Contoso (contoso.example) created: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n" +
+			"allot: database ready at " + path + " (HTTP API not built yet)\n",
+		"allot: demo tenant Contoso (contoso.example) already present: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n" +
+			"allot: database ready at " + path + " (HTTP API not built yet)\n",
+	}
+	var states []state
+	for i, want := range wantOut {
+		got := runAllot(t, "serve", "--db", path, "--demo")
+		if w := (result{0, want, ""}); got != w {
+			t.Fatalf("serve --demo, run %d:\nwant %+v\ngot  %+v", i+1, w, got)
+		}
+		states = append(states, demoState(t, path))
+	}
+	if !reflect.DeepEqual(states[0], states[1]) {
+		t.Errorf("the second serve --demo changed the database (-want +got):\n-%+v\n+%+v", states[0], states[1])
+	}
+}
+
+func TestServeWithoutDemo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allot.db")
+	want := result{0, "allot: database ready at " + path + " (HTTP API not built yet)\n", ""}
+	if got := runAllot(t, "serve", "--db", path); got != want {
+		t.Fatalf("want %+v\ngot  %+v", want, got)
+	}
+	_, err := openDB(t, path).FindTenantByDomain(context.Background(), demo.Domain)
+	if allot.ErrorCode(err) != allot.ENOTFOUND {
+		t.Errorf("without --demo the demo tenant exists (err %v)", err)
+	}
+}
+
+// TestServeSeam checks that the server hook runs on the database once it
+// is migrated and seeded, and that its failure is the command's.
+func TestServeSeam(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	var stdout, stderr bytes.Buffer
+	m := NewMain(&stdout, &stderr)
+	defer m.Close()
+	if err := m.ParseFlags(ctx, []string{"serve", "--db", path, "--demo"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("server stopped")
+	var users int
+	m.cmd.(*serveCommand).serve = func(ctx context.Context, db *sqlstore.DB) error {
+		tenant, err := db.FindTenantByDomain(ctx, demo.Domain)
+		if err != nil {
+			return err
+		}
+		users, err = db.CountUsers(ctx, allot.SystemPrincipal(tenant.ID, "test"), allot.UserFilter{})
+		if err != nil {
+			return err
+		}
+		return stop
+	}
+	if err := m.Run(ctx); err != stop {
+		t.Errorf("Run = %v, want the server's error", err)
+	}
+	if users != 31 {
+		t.Errorf("the server saw %d users, want the 31 of the demo", users)
+	}
+	if strings.Contains(stdout.String(), "not built yet") {
+		t.Errorf("with a server, stdout still says it is not built: %q", stdout.String())
+	}
+}
+
+func TestTokenCreate(t *testing.T) {
+	path := demoDB(t)
+	r := runAllot(t, "token", "create", "--db", path, "--user", demo.AdminUPN, "--expires", "1h")
+	if r.code != 0 || r.stderr != "" || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("token create: want exit 0 and one line on stdout only, got %+v", r)
+	}
+	secret := strings.TrimSuffix(r.stdout, "\n")
+	p, err := openDB(t, path).Authenticate(context.Background(), secret)
+	if err != nil {
+		t.Fatalf("Authenticate(%q): %v", secret, err)
+	}
+	if p.Name != demo.AdminUPN || !p.HasRole(allot.RoleGlobalAdmin) {
+		t.Errorf("token principal = %+v, want %s with %s", p, demo.AdminUPN, allot.RoleGlobalAdmin)
+	}
+}
+
+func TestTokenRevoke(t *testing.T) {
+	ctx := context.Background()
+	path := demoDB(t)
+	tests := []struct {
+		name string
+		// token issues a token and returns its secret and what to pass to
+		// "token revoke".
+		token func(t *testing.T) (secret, arg string)
+	}{
+		{"by secret", func(t *testing.T) (string, string) {
+			r := runAllot(t, "token", "create", "--db", path, "--user", demo.AdminUPN)
+			if r.code != 0 {
+				t.Fatalf("token create: %+v", r)
+			}
+			secret := strings.TrimSpace(r.stdout)
+			return secret, secret
+		}},
+		{"by id", func(t *testing.T) (string, string) {
+			// "token create" prints no id, so the store issues this one.
+			db := openDB(t, path)
+			tenant, err := db.FindTenantByDomain(ctx, demo.Domain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret, tok, err := db.CreateToken(ctx, tenant.ID, demo.AdminUPN, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return secret, tok.ID
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secret, arg := tt.token(t)
+			db := openDB(t, path)
+			if _, err := db.Authenticate(ctx, secret); err != nil {
+				t.Fatalf("Authenticate before revoke: %v", err)
+			}
+			want := result{0, "allot: token revoked\n", ""}
+			if got := runAllot(t, "token", "revoke", "--db", path, arg); got != want {
+				t.Fatalf("token revoke:\nwant %+v\ngot  %+v", want, got)
+			}
+			if _, err := db.Authenticate(ctx, secret); allot.ErrorCode(err) != allot.EUNAUTHORIZED {
+				t.Errorf("Authenticate after revoke: %v, want %s", err, allot.EUNAUTHORIZED)
+			}
+			want = result{1, "", "allot: No active token matches.\n"}
+			if got := runAllot(t, "token", "revoke", "--db", path, arg); got != want {
+				t.Errorf("second token revoke:\nwant %+v\ngot  %+v", want, got)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string // substrings of stdout
+		wantErr  []string // substrings of stderr
+	}{
+		{"-h", []string{"-h"}, 0, []string{"Commands:", "serve", "token"}, nil},
+		{"--help", []string{"--help"}, 0, []string{"Commands:", "serve", "token"}, nil},
+		{"help", []string{"help"}, 0, []string{"Commands:", "serve", "token"}, nil},
+		{"no arguments", nil, 2, nil, []string{"Commands:", "serve", "token"}},
+		{"help serve", []string{"help", "serve"}, 0, []string{"Usage: allot serve", "-demo", "-synchronous"}, nil},
+		{"serve -h", []string{"serve", "-h"}, 0, []string{"Usage: allot serve", "-catalog"}, nil},
+		{"token --help", []string{"token", "--help"}, 0, []string{"create", "revoke"}, nil},
+		{"token", []string{"token"}, 2, nil, []string{"create", "revoke"}},
+		{"help token create", []string{"help", "token", "create"}, 0, []string{"Usage: allot token create", "-expires"}, nil},
+		{"token revoke -h", []string{"token", "revoke", "-h"}, 0, []string{"Usage: allot token revoke", "-db"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runAllot(t, tt.args...)
+			if got.code != tt.wantCode {
+				t.Errorf("exit code %d, want %d", got.code, tt.wantCode)
+			}
+			for _, s := range tt.wantOut {
+				if !strings.Contains(got.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, got.stdout)
+				}
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(got.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, got.stderr)
+				}
+			}
+			if tt.wantOut == nil && got.stdout != "" {
+				t.Errorf("stdout should be empty, got:\n%s", got.stdout)
+			}
+			if tt.wantErr == nil && got.stderr != "" {
+				t.Errorf("stderr should be empty, got:\n%s", got.stderr)
+			}
+		})
+	}
+}
+
+// TestErrors checks that every failure is one line on stderr, nothing on
+// stdout, and exit status 1 for failures or 2 for usage mistakes.
+func TestErrors(t *testing.T) {
+	path := demoDB(t)
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	tests := []struct {
+		name    string
+		args    []string
+		want    int
+		wantErr string // the one line on stderr
+	}{
+		{"unknown command", []string{"bogus"}, 2, `allot: unknown command "bogus"; run 'allot help' for the list of commands`},
+		{"bad flag", []string{"serve", "--bogus"}, 2, "allot: serve: flag provided but not defined: -bogus (run 'allot serve -h' for usage)"},
+		{"bad flag value", []string{"token", "create", "--expires", "soon", "--user", demo.AdminUPN}, 2, `allot: token create: invalid value "soon" for flag -expires: parse error (run 'allot token create -h' for usage)`},
+		{"serve argument", []string{"serve", "extra"}, 2, `allot: serve takes no arguments, got "extra" (run 'allot serve -h' for usage)`},
+		{"bad synchronous", []string{"serve", "--synchronous", "off"}, 2, `allot: serve: --synchronous must be FULL or NORMAL, not "OFF"`},
+		{"missing catalog", []string{"serve", "--db", path, "--catalog", filepath.Join(t.TempDir(), "none.json")}, 1, "allot: catalog: open "},
+		{"unknown token subcommand", []string{"token", "list"}, 2, `allot: token: unknown subcommand "list"; want create or revoke`},
+		{"token without user", []string{"token", "create", "--db", path}, 2, "allot: token create: --user is required, e.g. --user admin@contoso.example"},
+		{"token for a non-UPN", []string{"token", "create", "--db", path, "--user", "admin"}, 2, `allot: token create: --user "admin" is not a userPrincipalName of the form name@domain`},
+		{"token expiring at once", []string{"token", "create", "--db", path, "--user", demo.AdminUPN, "--expires", "0s"}, 2, "allot: token create: --expires must be positive, not 0s"},
+		{"unknown user", []string{"token", "create", "--db", path, "--user", "nobody@contoso.example"}, 1, "allot: tenant Contoso has no user nobody@contoso.example"},
+		{"unknown domain", []string{"token", "create", "--db", path, "--user", "admin@fabrikam.example"}, 1, "allot: no tenant has the domain fabrikam.example of user admin@fabrikam.example"},
+		{"blocked user", []string{"token", "create", "--db", path, "--user", "enrico@contoso.example"}, 1, "allot: user enrico@contoso.example is blocked from signing in, so a token for them would be refused"},
+		{"missing database", []string{"token", "create", "--db", missing, "--user", demo.AdminUPN}, 1, "allot: database " + missing + " does not exist (run 'allot serve --db " + missing + "' to create it)"},
+		{"revoke unknown token", []string{"token", "revoke", "--db", path, "allot_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, 1, "allot: No active token matches."},
+		{"revoke without token", []string{"token", "revoke", "--db", path}, 2, "allot: token revoke takes one TOKEN_OR_ID after the flags, got 0 arguments (run 'allot token revoke -h' for usage)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runAllot(t, tt.args...)
+			if got.code != tt.want || got.stdout != "" {
+				t.Errorf("want exit %d and no stdout, got %+v", tt.want, got)
+			}
+			if strings.Count(got.stderr, "\n") != 1 || !strings.HasPrefix(got.stderr, tt.wantErr) {
+				t.Errorf("stderr:\nwant %q\ngot  %q", tt.wantErr, got.stderr)
+			}
+		})
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	inner := allot.Errorf(allot.EINVALID, "catalog: bad\nfile")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"allot error", inner, "catalog: bad file"},
+		{"wrapped allot error", fmt.Errorf("catalog x.json: %w", inner), "catalog x.json: catalog: bad file"},
+		{"other error", errors.New("open x: permission denied"), "open x: permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorLine(tt.err); got != tt.want {
+				t.Errorf("errorLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"./allot.db", "./allot.db"},
+		{"postgres://allot:secret@db.example/allot?sslmode=disable", "postgres://allot:xxxxx@db.example/allot?sslmode=disable"},
+	}
+	for _, tt := range tests {
+		if got := redact(tt.dsn); got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/allot-project/allot"
+)
+
+// notifyChannel is the PostgreSQL channel on which every allot process
+// announces its commits to the others.
+const notifyChannel = "allot_changes"
+
+// OnCommit registers fn to be called after every committed write with what
+// it changed, before the write returns to its caller. Register hooks before
+// the database is used concurrently.
+func (db *DB) OnCommit(fn func(allot.Change)) {
+	db.hooks = append(db.hooks, fn)
+}
+
+// touch records that a user's entitlement changed: it bumps the user's
+// version (under the user's row lock, so versions follow commit order) and
+// keeps the state u will have once committed.
+func (tx *Tx) touch(ctx context.Context, u *allot.User) error {
+	e := entitlementOf(u)
+	err := tx.QueryRowContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2 RETURNING version`,
+		u.TenantID, u.ID).Scan(&e.Version)
+	c := tx.change(u.TenantID)
+	c.Entitlements = append(c.Entitlements, e)
+	return err
+}
+
+// touchGone records that a user was removed for good.
+func (tx *Tx) touchGone(tenantID, userID string) {
+	c := tx.change(tenantID)
+	c.UserIDs = append(c.UserIDs, userID)
+}
+
+// touchPools records that the tenant's subscriptions changed.
+func (tx *Tx) touchPools(tenantID string) { tx.change(tenantID).Pools = true }
+
+func (tx *Tx) change(tenantID string) *allot.Change {
+	if tx.changes == nil {
+		tx.changes = map[string]*allot.Change{}
+	}
+	c := tx.changes[tenantID]
+	if c == nil {
+		c = &allot.Change{TenantID: tenantID}
+		tx.changes[tenantID] = c
+	}
+	return c
+}
+
+func entitlementOf(u *allot.User) *allot.Entitlement {
+	return &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
+		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), Licenses: u.Licenses}
+}
+
+// publish hands a committed transaction's changes to the hooks.
+func (db *DB) publish(changes map[string]*allot.Change) {
+	for _, c := range changes {
+		for _, fn := range db.hooks {
+			fn(*c)
+		}
+	}
+}
+
+// notification is the payload of a change announced to other processes.
+type notification struct {
+	Origin string   `json:"o"`
+	Tenant string   `json:"t"`
+	Users  []string `json:"u,omitempty"`
+	Pools  bool     `json:"p,omitempty"`
+	All    bool     `json:"a,omitempty"`
+}
+
+// maxNotifyUsers bounds the ids in one notification: PostgreSQL payloads
+// are limited to 8000 bytes. Larger changes announce a reload of the tenant.
+const maxNotifyUsers = 180
+
+// notify announces the transaction's changes to other processes. NOTIFY is
+// transactional: listeners hear it only once the transaction commits.
+func (tx *Tx) notify(ctx context.Context) error {
+	if tx.db.d.name != "postgres" {
+		return nil
+	}
+	for _, c := range tx.changes {
+		n := notification{Origin: tx.db.origin, Tenant: c.TenantID, Users: c.UserIDs, Pools: c.Pools}
+		for _, e := range c.Entitlements {
+			n.Users = append(n.Users, e.UserID)
+		}
+		if len(n.Users) > maxNotifyUsers {
+			n.Users, n.All = nil, true
+		}
+		b, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Listen calls fn with the changes other processes commit, until ctx ends.
+// It closes ready once it listens, so that a cache loaded afterwards misses
+// nothing; after a lost connection it reconnects and asks for a reload of
+// everything (Change{All: true}), since announcements may have been missed.
+// On SQLite, which one process owns, it closes ready and returns at once.
+func (db *DB) Listen(ctx context.Context, ready chan<- struct{}, fn func(allot.Change)) error {
+	if db.d.name != "postgres" {
+		close(ready)
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		err := db.listenOnce(ctx, ready, attempt > 0, fn)
+		ready = nil
+		if ctx.Err() != nil {
+			return nil
+		}
+		db.logf("change listener: %v; reconnecting", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
+		}
+	}
+}
+
+func (db *DB) listenOnce(ctx context.Context, ready chan<- struct{}, reconnect bool, fn func(allot.Change)) error {
+	conn, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	if ready != nil {
+		close(ready)
+	}
+	if reconnect {
+		fn(allot.Change{All: true})
+	}
+	for {
+		msg, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var n notification
+		if err := json.Unmarshal([]byte(msg.Payload), &n); err != nil {
+			return fmt.Errorf("bad notification %q: %w", msg.Payload, err)
+		}
+		if n.Origin == db.origin {
+			continue // our own commit: the hooks have already seen it
+		}
+		fn(allot.Change{TenantID: n.Tenant, UserIDs: n.Users, Pools: n.Pools, All: n.All})
+	}
+}
