@@ -176,6 +176,9 @@ func (c *Catalog) indexSKU(s *SKU) error {
 	if s.AppliesTo == "" {
 		s.AppliesTo = "User"
 	}
+	if len(s.PlanNames) > 64 {
+		return Errorf(EINVALID, "catalog: SKU %s has %d service plans; at most 64 are supported", s.PartNumber, len(s.PlanNames))
+	}
 	s.Plans = s.Plans[:0]
 	for _, name := range s.PlanNames {
 		p := c.plansByName[name]

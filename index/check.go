@@ -1,0 +1,105 @@
+package index
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.CheckService = (*Index)(nil)
+
+// Check implements allot.CheckService from memory alone.
+func (ix *Index) Check(ctx context.Context, p allot.Principal, reqs []allot.CheckRequest) ([]allot.CheckResult, error) {
+	if err := allot.Authorize(p, allot.ActionCheck); err != nil {
+		return nil, err
+	}
+	if err := allot.ValidateChecks(reqs); err != nil {
+		return nil, err
+	}
+	out := make([]allot.CheckResult, len(reqs))
+	ix.mu.RLock()
+	t := ix.tenants[p.TenantID]
+	for i, r := range reqs {
+		out[i] = ix.checkOne(t, r)
+	}
+	ix.mu.RUnlock()
+	ix.checks.Add(int64(len(reqs)))
+	return out, nil
+}
+
+// checkOne answers one request; the caller holds the read lock.
+func (ix *Index) checkOne(t *tenant, r allot.CheckRequest) allot.CheckResult {
+	plan := ix.catalog.ServicePlan(strings.TrimSpace(r.ServicePlan))
+	var e *allot.Entitlement
+	var ent allot.Entitlement
+	var buf [4]allot.License
+	if en := t.find(ix, strings.TrimSpace(r.User)); en != nil {
+		ix.materialize(t.id, en, &ent, buf[:0])
+		e = &ent
+	}
+	res := allot.Check(ix.catalog, e, plan, ix.hasAccess)
+	res.User = r.User
+	return res
+}
+
+// hasAccess is the allot.PoolAccess of the index; the caller holds the
+// read lock.
+func (ix *Index) hasAccess(tenantID, skuID, pool string) bool {
+	return ix.access[allot.PoolKey{TenantID: tenantID, SKUID: skuID, Pool: pool}]
+}
+
+// find returns the user with the id or userPrincipalName, or nil.
+func (t *tenant) find(ix *Index, key string) *entry {
+	if t == nil {
+		return nil
+	}
+	if strings.Contains(key, "@") {
+		upn := strings.ToLower(key)
+		if e := t.byUPN[ix.hash(upn)]; e != nil && e.upn == upn {
+			return e
+		}
+		return nil
+	}
+	id, ok := parseID(key)
+	if !ok {
+		return nil
+	}
+	return t.byID[id]
+}
+
+// materialize expands an entry into the allot.Entitlement that allot.Check
+// reads, using buf for the licenses so a check allocates little.
+func (ix *Index) materialize(tenantID string, en *entry, e *allot.Entitlement, buf []allot.License) {
+	e.TenantID, e.UserID, e.UserPrincipalName = tenantID, formatID(en.id), en.upn
+	e.AccountEnabled, e.Deleted, e.Version = en.flags&flagEnabled != 0, en.flags&flagDeleted != 0, en.version
+	for _, l := range en.lics {
+		sku := ix.skus[l.sku]
+		al := allot.License{SKUID: sku.ID}
+		if l.pool != nil {
+			al.SubscriptionID = *l.pool
+		}
+		for i, p := range sku.Plans {
+			if l.disabled&(1<<i) != 0 {
+				al.DisabledPlans = append(al.DisabledPlans, p.ID)
+			}
+		}
+		buf = append(buf, al)
+	}
+	e.Licenses = buf
+}
+
+func formatID(id [16]byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], id[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], id[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], id[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], id[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], id[10:])
+	return string(b[:])
+}
