@@ -25,8 +25,8 @@ import (
 type Index struct {
 	catalog *allot.Catalog
 	src     allot.EntitlementSource
-	skus    []*allot.SKU       // position = compact SKU number
-	skuNum  map[string]uint16  // skuId -> position
+	skus    []*allot.SKU      // position = compact SKU number
+	skuNum  map[string]uint16 // skuId -> position
 	seed    maphash.Seed
 
 	poolsMu sync.Mutex
