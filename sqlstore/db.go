@@ -59,6 +59,7 @@ type DB struct {
 	dsn     string
 	origin  string // identifies this process's notifications
 	hooks   []func(allot.Change)
+	group   *committer // SQLite's group commit; nil on PostgreSQL
 	logf    func(format string, args ...any)
 }
 
@@ -93,11 +94,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.d.name == "sqlite" {
+		db.group = newCommitter(db)
+	}
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -171,10 +178,18 @@ type Tx struct {
 }
 
 // update runs fn in a write transaction and commits it, retrying when the
-// engine reports a serialization failure or deadlock.
+// engine reports a serialization failure or deadlock. On SQLite, concurrent
+// updates are committed together by the group committer. The commit hooks
+// have run when update returns.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		changes, err := db.runTx(ctx, db.write, false, fn)
+		var changes map[string]*allot.Change
+		var err error
+		if db.group != nil {
+			changes, err = db.group.submit(ctx, fn)
+		} else {
+			changes, err = db.runTx(ctx, db.write, false, fn)
+		}
 		if err == nil {
 			db.publish(changes)
 			return nil

@@ -1,0 +1,169 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/allot-project/allot"
+)
+
+// committer is SQLite's group commit: one goroutine owns the writer
+// connection and runs every queued write of the moment in one transaction,
+// each inside its own savepoint, then commits them with one fsync. A write
+// that fails rolls back to its savepoint and gets its own error; the others
+// commit. Each caller still sees an all-or-nothing result of its own.
+type committer struct {
+	db    *DB
+	queue chan *writeRequest
+	stop  chan struct{}
+	done  sync.WaitGroup
+
+	commits, writes atomic.Int64 // for WriteStats
+}
+
+// writeRequest is one caller's transaction body waiting for the committer.
+type writeRequest struct {
+	ctx     context.Context
+	fn      func(tx *Tx) error
+	changes map[string]*allot.Change
+	err     error
+	result  chan struct{}
+}
+
+// maxGroup bounds the writes committed together, so that one slow batch
+// does not delay the first caller for long.
+const maxGroup = 256
+
+func newCommitter(db *DB) *committer {
+	c := &committer{db: db, queue: make(chan *writeRequest, maxGroup), stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.loop()
+	return c
+}
+
+// submit queues fn and waits for the group holding it to commit.
+func (c *committer) submit(ctx context.Context, fn func(tx *Tx) error) (map[string]*allot.Change, error) {
+	r := &writeRequest{ctx: ctx, fn: fn, result: make(chan struct{})}
+	select {
+	case c.queue <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.stop:
+		return nil, fmt.Errorf("database is closed")
+	}
+	<-r.result // the committer always answers, even once ctx is done
+	return r.changes, r.err
+}
+
+func (c *committer) loop() {
+	defer c.done.Done()
+	for {
+		var first *writeRequest
+		select {
+		case first = <-c.queue:
+		case <-c.stop:
+			return
+		}
+		group := []*writeRequest{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-c.queue:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		c.commit(group)
+	}
+}
+
+// commit runs a group in one transaction and answers every request.
+func (c *committer) commit(group []*writeRequest) {
+	defer func() {
+		for _, r := range group {
+			close(r.result)
+		}
+	}()
+	sqlTx, err := c.db.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(group, err)
+		return
+	}
+	defer sqlTx.Rollback()
+	var ok []*writeRequest
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.now().UTC()}
+		if err := c.runOne(r, tx); err != nil {
+			failAll(group, err) // the transaction itself is broken
+			return
+		}
+		if r.err == nil {
+			r.changes = tx.changes
+			ok = append(ok, r)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		failAll(ok, err)
+		return
+	}
+	c.commits.Add(1)
+	c.writes.Add(int64(len(ok)))
+}
+
+// WriteStats returns how many transactions the SQLite group committer has
+// committed and how many writes they held; zeros on PostgreSQL.
+func (db *DB) WriteStats() (commits, writes int64) {
+	if db.group == nil {
+		return 0, 0
+	}
+	return db.group.commits.Load(), db.group.writes.Load()
+}
+
+// runOne runs one request inside a savepoint. A refusal becomes the
+// request's error; only a failure to roll back is returned.
+func (c *committer) runOne(r *writeRequest, tx *Tx) error {
+	if _, err := tx.ExecContext(r.ctx, `SAVEPOINT request`); err != nil {
+		r.err = err
+		return nil
+	}
+	if r.err = safely(r.fn, tx); r.err == nil {
+		_, r.err = tx.ExecContext(context.Background(), `RELEASE request`)
+		if r.err == nil {
+			return nil
+		}
+	}
+	if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO request`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(context.Background(), `RELEASE request`)
+	return err
+}
+
+// safely runs fn, turning a panic into an error so that one bad request
+// cannot stop the committer that every writer waits on.
+func safely(fn func(tx *Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in write transaction: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+func failAll(rs []*writeRequest, err error) {
+	for _, r := range rs {
+		r.err, r.changes = err, nil
+	}
+}
+
+func (c *committer) close() {
+	close(c.stop)
+	c.done.Wait()
+}
