@@ -304,6 +304,9 @@ type BulkLicenseChange struct {
 	// does not hold, or adding one held with the same disabled plans, counts
 	// as done instead of failing with ELICENSENOTHELD.
 	SkipUnchanged bool
+	// DryRun evaluates the change for every user and reports the results
+	// without writing anything.
+	DryRun bool
 }
 
 // BulkResult is the outcome for one user of a bulk change.
@@ -326,6 +329,7 @@ type LicenseService interface {
 	// AssignLicensesBulk applies one change to many users in one
 	// transaction. With AllOrNothing, the first refusal is returned as the
 	// error and nothing changes; otherwise each user's result says what
-	// happened to it and the error is only for failures of the whole.
+	// happened to it and the error is only for failures of the whole. A
+	// user listed twice gets the result of its first mention.
 	AssignLicensesBulk(ctx context.Context, p Principal, b BulkLicenseChange) ([]BulkResult, error)
 }

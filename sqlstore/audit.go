@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/allot-project/allot"
 )
@@ -31,19 +32,28 @@ func (tx *Tx) audit(ctx context.Context, p allot.Principal, events ...auditEvent
 	if via == "" {
 		via = allot.ChannelAPI
 	}
-	for i, e := range events {
-		before, err := marshalOrEmpty(e.before)
-		if err != nil {
-			return err
+	const cols, chunk = 12, 400
+	for start := 0; start < len(events); start += chunk {
+		part := events[start:min(start+chunk, len(events))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json) VALUES `)
+		args := make([]any, 0, cols*len(part))
+		for i, e := range part {
+			before, err := marshalOrEmpty(e.before)
+			if err != nil {
+				return err
+			}
+			after, err := marshalOrEmpty(e.after)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, cols) + ")")
+			args = append(args, p.TenantID, ids[start+i], micros(tx.now), p.UserID, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after)
 		}
-		after, err := marshalOrEmpty(e.after)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			p.TenantID, ids[i], micros(tx.now), p.UserID, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return err
 		}
 	}

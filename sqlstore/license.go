@@ -20,59 +20,6 @@ func (db *DB) AssignLicenses(ctx context.Context, p allot.Principal, idOrUPN str
 	return out, err
 }
 
-// AssignLicensesBulk implements allot.LicenseService.
-func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
-	var results []allot.BulkResult
-	err := db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.authorizeChange(ctx, p, b.Change); err != nil {
-			return err
-		}
-		results = make([]allot.BulkResult, 0, len(b.Users))
-		for _, id := range b.Users {
-			r, err := tx.assignOne(ctx, p, id, b)
-			if err != nil {
-				return err // the whole transaction fails: nothing is applied
-			}
-			results = append(results, r)
-		}
-		return nil
-	})
-	return results, err
-}
-
-// assignOne applies a bulk change to one user. With AllOrNothing a refusal
-// aborts everything; otherwise the user's changes are undone to a savepoint
-// and the refusal becomes its result.
-func (tx *Tx) assignOne(ctx context.Context, p allot.Principal, id string, b allot.BulkLicenseChange) (allot.BulkResult, error) {
-	r := allot.BulkResult{User: id}
-	if !b.AllOrNothing {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT bulk_user`); err != nil {
-			return r, err
-		}
-	}
-	ch := allot.LicenseChange{Add: b.Change.Add, Remove: slices.Clone(b.Change.Remove)}
-	u, changed, err := tx.assign(ctx, p, id, ch, b.SkipUnchanged)
-	if u != nil {
-		r.UserID = u.ID
-	}
-	r.Changed, r.Err = changed, err
-	code := allot.ErrorCode(err)
-	switch {
-	case err == nil && !b.AllOrNothing:
-		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT bulk_user`)
-		return r, err
-	case err == nil:
-		return r, nil
-	case code == allot.EINTERNAL || b.AllOrNothing:
-		return r, err
-	}
-	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT bulk_user`)
-	if err == nil {
-		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT bulk_user`)
-	}
-	return r, err
-}
-
 // assign loads a user and the pools involved, lets allot.PlanLicenseChange
 // decide, and writes the outcome. With skipUnchanged, removals of SKUs the
 // user does not hold are dropped from the change first.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -208,5 +209,60 @@ func testBulk(t *testing.T, open Opener) {
 	wantCode(t, "strict unassign of SKUs not held", err, allot.ELICENSENOTHELD)
 	_, err = f.S.AssignLicensesBulk(ctx, f.Admins[allot.RoleGlobalReader], allot.BulkLicenseChange{Users: ids, Change: add(O365E3)})
 	wantCode(t, "reader bulk", err, allot.EFORBIDDEN)
+
+	// Dry run: results as if applied, nothing written.
+	before = snapshot(t, f)
+	res, err = f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: ids, Change: add(O365E3), DryRun: true})
+	must(t, err)
+	codes = nil
+	for _, r := range res {
+		codes = append(codes, allot.ErrorCode(r.Err))
+	}
+	diff(t, "dry-run results", codes, []string{"", "", "", allot.ECOUNTVIOLATION})
+	diff(t, "dry run wrote nothing", snapshot(t, f), before)
+
+	// A user listed twice (by id and UPN) is changed once.
+	res, err = f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: []string{ids[0], "A@contoso.example"}, Change: add(O365E3), AllOrNothing: true})
+	must(t, err)
+	diff(t, "duplicate", []bool{res[0].Changed, res[1].Changed, res[1].Err == nil}, []bool{true, false, true})
+	diff(t, "one seat for a duplicate", f.SKU(O365E3).Consumed, 1)
+	// Re-adding with the same disabled plans changes nothing.
+	res, err = f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: ids[:1], Change: add(O365E3), SkipUnchanged: true})
+	must(t, err)
+	diff(t, "unchanged re-add", []bool{res[0].Changed, res[0].Err == nil}, []bool{false, true})
+	f.CheckCounters()
+}
+
+// testBulkLarge crosses the chunk sizes of batched storage paths.
+func testBulkLarge(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 2)
+	f.Subscribe(O365E5, 1300)
+	var ids []string
+	for i := 0; i < 1234; i++ {
+		ids = append(ids, f.User(fmt.Sprintf("bulk%04d@contoso.example", i), "US").ID)
+	}
+	res, err := f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: ids, Change: add(O365E5), AllOrNothing: true})
+	must(t, err)
+	diff(t, "results", len(res), len(ids))
+	diff(t, "assigned", f.SKU(O365E5).Consumed, 1234)
+	f.CheckCounters()
+	ev, err := f.S.FindAuditEvents(ctx, f.Sys, allot.AuditFilter{SKUID: O365E5, Limit: 1000})
+	must(t, err)
+	diff(t, "audit page full", len(ev), 1000)
+	users, _, err := f.S.FindUsers(ctx, f.Sys, allot.UserFilter{SKUID: O365E5, Limit: 1000})
+	must(t, err)
+	diff(t, "holders page", len(users), 1000)
+	// One seat short: a clean refusal, nothing assigned.
+	more := make([]string, 0, 70)
+	for i := 0; i < 67; i++ {
+		more = append(more, f.User(fmt.Sprintf("more%02d@contoso.example", i), "US").ID)
+	}
+	_, err = f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: more, Change: add(O365E5), AllOrNothing: true})
+	wantCode(t, "one seat short", err, allot.ECOUNTVIOLATION)
+	diff(t, "nothing more assigned", f.SKU(O365E5).Consumed, 1234)
+	_, err = f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: ids, Change: remove(O365E5), AllOrNothing: true})
+	must(t, err)
+	diff(t, "all unassigned", f.SKU(O365E5).Consumed, 0)
 	f.CheckCounters()
 }

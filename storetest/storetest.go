@@ -91,6 +91,7 @@ func Run(t *testing.T, open Opener) {
 		{"DisabledPlans", testDisabledPlans},
 		{"SelfService", testSelfService},
 		{"Bulk", testBulk},
+		{"BulkLarge", testBulkLarge},
 		{"Roles", testRoles},
 		{"TenantIsolation", testTenantIsolation},
 		{"Audit", testAudit},

@@ -1,0 +1,388 @@
+package sqlstore
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+// bulkChunk is how many users one statement reads or writes.
+const bulkChunk = 500
+
+// AssignLicensesBulk implements allot.LicenseService. It works in batches:
+// users and their licenses are read in chunks, each user's change is
+// planned by allot.PlanLicenseChange in memory, seats are counted per pool
+// in memory and then taken with one conditional UPDATE per pool, and rows,
+// versions and audit events are written with multi-row statements.
+func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	var results []allot.BulkResult
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		results, err = tx.bulk(ctx, p, b)
+		return err
+	})
+	return results, err
+}
+
+// bulkUser is one user of a bulk change on its way through the batch.
+type bulkUser struct {
+	res  *allot.BulkResult
+	user *allot.User
+	plan *allot.LicensePlan
+}
+
+func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	pools, err := tx.authorizeChange(ctx, p, b.Change)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]allot.BulkResult, len(b.Users))
+	users, err := tx.bulkUsers(ctx, p.TenantID, b.Users)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.bulkLicenses(ctx, p.TenantID, users, pools); err != nil {
+		return nil, err
+	}
+	// Read the counters again, now locked (after the users, in the order
+	// single assignments lock them), so that the book below is exact.
+	if pools, err = tx.lockPools(ctx, p.TenantID, slices.Collect(maps.Keys(pools))); err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	var todo []bulkUser
+	seats := newSeatBook(pools)
+	for i, key := range b.Users {
+		r := &results[i]
+		r.User = key
+		u := users[strings.ToLower(strings.TrimSpace(key))]
+		if u == nil {
+			r.Err = notFound(key)
+		} else if first, dup := seen[u.ID]; dup {
+			*r = results[first]
+			r.User, r.Changed = key, false
+			continue
+		} else {
+			seen[u.ID] = i
+			r.UserID = u.ID
+			r.Err = tx.planBulkUser(p, u, pools, b, seats, r, &todo)
+		}
+		if r.Err != nil && b.AllOrNothing {
+			return results, r.Err
+		}
+	}
+	if b.DryRun || len(todo) == 0 {
+		return results, nil
+	}
+	return results, tx.writeBulk(ctx, p, todo, seats)
+}
+
+// planBulkUser plans one user's change and books its seats; the user is
+// queued for writing when something changes.
+func (tx *Tx) planBulkUser(p allot.Principal, u *allot.User, pools map[string][]allot.SeatPool, b allot.BulkLicenseChange, seats *seatBook, r *allot.BulkResult, todo *[]bulkUser) error {
+	ch := allot.LicenseChange{Add: slices.Clone(b.Change.Add), Remove: slices.Clone(b.Change.Remove)}
+	if b.SkipUnchanged {
+		ch.Remove = slices.DeleteFunc(ch.Remove, func(id string) bool { return u.License(strings.ToLower(id)) == nil })
+		if len(ch.Add) == 0 && len(ch.Remove) == 0 {
+			return nil
+		}
+	}
+	plan, err := allot.PlanLicenseChange(tx.db.catalog, p, u, pools, ch, tx.now)
+	if err != nil {
+		return err
+	}
+	if plan.Empty() {
+		return nil
+	}
+	if err := seats.book(plan); err != nil {
+		return err
+	}
+	r.Changed = true
+	*todo = append(*todo, bulkUser{res: r, user: u, plan: plan})
+	return nil
+}
+
+// bulkUsers reads the active users named by ids or UPNs, keyed by the lower
+// case key they were asked by, locking their rows on PostgreSQL in id
+// order so that concurrent bulk changes cannot deadlock.
+func (tx *Tx) bulkUsers(ctx context.Context, tenantID string, keys []string) (map[string]*allot.User, error) {
+	var ids, upns []string
+	for _, k := range keys {
+		k = strings.ToLower(strings.TrimSpace(k))
+		if strings.Contains(k, "@") {
+			upns = append(upns, k)
+		} else {
+			ids = append(ids, k)
+		}
+	}
+	out := map[string]*allot.User{}
+	for _, q := range []struct {
+		col  string
+		keys []string
+	}{{"u.user_id", ids}, {"u.upn_lower", upns}} {
+		slices.Sort(q.keys)
+		q.keys = slices.Compact(q.keys)
+		for start := 0; start < len(q.keys); start += bulkChunk {
+			chunk := q.keys[start:min(start+bulkChunk, len(q.keys))]
+			if err := tx.bulkUserChunk(ctx, tenantID, q.col, chunk, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID, col string, keys []string, out map[string]*allot.User) error {
+	args := []any{tenantID}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND `+col+
+		` IN (`+placeholders(2, len(keys))+`) ORDER BY u.user_id`+tx.db.d.forUpdate, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return err
+		}
+		if col == "u.user_id" {
+			out[u.ID] = u
+		} else {
+			out[strings.ToLower(u.UserPrincipalName)] = u
+		}
+	}
+	return rows.Err()
+}
+
+// bulkLicenses fills the users' licenses and adds the pools of the SKUs
+// they hold.
+func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[string]*allot.User, pools map[string][]allot.SeatPool) error {
+	byID := map[string]*allot.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	held := map[string]bool{}
+	for start := 0; start < len(ids); start += bulkChunk {
+		m, err := tx.licensesOf(ctx, "licenses", tenantID, ids[start:min(start+bulkChunk, len(ids))])
+		if err != nil {
+			return err
+		}
+		for id, ls := range m {
+			byID[id].Licenses = ls
+			for _, l := range ls {
+				if _, ok := pools[l.SKUID]; !ok {
+					held[l.SKUID] = true
+				}
+			}
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	more, err := tx.findPools(ctx, tenantID, mapKeys(held))
+	for k, v := range more {
+		pools[k] = v
+	}
+	return err
+}
+
+func mapKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// seatBook counts, in memory, the seats a bulk change takes and frees per
+// pool, starting from the locked counters.
+type seatBook struct {
+	free  map[[2]string]int // (sku, pool) -> seats left; may be negative after a reduction
+	delta map[[2]string]int // (sku, pool) -> net change of consumed
+}
+
+func newSeatBook(pools map[string][]allot.SeatPool) *seatBook {
+	s := &seatBook{free: map[[2]string]int{}, delta: map[[2]string]int{}}
+	for sku, ps := range pools {
+		for _, sp := range ps {
+			s.free[[2]string{sku, sp.SubscriptionID}] = sp.Capacity - sp.Consumed
+		}
+	}
+	return s
+}
+
+// book takes the seats of one user's plan, or refuses with CountViolation
+// and books nothing.
+func (s *seatBook) book(plan *allot.LicensePlan) error {
+	need := map[[2]string]int{}
+	for _, l := range plan.Add {
+		need[[2]string{l.SKUID, l.Pool()}]++
+	}
+	for _, l := range plan.Remove {
+		need[[2]string{l.SKUID, l.Pool()}]--
+	}
+	for k, n := range need {
+		if n > 0 && s.free[k] < n {
+			return allot.Errorf(allot.ECOUNTVIOLATION, "Subscription with SKU %s does not have any available licenses.", k[0])
+		}
+	}
+	for k, n := range need {
+		s.free[k] -= n
+		s.delta[k] += n
+	}
+	return nil
+}
+
+// lockPools reads the seat pools of some SKUs like findPools, locking their
+// rows on PostgreSQL in (SKU, pool) order.
+func (tx *Tx) lockPools(ctx context.Context, tenantID string, skuIDs []string) (map[string][]allot.SeatPool, error) {
+	slices.Sort(skuIDs)
+	if tx.db.d.forUpdate != "" && len(skuIDs) > 0 {
+		args := []any{tenantID}
+		for _, id := range skuIDs {
+			args = append(args, id)
+		}
+		_, err := tx.ExecContext(ctx, `SELECT 1 FROM seat_pools WHERE tenant_id = $1 AND sku_id IN (`+placeholders(2, len(skuIDs))+`) ORDER BY sku_id, pool FOR UPDATE`, args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return tx.findPools(ctx, tenantID, skuIDs)
+}
+
+// writeBulk writes the planned changes of a bulk operation: counters,
+// license rows, user versions and audit events.
+func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser, seats *seatBook) error {
+	keys := slices.Collect(maps.Keys(seats.delta))
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
+	for _, k := range keys {
+		if n := seats.delta[k]; n != 0 {
+			if err := tx.takeSeats(ctx, p.TenantID, k[0], k[1], n); err != nil {
+				return err
+			}
+		}
+	}
+	var adds []licenseRow
+	removes := map[string][]string{} // sku -> user ids
+	var events []auditEvent
+	for _, bu := range todo {
+		for _, l := range bu.plan.Remove {
+			removes[l.SKUID] = append(removes[l.SKUID], bu.user.ID)
+			events = append(events, licenseEvent(allot.AuditLicenseRemove, bu.user.ID, &l, nil))
+		}
+		for _, l := range bu.plan.Add {
+			adds = append(adds, licenseRow{bu.user.ID, l})
+			events = append(events, licenseEvent(allot.AuditLicenseAdd, bu.user.ID, nil, &l))
+		}
+		for _, l := range bu.plan.Update {
+			if _, err := tx.ExecContext(ctx, `UPDATE licenses SET disabled_plans = $4 WHERE tenant_id = $1 AND user_id = $2 AND sku_id = $3`,
+				p.TenantID, bu.user.ID, l.SKUID, strings.Join(l.DisabledPlans, ",")); err != nil {
+				return err
+			}
+			events = append(events, licenseEvent(allot.AuditLicenseUpdate, bu.user.ID, bu.user.License(l.SKUID), &l))
+		}
+		bu.user.Licenses = bu.plan.After
+	}
+	if err := tx.deleteLicenses(ctx, p.TenantID, removes); err != nil {
+		return err
+	}
+	if err := tx.insertLicenses(ctx, p.TenantID, adds); err != nil {
+		return err
+	}
+	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
+		return err
+	}
+	return tx.audit(ctx, p, events...)
+}
+
+type licenseRow struct {
+	userID string
+	l      allot.License
+}
+
+func (tx *Tx) deleteLicenses(ctx context.Context, tenantID string, removes map[string][]string) error {
+	for sku, ids := range removes {
+		for start := 0; start < len(ids); start += bulkChunk {
+			chunk := ids[start:min(start+bulkChunk, len(ids))]
+			args := []any{tenantID, sku}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND sku_id = $2 AND user_id IN (`+placeholders(3, len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licenseRow) error {
+	for start := 0; start < len(rows); start += bulkChunk {
+		chunk := rows[start:min(start+bulkChunk, len(rows))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) VALUES `)
+		args := make([]any, 0, 6*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(args)+1, 6) + ")")
+			args = append(args, tenantID, r.userID, r.l.SKUID, r.l.Pool(), strings.Join(r.l.DisabledPlans, ","), micros(r.l.AssignedAt))
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bumpVersions moves the users' versions on and records their committed
+// state for the caches.
+func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser) error {
+	byID := make(map[string]*allot.User, len(todo))
+	ids := make([]string, 0, len(todo))
+	for _, bu := range todo {
+		byID[bu.user.ID] = bu.user
+		ids = append(ids, bu.user.ID)
+	}
+	c := tx.change(tenantID)
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			e := entitlementOf(byID[id])
+			e.Version = v
+			c.Entitlements = append(c.Entitlements, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
