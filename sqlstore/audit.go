@@ -50,7 +50,7 @@ func (tx *Tx) audit(ctx context.Context, p allot.Principal, events ...auditEvent
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, cols) + ")")
+			q.WriteString("(" + tx.db.d.placeholders(len(args)+1, cols) + ")")
 			args = append(args, p.TenantID, ids[start+i], micros(tx.now), p.UserID, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {

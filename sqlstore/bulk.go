@@ -141,7 +141,7 @@ func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID, col string, keys []st
 		args = append(args, k)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND `+col+
-		` IN (`+placeholders(2, len(keys))+`) ORDER BY u.user_id`+tx.db.d.forUpdate, args...)
+		` IN (`+tx.db.d.placeholders(2, len(keys))+`) ORDER BY u.user_id`+tx.db.d.forUpdate, args...)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (tx *Tx) lockPools(ctx context.Context, tenantID string, skuIDs []string) (
 		for _, id := range skuIDs {
 			args = append(args, id)
 		}
-		_, err := tx.ExecContext(ctx, `SELECT 1 FROM seat_pools WHERE tenant_id = $1 AND sku_id IN (`+placeholders(2, len(skuIDs))+`) ORDER BY sku_id, pool FOR UPDATE`, args...)
+		_, err := tx.ExecContext(ctx, `SELECT 1 FROM seat_pools WHERE tenant_id = $1 AND sku_id IN (`+tx.db.d.placeholders(2, len(skuIDs))+`) ORDER BY sku_id, pool FOR UPDATE`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -320,7 +320,7 @@ func (tx *Tx) deleteLicenses(ctx context.Context, tenantID string, removes map[s
 			for _, id := range chunk {
 				args = append(args, id)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND sku_id = $2 AND user_id IN (`+placeholders(3, len(chunk))+`)`, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND sku_id = $2 AND user_id IN (`+tx.db.d.placeholders(3, len(chunk))+`)`, args...); err != nil {
 				return err
 			}
 		}
@@ -338,7 +338,7 @@ func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licens
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(len(args)+1, 6) + ")")
+			q.WriteString("(" + tx.db.d.placeholders(len(args)+1, 6) + ")")
 			args = append(args, tenantID, r.userID, r.l.SKUID, r.l.Pool(), strings.Join(r.l.DisabledPlans, ","), micros(r.l.AssignedAt))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -364,7 +364,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
+		rows, err := tx.QueryContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
 		if err != nil {
 			return err
 		}

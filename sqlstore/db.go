@@ -250,14 +250,23 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// placeholders returns "$from, $from+1, …" n times.
-func placeholders(from, n int) string {
+// placeholders returns n parameters for positions from, from+1, …:
+// "$from, …" on PostgreSQL and anonymous "?, …" on SQLite, whose parser and
+// driver look numbered or named parameters up in a list, which makes a
+// multi-row INSERT quadratic. An anonymous "?" takes the position after the
+// largest one so far, so the numbered parameters of a statement must all
+// come before its placeholders.
+func (d dialect) placeholders(from, n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("$" + strconv.Itoa(from+i))
+		if d.name == "sqlite" {
+			b.WriteByte('?')
+		} else {
+			b.WriteString("$" + strconv.Itoa(from+i))
+		}
 	}
 	return b.String()
 }

@@ -74,7 +74,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 				args = append(args, id)
 			}
 			users, err := tx.QueryContext(ctx, `SELECT tenant_id, user_id, upn, account_enabled, deleted_at IS NOT NULL, version FROM users
-				WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(ids))+`)`, args...)
+				WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
 			if err != nil {
 				return err
 			}

@@ -217,7 +217,7 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 		args = append(args, id)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT user_id, sku_id, pool, disabled_plans, assigned_at FROM `+table+`
-		WHERE tenant_id = $1 AND user_id IN (`+placeholders(2, len(userIDs))+`) ORDER BY user_id, assigned_at, sku_id`, args...)
+		WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(userIDs))+`) ORDER BY user_id, assigned_at, sku_id`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -267,7 +267,7 @@ func (tx *Tx) findPools(ctx context.Context, tenantID string, skuIDs []string) (
 		if len(skuIDs) == 0 {
 			return map[string][]allot.SeatPool{}, nil
 		}
-		q += ` AND sku_id IN (` + placeholders(2, len(skuIDs)) + `)`
+		q += ` AND sku_id IN (` + tx.db.d.placeholders(2, len(skuIDs)) + `)`
 		for _, id := range skuIDs {
 			args = append(args, id)
 		}
