@@ -36,4 +36,6 @@ type TenantService interface {
 	FindTenantByDomain(ctx context.Context, domain string) (*Tenant, error)
 	// FindTenantByID returns ENOTFOUND if no tenant has the id.
 	FindTenantByID(ctx context.Context, id string) (*Tenant, error)
+	// FindTenants lists every tenant, by name.
+	FindTenants(ctx context.Context) ([]*Tenant, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -50,6 +51,11 @@ func (u *User) Validate() error {
 	for _, f := range []string{u.GivenName, u.Surname, u.JobTitle} {
 		if utf8.RuneCountInString(f) > 128 {
 			return Errorf(EINVALID, "givenName, surname and jobTitle have at most 128 characters.")
+		}
+	}
+	for _, f := range []string{u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.JobTitle} {
+		if strings.IndexFunc(f, unicode.IsControl) >= 0 || !utf8.ValidString(f) {
+			return Errorf(EINVALID, "User properties cannot contain control characters or invalid UTF-8.")
 		}
 	}
 	if u.UsageLocation != "" && !ValidCountry(u.UsageLocation) {

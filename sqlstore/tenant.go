@@ -62,3 +62,26 @@ func (db *DB) findTenant(ctx context.Context, column, value string) (*allot.Tena
 	t.CreatedAt = fromMicros(created)
 	return &t, nil
 }
+
+// FindTenants implements allot.TenantService.
+func (db *DB) FindTenants(ctx context.Context) ([]*allot.Tenant, error) {
+	var out []*allot.Tenant
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, name, domain, created_at FROM tenants ORDER BY name, tenant_id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t allot.Tenant
+			var created int64
+			if err := rows.Scan(&t.ID, &t.Name, &t.Domain, &created); err != nil {
+				return err
+			}
+			t.CreatedAt = fromMicros(created)
+			out = append(out, &t)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -171,8 +172,12 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 	}
 	var from, order string
 	where := []string{}
+	lics := "licenses"
+	if f.Deleted {
+		lics = "deleted_licenses" // where a deleted user's licenses wait for a restore
+	}
 	if f.SKUID != "" {
-		from = `licenses l JOIN users u ON u.tenant_id = l.tenant_id AND u.user_id = l.user_id`
+		from = lics + ` l JOIN users u ON u.tenant_id = l.tenant_id AND u.user_id = l.user_id`
 		where = append(where, `l.tenant_id = $1`, `l.sku_id = `+arg(strings.ToLower(f.SKUID)))
 		if f.After != "" {
 			where = append(where, `l.user_id > `+arg(strings.ToLower(f.After)))
@@ -204,7 +209,7 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 		where = append(where, `u.display_lower LIKE `+arg(likePrefix(f.NamePrefix))+` ESCAPE '\'`)
 	}
 	if f.Unlicensed {
-		where = append(where, `NOT EXISTS (SELECT 1 FROM licenses x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
+		where = append(where, `NOT EXISTS (SELECT 1 FROM `+lics+` x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
 	}
 	cond := strings.Join(where, " AND ")
 	if count {
@@ -235,6 +240,11 @@ func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string,
 		before := userJSON(u)
 		if err := upd.Apply(u); err != nil {
 			return err
+		}
+		if reflect.DeepEqual(before, userJSON(u)) {
+			out = u
+			u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID)
+			return err // nothing changes, nothing to record
 		}
 		if u.UsageLocation == "" && upd.UsageLocation != nil {
 			if n, err := tx.countLicenses(ctx, p.TenantID, u.ID); err != nil {

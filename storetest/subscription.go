@@ -21,6 +21,14 @@ func testTenants(t *testing.T, open Opener) {
 	wantCode(t, "bad domain", f.S.CreateTenant(ctx, &allot.Tenant{Name: "x", Domain: "nodot"}), allot.EINVALID)
 	_, err = f.S.FindTenantByDomain(ctx, "fabrikam.example")
 	wantCode(t, "unknown domain", err, allot.ENOTFOUND)
+	f.AddTenant("fabrikam.example", 1)
+	all, err := f.S.FindTenants(ctx)
+	must(t, err)
+	var domains []string
+	for _, tn := range all {
+		domains = append(domains, tn.Domain)
+	}
+	diff(t, "all tenants", domains, []string{"contoso.example", "fabrikam.example"})
 }
 
 func testSubscriptions(t *testing.T, open Opener) {

@@ -32,6 +32,8 @@ func testUsers(t *testing.T, open Opener) {
 		{"no display name", allot.User{UserPrincipalName: "bob@contoso.example"}},
 		{"bad country", allot.User{UserPrincipalName: "bob@contoso.example", DisplayName: "x", UsageLocation: "XX"}},
 		{"three letters", allot.User{UserPrincipalName: "bob@contoso.example", DisplayName: "x", UsageLocation: "FRA"}},
+		{"control character", allot.User{UserPrincipalName: "bob@contoso.example", DisplayName: "x\x00y"}},
+		{"invalid UTF-8", allot.User{UserPrincipalName: "bob@contoso.example", DisplayName: "x", JobTitle: "\xff"}},
 	} {
 		wantCode(t, tt.name, f.S.CreateUser(ctx, f.Sys, &tt.u), allot.EINVALID)
 	}
@@ -179,6 +181,12 @@ func testDeleteRestorePurge(t *testing.T, open Opener) {
 		t.Fatalf("deleted users = %+v, want the leaver", deleted)
 	}
 	diff(t, "deleted user's licenses kept for restore", sorted(skuIDs(deleted[0].Licenses)), sorted([]string{O365E3, ExchangeArchive}))
+	held, _, err := f.S.FindUsers(ctx, f.Sys, allot.UserFilter{Deleted: true, SKUID: O365E3})
+	must(t, err)
+	diff(t, "deleted holders of E3", len(held), 1)
+	un, _, err := f.S.FindUsers(ctx, f.Sys, allot.UserFilter{Deleted: true, Unlicensed: true})
+	must(t, err)
+	diff(t, "deleted and unlicensed", len(un), 0)
 
 	// The freed seat goes to someone else; restore must then refuse, whole.
 	other := f.User("newcomer@contoso.example", "FR")

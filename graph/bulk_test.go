@@ -1,0 +1,96 @@
+package graph
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBulkAssignLicense checks allot's bulk extension: per-user results,
+// all-or-nothing refusals naming the user, dry runs that change nothing,
+// and bad requests.
+func TestBulkAssignLicense(t *testing.T) {
+	f := newFixture(t)
+	a := f.a
+	u1, u2, u3 := f.freshUser(t, a), f.freshUser(t, a), f.freshUser(t, a)
+	const path = "/api/bulkAssignLicense"
+	exStd := `"addLicenses":[{"skuId":"` + skuExchangeStd + `"}]`
+
+	t.Run("dry run", func(t *testing.T) {
+		before := f.seatState(t, a, u1.ID, u2.ID)
+		resp := f.send(t, a, callerLicense, "POST", path, `{"users":["`+u1.ID+`","`+u2.UserPrincipalName+`"],`+exStd+`,"dryRun":true}`)
+		got := resp.object(t)
+		if resp.status != http.StatusOK || got["changed"] != 1.0 || got["failed"] != 1.0 || got["dryRun"] != true {
+			t.Fatalf("dry run: %d %s", resp.status, resp.body)
+		}
+		if d := diff(before, f.seatState(t, a, u1.ID, u2.ID)); d != "" {
+			t.Errorf("a dry run changed state (-before +after):\n%s", d)
+		}
+	})
+	t.Run("all or nothing", func(t *testing.T) {
+		before := f.seatState(t, a, u1.ID, u2.ID)
+		resp := f.send(t, a, callerLicense, "POST", path, `{"users":["`+u1.ID+`","`+u2.UserPrincipalName+`"],`+exStd+`,"mode":"allOrNothing"}`)
+		if resp.status != http.StatusBadRequest {
+			t.Fatalf("status -want +got\n-400\n+%d %s", resp.status, resp.body)
+		}
+		e := resp.envelope(t)
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Target != u2.UserPrincipalName || e.Error.Details[0].Code != "CountViolation" {
+			t.Errorf("details -want +got\n-[CountViolation on %s]\n+%+v", u2.UserPrincipalName, e.Error.Details)
+		}
+		if d := diff(before, f.seatState(t, a, u1.ID, u2.ID)); d != "" {
+			t.Errorf("a refused all-or-nothing change changed state (-before +after):\n%s", d)
+		}
+	})
+	t.Run("per user", func(t *testing.T) {
+		body := `{"users":["` + u1.ID + `","` + u2.UserPrincipalName + `","nobody@contoso.example","` + u3.ID + `"],` +
+			`"addLicenses":[{"skuId":"` + skuE3 + `","disabledPlans":[]}],"removeLicenses":[],"mode":"perUser","skipUnchanged":true}`
+		resp := f.send(t, a, callerUser, "POST", path, body)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+		got := resp.object(t)
+		results := got["results"].([]any)
+		missing := results[2].(map[string]any)
+		if got["changed"] != 3.0 || got["failed"] != 1.0 || len(results) != 4 ||
+			missing["user"] != "nobody@contoso.example" || missing["error"].(map[string]any)["code"] != codeNotFound {
+			t.Errorf("per-user results: %s", resp.body)
+		}
+		for _, u := range []string{u1.ID, u2.ID, u3.ID} {
+			if held := f.licenses(t, a, u); !slices.Equal(held, []string{skuE3}) {
+				t.Errorf("user %s holds %v, want E3", u, held)
+			}
+		}
+	})
+	tests := []struct {
+		name, caller, body string
+		wantStatus         int
+		wantMsg            string
+	}{
+		{"no users", callerGlobal, `{"addLicenses":[{"skuId":"` + skuE3 + `"}]}`, 400, "'users' is missing"},
+		{"empty users", callerGlobal, `{"users":[],"addLicenses":[{"skuId":"` + skuE3 + `"}]}`, 400, "'users' is empty"},
+		{"users not strings", callerGlobal, `{"users":[1]}`, 400, "Edm.String"},
+		{"no change", callerGlobal, `{"users":["` + u1.ID + `"]}`, 400, "No license changes provided."},
+		{"bad mode", callerGlobal, `{"users":["` + u1.ID + `"],` + exStd + `,"mode":"yolo"}`, 400, "Invalid mode 'yolo'"},
+		{"misspelt dryRun", callerGlobal, `{"users":["` + u1.ID + `"],` + exStd + `,"dry_run":true}`, 400, "'dry_run'"},
+		{"dryRun not a bool", callerGlobal, `{"users":["` + u1.ID + `"],` + exStd + `,"dryRun":"yes"}`, 400, "Edm.Boolean"},
+		{"bad GUID", callerGlobal, `{"users":["` + u1.ID + `"],"removeLicenses":["x"]}`, 400, "Edm.Guid"},
+		{"billing admin", callerBilling, `{"users":["` + u1.ID + `"],` + exStd + `}`, 403, "Insufficient privileges"},
+		{"no token", callerNone, `{}`, 401, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.seatState(t, a, u1.ID)
+			resp := f.send(t, a, tt.caller, "POST", path, tt.body)
+			if resp.status != tt.wantStatus {
+				t.Fatalf("status -want +got\n-%d\n+%d %s", tt.wantStatus, resp.status, resp.body)
+			}
+			if e := resp.envelope(t); !strings.Contains(e.Error.Message, tt.wantMsg) {
+				t.Errorf("message -want +got\n-…%s…\n+%s", tt.wantMsg, e.Error.Message)
+			}
+			if d := diff(before, f.seatState(t, a, u1.ID)); d != "" {
+				t.Errorf("a refused request changed state (-before +after):\n%s", d)
+			}
+		})
+	}
+}

@@ -1,0 +1,230 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+func (s *Server) registerLicenseRoutes() {
+	for _, action := range []string{"assignLicense", "microsoft.graph.assignLicense"} {
+		s.route("POST /v1.0/users/{id}/"+action, s.assignLicense)
+		s.route("POST /v1.0/me/"+action, s.assignLicense)
+	}
+	s.route("GET /v1.0/users/{id}/licenseDetails", s.listLicenseDetails)
+	s.route("GET /v1.0/me/licenseDetails", s.listLicenseDetails)
+	s.route("GET /v1.0/users/{id}/licenseDetails/{detailsId}", s.getLicenseDetails)
+	s.route("GET /v1.0/me/licenseDetails/{detailsId}", s.getLicenseDetails)
+}
+
+// pathUser returns the user a /users/{id}/… or /me/… request is about.
+func pathUser(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return id
+	}
+	return principalFrom(r).UserID
+}
+
+// assignResponseProps are the user properties assignLicense answers with.
+//
+// Decision (Graph unconfirmed): id, displayName, userPrincipalName,
+// usageLocation and assignedLicenses, which is what callers check.
+var assignResponseProps = []string{"id", "displayName", "userPrincipalName", "usageLocation", "assignedLicenses"}
+
+// assignLicense answers POST /users/{id}/assignLicense: 200 with the user.
+// Both body parameters are required (either may be []), as in Graph.
+func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request) error {
+	id := pathUser(r)
+	infoFrom(r.Context()).target = id
+	if _, err := parseQueryOptions(r, 0); err != nil {
+		return err
+	}
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	ch, err := decodeLicenseChange(raw)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Licenses.AssignLicenses(r.Context(), principalFrom(r), id, ch)
+	if err != nil {
+		return err
+	}
+	s.metrics.countAssignments(len(ch.Add), len(ch.Remove))
+	m := userType.render(userView{u, s.catalog}, assignResponseProps)
+	m["@odata.context"] = contextURL(r, "users/$entity")
+	return writeJSON(w, http.StatusOK, m)
+}
+
+// decodeLicenseChange decodes an assignLicense body. Unknown properties
+// are ignored, as Graph ignores them; a null parameter counts as missing.
+func decodeLicenseChange(body []byte) (allot.LicenseChange, error) {
+	var ch allot.LicenseChange
+	obj, err := parseObject(body)
+	if err != nil {
+		return ch, err
+	}
+	m, _, err := obj.members([]string{"addLicenses", "removeLicenses"})
+	if err != nil {
+		return ch, err
+	}
+	var missing []string
+	for _, name := range []string{"addLicenses", "removeLicenses"} {
+		if raw, ok := m[name]; !ok || isNull(raw) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return ch, badRequest("One or more parameters of the operation 'assignLicense' are missing from the request payload. The missing parameters are: " + strings.Join(missing, ", ") + ".")
+	}
+	return licenseChangeFrom(m)
+}
+
+// licenseChangeFrom decodes the addLicenses and removeLicenses members,
+// both present.
+func licenseChangeFrom(m map[string]json.RawMessage) (allot.LicenseChange, error) {
+	var ch allot.LicenseChange
+	adds, err := decodeArray("addLicenses", m["addLicenses"])
+	if err != nil {
+		return ch, err
+	}
+	for i, raw := range adds {
+		a, err := decodeAssignedLicense(i, raw)
+		if err != nil {
+			return ch, err
+		}
+		ch.Add = append(ch.Add, a)
+	}
+	removes, err := decodeArray("removeLicenses", m["removeLicenses"])
+	if err != nil {
+		return ch, err
+	}
+	for _, raw := range removes {
+		id, err := decodeGUID("removeLicenses", raw)
+		if err != nil {
+			return ch, err
+		}
+		ch.Remove = append(ch.Remove, id)
+	}
+	return ch, nil
+}
+
+// decodeAssignedLicense decodes item i of addLicenses.
+func decodeAssignedLicense(i int, raw []byte) (allot.AssignedLicense, error) {
+	var a allot.AssignedLicense
+	obj, err := decodeObject("addLicenses", raw)
+	if err != nil {
+		return a, err
+	}
+	m, _, err := obj.members([]string{"skuId", "disabledPlans"})
+	if err != nil {
+		return a, err
+	}
+	sku, ok := m["skuId"]
+	if !ok || isNull(sku) {
+		return a, badRequest(fmt.Sprintf("Item %d of addLicenses has no skuId: every assignedLicense needs one.", i))
+	}
+	if a.SKUID, err = decodeGUID("skuId", sku); err != nil {
+		return a, err
+	}
+	a.DisabledPlans = []string{}
+	if plans, ok := m["disabledPlans"]; ok && !isNull(plans) {
+		items, err := decodeArray("disabledPlans", plans)
+		if err != nil {
+			return a, err
+		}
+		for _, p := range items {
+			id, err := decodeGUID("disabledPlans", p)
+			if err != nil {
+				return a, err
+			}
+			a.DisabledPlans = append(a.DisabledPlans, id)
+		}
+	}
+	return a, nil
+}
+
+// licenseDetail is what a licenseDetails is rendered from.
+type licenseDetail struct {
+	tenantID string
+	l        allot.License
+	sku      *allot.SKU
+}
+
+var licenseDetailsType = &entityType[licenseDetail]{
+	name: "microsoft.graph.licenseDetails",
+	props: map[string]func(licenseDetail) any{
+		"id":            func(v licenseDetail) any { return licenseDetailsID(v.tenantID, v.l.SKUID) },
+		"skuId":         func(v licenseDetail) any { return v.l.SKUID },
+		"skuPartNumber": func(v licenseDetail) any { return v.sku.PartNumber },
+		"servicePlans":  func(v licenseDetail) any { return servicePlans(v.sku, v.l.DisabledPlans) },
+	},
+	defaults: []string{"id", "skuId", "skuPartNumber", "servicePlans"},
+}
+
+// details returns the licenseDetails of a user's licenses; a SKU dropped
+// from the catalog shows no part number and no plans.
+func (s *Server) details(u *allot.User) []licenseDetail {
+	out := make([]licenseDetail, 0, len(u.Licenses))
+	for _, l := range u.Licenses {
+		sku := s.catalog.SKU(l.SKUID)
+		if sku == nil {
+			sku = &allot.SKU{ID: l.SKUID}
+		}
+		out = append(out, licenseDetail{tenantID: u.TenantID, l: l, sku: sku})
+	}
+	return out
+}
+
+// listLicenseDetails answers /users/{id}/licenseDetails and
+// /me/licenseDetails. A user may read its own; readers anyone's.
+func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseQueryOptions(r, optSelect)
+	if err != nil {
+		return err
+	}
+	names, err := licenseDetailsType.propNames(q.sel)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	if err != nil {
+		return err
+	}
+	var value []map[string]any
+	for _, d := range s.details(u) {
+		value = append(value, licenseDetailsType.render(d, names))
+	}
+	frag := "users('" + u.ID + "')/licenseDetails" + selectFragment(q.sel, names)
+	return writeJSON(w, http.StatusOK, collection(contextURL(r, frag), value))
+}
+
+// getLicenseDetails answers one licenseDetails of a user by its id.
+func (s *Server) getLicenseDetails(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseQueryOptions(r, optSelect)
+	if err != nil {
+		return err
+	}
+	names, err := licenseDetailsType.propNames(q.sel)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	if err != nil {
+		return err
+	}
+	detailsID := r.PathValue("detailsId")
+	tenant, sku, ok := parseLicenseDetailsID(detailsID)
+	for _, d := range s.details(u) {
+		if ok && tenant == u.TenantID && sku == d.l.SKUID {
+			m := licenseDetailsType.render(d, names)
+			m["@odata.context"] = contextURL(r, "users('"+u.ID+"')/licenseDetails"+selectFragment(q.sel, names)+"/$entity")
+			return writeJSON(w, http.StatusOK, m)
+		}
+	}
+	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", truncate(detailsID, 100))
+}

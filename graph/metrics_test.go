@@ -1,0 +1,128 @@
+package graph
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMetrics checks the hand-written Prometheus output: request counters,
+// the duration histogram, assignment counters and the seat gauges.
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	a := f.a
+	u := f.freshUser(t, a)
+	f.send(t, a, callerGlobal, "POST", "/v1.0/users/"+u.ID+"/assignLicense", `{"addLicenses":[{"skuId":"`+skuE3+`"},{"skuId":"`+skuArchive+`"}],"removeLicenses":[]}`)
+	f.send(t, a, callerGlobal, "POST", "/v1.0/users/"+u.ID+"/assignLicense", `{"addLicenses":[],"removeLicenses":["`+skuArchive+`"]}`)
+	f.send(t, a, callerGlobal, "POST", "/v1.0/users/"+u.ID+"/assignLicense", `{"addLicenses":[],"removeLicenses":["`+skuArchive+`"]}`) // refused: not held
+	f.get(t, a, callerNone, "/v1.0/users")
+	f.do(t, request{method: "BREW", path: "/v1.0/users"})
+	resp := f.get(t, a, callerNone, "/metrics")
+	if resp.status != http.StatusOK || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("metrics: %d %s", resp.status, resp.header.Get("Content-Type"))
+	}
+	body := string(resp.body)
+	for _, want := range []string{
+		`# TYPE allot_http_requests_total counter`,
+		`allot_http_requests_total{route="/v1.0/users/{id}/assignLicense",method="POST",status="200"} 2`,
+		`allot_http_requests_total{route="/v1.0/users/{id}/assignLicense",method="POST",status="400"} 1`,
+		`allot_http_requests_total{route="/v1.0/users",method="GET",status="401"} 1`,
+		`allot_http_requests_total{route="unmatched",method="OTHER",status="405"} 1`,
+		`# TYPE allot_http_request_duration_seconds histogram`,
+		`allot_http_request_duration_seconds_bucket{route="/v1.0/users/{id}/assignLicense",le="+Inf"} 3`,
+		`allot_http_request_duration_seconds_count{route="/v1.0/users/{id}/assignLicense"} 3`,
+		`allot_license_assignments_total{op="add"} 2`,
+		`allot_license_assignments_total{op="remove"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s\n%s", want, body)
+		}
+	}
+	for _, want := range []string{
+		`# TYPE allot_seats gauge`,
+		`allot_seats{tenant="` + a.tenant.ID + `",sku="SPE_E3",state="total"} 100`,
+		`allot_seats{tenant="` + a.tenant.ID + `",sku="SPE_E3",state="consumed"} 1`,
+		`allot_seats{tenant="` + f.b.tenant.ID + `",sku="EXCHANGESTANDARD",state="total"} 1`,
+		`allot_seats{tenant="` + f.b.tenant.ID + `",sku="SPE_E3",state="consumed"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s\n%s", want, body)
+		}
+	}
+}
+
+// TestHistogramBuckets checks that the buckets are cumulative.
+func TestHistogramBuckets(t *testing.T) {
+	m := newMetrics()
+	m.observeRequest("r", "GET", 200, 3*time.Millisecond)
+	m.observeRequest("r", "GET", 200, 300*time.Millisecond)
+	m.observeRequest("r", "GET", 200, time.Minute)
+	var b strings.Builder
+	m.write(&b)
+	for _, want := range []string{`le="0.005"} 1`, `le="0.25"} 1`, `le="0.5"} 2`, `le="10"} 2`, `le="+Inf"} 3`} {
+		if !strings.Contains(b.String(), `allot_http_request_duration_seconds_bucket{route="r",`+want) {
+			t.Errorf("histogram lacks bucket %s:\n%s", want, b.String())
+		}
+	}
+	if got := label("a\"b\\c\nd"); got != `"a\"b\\c\nd"` {
+		t.Errorf("label escaping -want +got\n-%s\n+%s", `"a\"b\\c\nd"`, got)
+	}
+}
+
+// TestRateLimit checks the per-token bucket: over the limit is 429
+// TooManyRequests with Retry-After, other tokens are not affected, and the
+// bucket refills with time.
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, func(o *Options, _ *Services) { o.RateLimit, o.RateBurst = 0.5, 2 })
+	a := f.a
+	for i := 0; i < 2; i++ {
+		if resp := f.get(t, a, callerReader, "/v1.0/me"); resp.status != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d", i, resp.status)
+		}
+	}
+	resp := f.get(t, a, callerReader, "/v1.0/me")
+	if resp.status != http.StatusTooManyRequests {
+		t.Fatalf("status -want +got\n-429\n+%d", resp.status)
+	}
+	if e := resp.envelope(t); e.Error.Code != codeTooManyRequests {
+		t.Errorf("code -want +got\n-%s\n+%s", codeTooManyRequests, e.Error.Code)
+	}
+	if got := resp.header.Get("Retry-After"); got != "2" {
+		t.Errorf("Retry-After -want +got\n-2\n+%s", got)
+	}
+	if resp := f.get(t, a, callerGlobal, "/v1.0/me"); resp.status != http.StatusOK {
+		t.Errorf("another token is limited too: %d", resp.status)
+	}
+	if resp := f.get(t, a, callerBad, "/v1.0/me"); resp.status != http.StatusUnauthorized {
+		t.Errorf("bad token within its burst: %d, want 401", resp.status)
+	}
+	f.clock.Add(2 * time.Second)
+	if resp := f.get(t, a, callerReader, "/v1.0/me"); resp.status != http.StatusOK {
+		t.Errorf("after refilling: %d, want 200", resp.status)
+	}
+	if resp := f.get(t, a, callerReader, "/healthz"); resp.status != http.StatusOK {
+		t.Errorf("healthz is limited: %d", resp.status)
+	}
+}
+
+// TestLimiterSweep checks that idle buckets are forgotten.
+func TestLimiterSweep(t *testing.T) {
+	c := &clock{t: time.Unix(1e9, 0)}
+	l := newLimiter(10, 0, c.Now)
+	for i := 0; i < 100; i++ {
+		l.allow(sha256.Sum256([]byte{byte(i)}))
+	}
+	if n := l.size(); n != 100 {
+		t.Fatalf("buckets = %d, want 100", n)
+	}
+	c.Add(2 * time.Minute)
+	l.allow(sha256.Sum256([]byte("new")))
+	if n := l.size(); n != 1 {
+		t.Errorf("buckets after sweep -want +got\n-1\n+%d", n)
+	}
+	if l.burst != 10 {
+		t.Errorf("default burst = %v, want the rate rounded up", l.burst)
+	}
+}

@@ -1,0 +1,205 @@
+// Package graph is allot's HTTP server: the licensing subset of the
+// Microsoft Graph v1.0 API (subscribedSkus, users and their licenses,
+// directory subscriptions and deleted users), with Graph's JSON shapes,
+// query options and error envelope, so that Graph SDKs and scripts work
+// against allot unchanged. It also serves /healthz and Prometheus /metrics.
+//
+// Every request gets a fresh request-id, one log line and metrics; every
+// error, including unknown routes, wrong methods, panics and throttling, is
+// answered in Graph's envelope {"error":{"code","message","innerError"}}.
+// Handlers return errors and one adapter renders them (see error.go for the
+// status table). The decisions taken where Graph's behaviour is unconfirmed
+// are documented next to the code that takes them.
+package graph
+
+import (
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// Services are the domain services the server calls.
+type Services struct {
+	Tenants       allot.TenantService
+	Subscriptions allot.SubscriptionService
+	Users         allot.UserService
+	Licenses      allot.LicenseService
+	Roles         allot.RoleService
+	Audit         allot.AuditService
+	Tokens        allot.TokenService
+	// Catalog resolves SKUs and service plans; nil means allot.DemoCatalog().
+	Catalog *allot.Catalog
+}
+
+// Options configures a Server. Zero values get sensible defaults.
+type Options struct {
+	// Logger receives one Info line per request and the internal errors;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes limits request bodies, before and after gzip decoding;
+	// 0 means 4 MiB.
+	MaxBodyBytes int64
+	// RateLimit is the number of requests per second allowed per access
+	// token; 0 turns rate limiting off.
+	RateLimit float64
+	// RateBurst is the number of requests a token may send at once; 0 means
+	// RateLimit rounded up, at least 1.
+	RateBurst int
+	// Now returns the current time (for innerError.date and the rate
+	// limiter); nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
+// is 0.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Server serves the Graph-compatible API over allot's services.
+type Server struct {
+	svc      Services
+	catalog  *allot.Catalog
+	log      *slog.Logger
+	maxBody  int64
+	now      func() time.Time
+	mux      *http.ServeMux
+	patterns [][]string // the segments of every registered path, for 404 messages
+	metrics  *metrics
+	limiter  *limiter
+	handler  http.Handler
+}
+
+// NewServer returns a server over the services s.
+func NewServer(s Services, opts Options) *Server {
+	srv := &Server{svc: s, catalog: s.Catalog, log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, mux: http.NewServeMux()}
+	if srv.catalog == nil {
+		srv.catalog = allot.DemoCatalog()
+	}
+	if srv.log == nil {
+		srv.log = slog.Default()
+	}
+	if srv.maxBody <= 0 {
+		srv.maxBody = DefaultMaxBodyBytes
+	}
+	if srv.now == nil {
+		srv.now = time.Now
+	}
+	srv.metrics = newMetrics()
+	if opts.RateLimit > 0 {
+		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
+	}
+	srv.registerRoutes()
+	srv.handler = srv.observe(http.HandlerFunc(srv.serve))
+	return srv
+}
+
+// Handler returns the whole API: routes with their middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) registerRoutes() {
+	s.handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.handle("GET /metrics", http.HandlerFunc(s.serveMetrics))
+	s.registerSubscribedSKURoutes()
+	s.registerUserRoutes()
+	s.registerLicenseRoutes()
+	s.registerSubscriptionRoutes()
+	s.registerDeletedRoutes()
+	s.registerBulkRoutes()
+	s.mux.HandleFunc("/", s.notFoundOrMethod)
+}
+
+// handle registers h for pattern ("METHOD /path") and records the route
+// name that logs and metrics use.
+func (s *Server) handle(pattern string, h http.Handler) {
+	_, route, _ := strings.Cut(pattern, " ")
+	s.patterns = append(s.patterns, strings.Split(strings.Trim(route, "/"), "/"))
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoFrom(r.Context()).route = route
+		h.ServeHTTP(w, r)
+	}))
+}
+
+// route registers an API handler: it runs after rate limiting and
+// authentication, and its error is rendered in Graph's envelope.
+func (s *Server) route(pattern string, h apiHandler) { s.handle(pattern, s.api(h)) }
+
+// serve dispatches to the mux, answering unclean paths (which the mux would
+// redirect) as unknown routes.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p != cleanPath(p) {
+		s.writeError(w, r, s.unknownRoute(r))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok"))
+}
+
+// methods are the methods tried to tell a wrong method (405) from an
+// unknown route (404).
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete}
+
+// notFoundOrMethod answers what no route matched: 405 with an Allow header
+// when the path exists for other methods, else 404.
+//
+// Decision (Graph unconfirmed): real Graph answers an unknown segment with
+// 400 "BadRequest"; allot answers 404 with code "UnknownError" and Graph's
+// message "Resource not found for the segment 'x'.", so that an unknown
+// route is not mistaken for a missing object (Request_ResourceNotFound).
+// A wrong method is 405 "Request_BadRequest" "Specified HTTP method is not
+// allowed for the request uri.", as Azure AD Graph answered.
+func (s *Server) notFoundOrMethod(w http.ResponseWriter, r *http.Request) {
+	infoFrom(r.Context()).route = "unmatched"
+	var allow []string
+	for _, m := range methods {
+		c := r.Clone(r.Context())
+		c.Method = m
+		if _, pattern := s.mux.Handler(c); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.writeError(w, r, s.unknownRoute(r))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: codeBadRequest,
+		message: "Specified HTTP method is not allowed for the request uri."})
+}
+
+// unknownRoute names the first path segment that no route knows.
+func (s *Server) unknownRoute(r *http.Request) error {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	best := 0
+	for _, p := range s.patterns {
+		n := 0
+		for n < len(p) && n < len(segs) && (p[n] == segs[n] || strings.HasPrefix(p[n], "{") && segs[n] != "") {
+			n++
+		}
+		best = max(best, n)
+	}
+	seg := segs[min(best, len(segs)-1)]
+	if len(seg) > 100 {
+		seg = seg[:100]
+	}
+	return &apiError{status: http.StatusNotFound, code: "UnknownError",
+		message: "Resource not found for the segment '" + seg + "'."}
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as ServeMux cleans.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
