@@ -47,7 +47,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) error {
 				message: "Too many requests: this token is over its rate limit. Retry after " + strconv.Itoa(wait) + " seconds."}
 		}
 	}
-	p, err := s.svc.Tokens.Authenticate(r.Context(), secret)
+	p, err := s.tokens.authenticate(r.Context(), secret, s.svc.Tokens.Authenticate)
 	if err != nil {
 		if allot.ErrorCode(err) == allot.EUNAUTHORIZED {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="allot", error="invalid_token"`)

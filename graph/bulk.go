@@ -39,7 +39,7 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 	if _, err := parseQueryOptions(r, 0); err != nil {
 		return err
 	}
-	raw, err := s.readBody(w, r)
+	raw, err := s.readBodyLimit(w, r, s.maxBulk)
 	if err != nil {
 		return err
 	}

@@ -57,13 +57,18 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // makes Graph SDKs resend uncompressed. The size limit applies to the body
 // as sent and again to the decompressed body (413).
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > s.maxBody {
-		return nil, s.tooLarge()
+	return s.readBodyLimit(w, r, s.maxBody)
+}
+
+// readBodyLimit is readBody with a limit of its own.
+func (s *Server) readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, s.tooLarge()
+		return nil, tooLarge(limit)
 	} else if err != nil {
 		return nil, badRequest("The request body could not be read.")
 	}
@@ -80,19 +85,19 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if err != nil {
 		return nil, badRequest("The request body starts like gzip data but is not valid gzip.")
 	}
-	body, err := io.ReadAll(io.LimitReader(zr, s.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	if err != nil {
 		return nil, badRequest("The request body starts like gzip data but is not valid gzip.")
 	}
-	if int64(len(body)) > s.maxBody {
-		return nil, s.tooLarge()
+	if int64(len(body)) > limit {
+		return nil, tooLarge(limit)
 	}
 	return body, nil
 }
 
-func (s *Server) tooLarge() *apiError {
+func tooLarge(limit int64) *apiError {
 	return &apiError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
-		message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", s.maxBody)}
+		message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)}
 }
 
 // jsonObject is a decoded JSON object whose members are decoded one by one

@@ -107,5 +107,9 @@ func (s *Server) finish(r *http.Request, rec *statusRecorder, info *requestInfo,
 	if info.authed {
 		attrs = append(attrs, slog.String("tenant", info.principal.TenantID))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	level := slog.LevelInfo
+	if info.route == "/api/check" {
+		level = slog.LevelDebug // the hot path: thousands a second
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }

@@ -31,6 +31,9 @@ type Services struct {
 	Roles         allot.RoleService
 	Audit         allot.AuditService
 	Tokens        allot.TokenService
+	// Checks answers license checks (/api/check); nil leaves those routes
+	// answering 501.
+	Checks allot.CheckService
 	// Catalog resolves SKUs and service plans; nil means allot.DemoCatalog().
 	Catalog *allot.Catalog
 }
@@ -49,6 +52,15 @@ type Options struct {
 	// RateBurst is the number of requests a token may send at once; 0 means
 	// RateLimit rounded up, at least 1.
 	RateBurst int
+	// MaxBulkBodyBytes limits the body of /api/bulkAssignLicense, which may
+	// list 100 000 users; 0 means 64 MiB.
+	MaxBulkBodyBytes int64
+	// TokenCacheTTL is how long a validated token's principal is reused
+	// without asking the store again, which keeps the database off the
+	// license-check path. A revoked token, a blocked user or a role change
+	// takes effect within it. 0 means 1 s; a negative value turns the cache
+	// off.
+	TokenCacheTTL time.Duration
 	// Now returns the current time (for innerError.date and the rate
 	// limiter); nil means time.Now.
 	Now func() time.Time
@@ -64,6 +76,8 @@ type Server struct {
 	catalog  *allot.Catalog
 	log      *slog.Logger
 	maxBody  int64
+	maxBulk  int64
+	tokens   *tokenCache
 	now      func() time.Time
 	mux      *http.ServeMux
 	patterns [][]string // the segments of every registered path, for 404 messages
@@ -84,10 +98,14 @@ func NewServer(s Services, opts Options) *Server {
 	if srv.maxBody <= 0 {
 		srv.maxBody = DefaultMaxBodyBytes
 	}
+	if srv.maxBulk = opts.MaxBulkBodyBytes; srv.maxBulk <= 0 {
+		srv.maxBulk = 64 << 20
+	}
 	if srv.now == nil {
 		srv.now = time.Now
 	}
 	srv.metrics = newMetrics()
+	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	if opts.RateLimit > 0 {
 		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
 	}
@@ -108,6 +126,7 @@ func (s *Server) registerRoutes() {
 	s.registerSubscriptionRoutes()
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
+	s.registerCheckRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)
 }
 
