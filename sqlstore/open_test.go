@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,4 +118,48 @@ func crashChild(path string) {
 		panic(err)
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "allot.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const e3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	set := sqlstore.ImportSet{
+		Tenant:        &allot.Tenant{ID: "5a1e4f7b-0000-4000-8000-000000000001", Name: "Imported", Domain: "imported.example"},
+		Subscriptions: []*allot.Subscription{{ID: "5a1e4f7b-0000-4000-8000-000000000002", SKUID: e3, Quantity: 5000, Status: allot.StatusEnabled, OwnerType: allot.OwnerAdmin}},
+	}
+	for i := 0; i < 1200; i++ {
+		u := &allot.User{ID: fmt.Sprintf("5a1e4f7b-0000-4000-8000-%012d", 1000+i), UserPrincipalName: fmt.Sprintf("u%d@imported.example", i), DisplayName: "U", UsageLocation: "FR", AccountEnabled: true}
+		if i%3 == 0 {
+			u.Licenses = []allot.License{{SKUID: e3, DisabledPlans: []string{}}}
+		}
+		set.Users = append(set.Users, u)
+	}
+	if err := db.Import(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	p := allot.SystemPrincipal(set.Tenant.ID, "t")
+	sku, err := db.FindSubscribedSKU(ctx, p, e3)
+	if err != nil || sku.Consumed != 400 || sku.Available() != 4600 {
+		t.Fatalf("imported SKU: %+v %v", sku, err)
+	}
+	if n, err := db.CountUsers(ctx, p, allot.UserFilter{}); err != nil || n != 1200 {
+		t.Fatalf("imported users: %d %v", n, err)
+	}
+	if bad, err := db.CheckCounters(ctx); err != nil || len(bad) > 0 {
+		t.Fatalf("counters: %v %v", bad, err)
+	}
+	// The imported users behave like any other.
+	if _, err := db.AssignLicenses(ctx, p, "u1@imported.example", allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: e3}}}); err != nil {
+		t.Fatal(err)
+	}
+	set.Users[0].Licenses[0].SKUID = "19ec0d23-8335-4cbd-94ac-6050e30712fa"
+	set.Tenant.ID, set.Tenant.Domain = "5a1e4f7b-0000-4000-8000-000000000009", "other.example"
+	if err := db.Import(ctx, set); allot.ErrorCode(err) != allot.EINVALID {
+		t.Fatalf("import of a license without a subscription: %v, want invalid", err)
+	}
 }
