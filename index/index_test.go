@@ -245,7 +245,17 @@ func TestIndexAcrossProcesses(t *testing.T) {
 
 	ixB := index.New(b.Catalog(), b)
 	ready := make(chan struct{})
-	go b.Listen(ctx, ready, func(c allot.Change) { must(t, ixB.Apply(ctx, c)) })
+	lctx, stopListen := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Listen(lctx, ready, func(c allot.Change) {
+			if err := ixB.Apply(lctx, c); err != nil && lctx.Err() == nil {
+				t.Error(err)
+			}
+		})
+	}()
+	defer func() { stopListen(); <-done }() // before the server stops
 	<-ready
 	w := newWorld(t, a)
 	must(t, ixB.Load(ctx))

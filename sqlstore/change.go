@@ -118,8 +118,7 @@ func (db *DB) Listen(ctx context.Context, ready chan<- struct{}, fn func(allot.C
 		return nil
 	}
 	for attempt := 0; ; attempt++ {
-		err := db.listenOnce(ctx, ready, attempt > 0, fn)
-		ready = nil
+		err := db.listenOnce(ctx, &ready, attempt > 0, fn)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -132,7 +131,9 @@ func (db *DB) Listen(ctx context.Context, ready chan<- struct{}, fn func(allot.C
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context, ready chan<- struct{}, reconnect bool, fn func(allot.Change)) error {
+// listenOnce listens on one connection until it fails. It closes *ready
+// (once, then sets it to nil) when listening has started.
+func (db *DB) listenOnce(ctx context.Context, ready *chan<- struct{}, reconnect bool, fn func(allot.Change)) error {
 	conn, err := pgx.Connect(ctx, db.dsn)
 	if err != nil {
 		return err
@@ -141,8 +142,9 @@ func (db *DB) listenOnce(ctx context.Context, ready chan<- struct{}, reconnect b
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 		return err
 	}
-	if ready != nil {
-		close(ready)
+	if *ready != nil {
+		close(*ready)
+		*ready = nil
 	}
 	if reconnect {
 		fn(allot.Change{All: true})

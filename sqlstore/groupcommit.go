@@ -19,6 +19,7 @@ type committer struct {
 	queue chan *writeRequest
 	stop  chan struct{}
 	done  sync.WaitGroup
+	once  sync.Once
 
 	commits, writes atomic.Int64 // for WriteStats
 }
@@ -164,6 +165,6 @@ func failAll(rs []*writeRequest, err error) {
 }
 
 func (c *committer) close() {
-	close(c.stop)
+	c.once.Do(func() { close(c.stop) })
 	c.done.Wait()
 }

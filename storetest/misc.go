@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,7 +165,11 @@ func testTokens(t *testing.T, open Opener) {
 	must(t, err)
 	diff(t, "principal", []any{p.TenantID, p.UserID, p.Roles}, []any{f.Tenant.ID, admin.UserID, []allot.Role{allot.RoleGlobalAdmin}})
 
-	for _, bad := range []string{"", "allot_", secret + "x", secret[:len(secret)-1] + "A", "Bearer " + secret} {
+	alt := "A"
+	if strings.HasSuffix(secret, "A") {
+		alt = "B"
+	}
+	for _, bad := range []string{"", "allot_", secret + "x", secret[:len(secret)-1] + alt, "Bearer " + secret} {
 		_, err := f.S.Authenticate(ctx, bad)
 		wantCode(t, "bad token "+bad, err, allot.EUNAUTHORIZED)
 	}

@@ -1,8 +1,11 @@
-// Command allot runs the allot license admin center and its operator tools.
+// Command allot runs the allot license admin center and its operator tools,
+// and is the command-line client of a running server: "allot serve" and
+// "allot token" work on the database; "allot skus", "subscriptions",
+// "users" and "license" call the API at $ALLOT_URL with $ALLOT_TOKEN.
 //
 // Usage:
 //
-//	allot <command> [flags] [arguments]
+//	allot [--url URL] [--token TOKEN] [--output table|json] <command> [flags] [arguments]
 //
 // Run "allot help" for the list of commands and "allot help <command>" for
 // the flags of one.
@@ -27,7 +30,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := NewMain(os.Stdout, os.Stderr).Execute(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -39,10 +42,13 @@ const (
 	exitUsage   = 2 // the command line is wrong
 )
 
-// run executes one command line and returns the process exit code. Errors
-// are reported as one line on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	m := NewMain(stdout, stderr)
+// errReported makes allot exit with status 1 without a line of its own:
+// the command has already reported each of its failures.
+var errReported = errors.New("failures reported above")
+
+// Execute runs one command line (ParseFlags, Run, Close) and returns the
+// process exit code. Errors are reported as one line on stderr.
+func (m *Main) Execute(ctx context.Context, args []string) int {
 	err := m.ParseFlags(ctx, args)
 	if err == nil {
 		err = m.Run(ctx)
@@ -52,13 +58,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.Is(err, errReported):
+		return exitFailure
 	case errors.As(err, &uerr):
 		if uerr.msg != "" {
-			fmt.Fprintln(stderr, "allot: "+uerr.msg)
+			fmt.Fprintln(m.Stderr, "allot: "+uerr.msg)
 		}
 		return exitUsage
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		fmt.Fprintln(m.Stderr, "allot: interrupted")
+		return exitFailure
 	default:
-		fmt.Fprintln(stderr, "allot: "+errorLine(err))
+		fmt.Fprintln(m.Stderr, "allot: "+errorLine(err))
 		return exitFailure
 	}
 }
@@ -68,15 +79,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
+	Stdin  io.Reader // read by --users-from -
+	// Getenv reads the environment (ALLOT_URL, ALLOT_TOKEN); tests give
+	// each Main its own.
+	Getenv func(key string) string
 	Now    func() time.Time
 
-	cmd command      // set by ParseFlags
-	db  *sqlstore.DB // opened by the command, closed by Close
+	global globalFlags  // the flags before the command name
+	cmd    command      // set by ParseFlags
+	db     *sqlstore.DB // opened by the command, closed by Close
 }
 
-// NewMain returns a Main writing to stdout and stderr.
+// NewMain returns a Main writing to stdout and stderr, reading standard
+// input and the process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr, Now: time.Now}
+	return &Main{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv, Now: time.Now}
+}
+
+// getenv reads an environment variable through Getenv.
+func (m *Main) getenv(key string) string {
+	if m.Getenv == nil {
+		return ""
+	}
+	return m.Getenv(key)
 }
 
 // command is one parsed subcommand, ready to run.
@@ -93,8 +118,13 @@ type commandInfo struct {
 // commands lists the subcommands in the order the usage shows them.
 func (m *Main) commands() []commandInfo {
 	return []commandInfo{
-		{"serve", "open (and migrate) the database and serve the admin center", m.parseServe},
+		{"serve", "open (and migrate) the database and serve the API", m.parseServe},
 		{"token", "create or revoke API access tokens", m.parseToken},
+		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
+		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
+		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
+		{"users", "list, show, delete and restore users", m.parseUsers},
+		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 	}
 }
 
@@ -102,11 +132,30 @@ const mainUsage = `allot is a license and subscription admin center.
 
 Usage:
 
-	allot <command> [flags] [arguments]
+	allot [--url URL] [--token TOKEN] [--output table|json] <command> [flags] [arguments]
 
 Commands:
 
 %s
+"allot serve", "allot token" and "allot doctor" work on the database
+itself; the other commands talk to a running server over its API.
+
+Environment:
+
+	ALLOT_URL    the server of the client commands, e.g. http://127.0.0.1:8080
+	ALLOT_TOKEN  the access token they send (allot serve --demo prints one)
+
+The flags --url and --token win over them; --url, --token and --output may
+be given before the command or after it.
+
+Examples:
+
+	allot serve --demo
+	export ALLOT_URL=http://127.0.0.1:8080 ALLOT_TOKEN=allot_...
+	allot skus
+	allot users list --sku SPB
+	allot license unassign --sku SPB --user adele@contoso.example
+
 Run "allot help <command>" for the flags of a command.
 `
 
@@ -114,7 +163,7 @@ Run "allot help <command>" for the flags of a command.
 func (m *Main) usage(w io.Writer) {
 	var b strings.Builder
 	for _, c := range m.commands() {
-		fmt.Fprintf(&b, "\t%-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "\t%-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, mainUsage, b.String())
 }
@@ -123,6 +172,10 @@ func (m *Main) usage(w io.Writer) {
 // It returns flag.ErrHelp when help was asked for and printed, and a
 // *usageError when the command line is wrong.
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	args, err := m.parseGlobalFlags(args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		m.usage(m.Stderr)
 		return &usageError{} // the usage says it all
@@ -146,6 +199,31 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		}
 	}
 	return &usageError{fmt.Sprintf("unknown command %q; run 'allot help' for the list of commands", name)}
+}
+
+// parseGlobalFlags parses the flags before the command name and returns
+// the rest of the command line.
+func (m *Main) parseGlobalFlags(args []string) ([]string, error) {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "-") {
+		return args, nil
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		return args, nil // the usage, printed by ParseFlags
+	}
+	fs := newFlagSet("")
+	m.global.define(fs)
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		m.usage(m.Stdout)
+		return nil, flag.ErrHelp
+	} else if err != nil {
+		return nil, &usageError{fmt.Sprintf("%v (run 'allot -h' for usage)", err)}
+	}
+	if fs.NArg() == 0 {
+		m.usage(m.Stderr)
+		return nil, &usageError{}
+	}
+	return fs.Args(), nil
 }
 
 // help prints the usage of the command named in args, or the overall usage.
@@ -196,23 +274,39 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses a command's flags. -h prints the command's usage and
-// flags on stdout and returns flag.ErrHelp; a bad flag becomes one line
-// that points to -h.
+// parseFlags parses a command's flags, which may come before and after
+// its arguments ("users show UPN -o json"); after "--" everything is an
+// argument. -h prints the command's usage and flags on stdout and returns
+// flag.ErrHelp; a bad flag becomes one line that points to -h.
 func (m *Main) parseFlags(fs *flag.FlagSet, usage string, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return m.flagError(fs, usage, err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...)) // so that fs.Args() are the arguments
+}
+
+// flagError handles an error of fs.Parse.
+func (m *Main) flagError(fs *flag.FlagSet, usage string, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(m.Stdout, usage+"\nFlags:\n\n")
 		fs.SetOutput(m.Stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 		return flag.ErrHelp
-	default:
-		return &usageError{fmt.Sprintf("%s: %v (run '%s -h' for usage)", strings.TrimPrefix(fs.Name(), "allot "), err, fs.Name())}
 	}
+	return &usageError{fmt.Sprintf("%s: %v (run '%s -h' for usage)", strings.TrimPrefix(fs.Name(), "allot "), err, fs.Name())}
 }
 
 // openDB opens (creating and migrating if need be) the database named by

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,19 +25,49 @@ type result struct {
 	stdout, stderr string
 }
 
-// runAllot runs one command line the way main does.
+// runAllot runs one command line the way main does, with an empty
+// environment.
 func runAllot(t *testing.T, args ...string) result {
 	t.Helper()
+	return runEnv(t, nil, "", args...)
+}
+
+// runEnv runs one command line the way main does, with the environment env
+// and stdin as standard input.
+func runEnv(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
+	m := NewMain(&stdout, &stderr)
+	m.Getenv = func(k string) string { return env[k] }
+	m.Stdin = strings.NewReader(stdin)
+	code := m.Execute(context.Background(), args)
 	return result{code, stdout.String(), stderr.String()}
+}
+
+// prepare runs "allot serve" with args but stops once the database is
+// migrated (and seeded with --demo), before serving.
+func prepare(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	m := NewMain(&stdout, &stderr)
+	m.Getenv = func(string) string { return "" }
+	err := m.ParseFlags(context.Background(), append([]string{"serve"}, args...))
+	if err == nil {
+		m.cmd.(*serveCommand).serve = func(context.Context, *sqlstore.DB) error { return nil }
+		err = m.Run(context.Background())
+	}
+	if err = errors.Join(err, m.Close()); err != nil {
+		fmt.Fprintln(&stderr, "allot: "+errorLine(err))
+		return result{1, stdout.String(), stderr.String()}
+	}
+	return result{0, stdout.String(), stderr.String()}
 }
 
 // demoDB returns the path of a new database seeded with the demo tenant.
 func demoDB(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "allot.db")
-	if r := runAllot(t, "serve", "--db", path, "--demo", "--synchronous", "normal"); r.code != 0 {
+	if r := prepare(t, "--db", path, "--demo", "--synchronous", "normal"); r.code != 0 {
 		t.Fatalf("serve --demo: %+v", r)
 	}
 	return path
@@ -61,7 +94,12 @@ type state struct {
 func demoState(t *testing.T, path string) state {
 	t.Helper()
 	ctx := context.Background()
-	db := openDB(t, path)
+	// Closed at once, not at the end of the test: the next serve opens
+	// the file alone.
+	db, err := sqlstore.Open(ctx, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	tenant, err := db.FindTenantByDomain(ctx, demo.Domain)
 	if err != nil {
@@ -86,14 +124,12 @@ func demoState(t *testing.T, path string) state {
 func TestServeDemoTwice(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "allot.db")
 	wantOut := []string{
-		"allot: demo tenant Contoso (contoso.example) created: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n" +
-			"allot: database ready at " + path + " (HTTP API not built yet)\n",
-		"allot: demo tenant Contoso (contoso.example) already present: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n" +
-			"allot: database ready at " + path + " (HTTP API not built yet)\n",
+		"allot: demo tenant Contoso (contoso.example) created: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n",
+		"allot: demo tenant Contoso (contoso.example) already present: 31 users, 6 subscriptions, Global Administrator admin@contoso.example\n",
 	}
 	var states []state
 	for i, want := range wantOut {
-		got := runAllot(t, "serve", "--db", path, "--demo")
+		got := prepare(t, "--db", path, "--demo")
 		if w := (result{0, want, ""}); got != w {
 			t.Fatalf("serve --demo, run %d:\nwant %+v\ngot  %+v", i+1, w, got)
 		}
@@ -106,8 +142,8 @@ func TestServeDemoTwice(t *testing.T) {
 
 func TestServeWithoutDemo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "allot.db")
-	want := result{0, "allot: database ready at " + path + " (HTTP API not built yet)\n", ""}
-	if got := runAllot(t, "serve", "--db", path); got != want {
+	want := result{0, "", ""}
+	if got := prepare(t, "--db", path); got != want {
 		t.Fatalf("want %+v\ngot  %+v", want, got)
 	}
 	_, err := openDB(t, path).FindTenantByDomain(context.Background(), demo.Domain)
@@ -145,9 +181,6 @@ func TestServeSeam(t *testing.T) {
 	}
 	if users != 31 {
 		t.Errorf("the server saw %d users, want the 31 of the demo", users)
-	}
-	if strings.Contains(stdout.String(), "not built yet") {
-		t.Errorf("with a server, stdout still says it is not built: %q", stdout.String())
 	}
 }
 
@@ -238,6 +271,18 @@ func TestHelp(t *testing.T) {
 		{"token", []string{"token"}, 2, nil, []string{"create", "revoke"}},
 		{"help token create", []string{"help", "token", "create"}, 0, []string{"Usage: allot token create", "-expires"}, nil},
 		{"token revoke -h", []string{"token", "revoke", "-h"}, 0, []string{"Usage: allot token revoke", "-db"}, nil},
+		{"-h lists client commands", []string{"-h"}, 0, []string{"skus", "subscriptions", "users", "license", "ALLOT_URL", "ALLOT_TOKEN", "Examples:"}, nil},
+		{"serve -h shows the server flags", []string{"serve", "-h"}, 0, []string{"-addr", "-rate-limit", "-log-format", "export ALLOT_URL="}, nil},
+		{"skus -h", []string{"skus", "-h"}, 0, []string{"Usage: allot skus", "AVAILABLE", "-output", "-url", "-token", "$ALLOT_URL"}, nil},
+		{"help subscriptions", []string{"help", "subscriptions"}, 0, []string{"Usage: allot subscriptions", "NEXT LIFECYCLE"}, nil},
+		{"users", []string{"users"}, 2, nil, []string{"list", "show", "delete", "restore"}},
+		{"help users list", []string{"help", "users", "list"}, 0, []string{"Usage: allot users list", "-unlicensed", "-limit", "Examples:"}, nil},
+		{"users restore -h", []string{"users", "restore", "-h"}, 0, []string{"Usage: allot users restore", "30 days"}, nil},
+		{"license --help", []string{"license", "--help"}, 0, []string{"assign", "unassign"}, nil},
+		{"license assign -h", []string{"license", "assign", "-h"}, 0, []string{"-sku", "-users-from", "-disable-plan", "-dry-run", "-atomic", "Examples:"}, nil},
+		{"license unassign -h", []string{"license", "unassign", "-h"}, 0, []string{"-sku", "-users-from", "twice is safe", "Examples:"}, nil},
+		{"global flags then -h", []string{"--output", "json", "-h"}, 0, []string{"Commands:"}, nil},
+		{"doctor -h", []string{"doctor", "-h"}, 0, []string{"Usage: allot doctor", "-db"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +315,10 @@ func TestHelp(t *testing.T) {
 func TestErrors(t *testing.T) {
 	path := demoDB(t)
 	missing := filepath.Join(t.TempDir(), "missing.db")
+	emptyFile := filepath.Join(t.TempDir(), "users.txt")
+	if err := os.WriteFile(emptyFile, []byte("# nobody yet\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -292,6 +341,23 @@ func TestErrors(t *testing.T) {
 		{"missing database", []string{"token", "create", "--db", missing, "--user", demo.AdminUPN}, 1, "allot: database " + missing + " does not exist (run 'allot serve --db " + missing + "' to create it)"},
 		{"revoke unknown token", []string{"token", "revoke", "--db", path, "allot_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, 1, "allot: No active token matches."},
 		{"revoke without token", []string{"token", "revoke", "--db", path}, 2, "allot: token revoke takes one TOKEN_OR_ID after the flags, got 0 arguments (run 'allot token revoke -h' for usage)"},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, 2, `allot: serve: --log-format must be text or json, not "xml"`},
+		{"negative rate limit", []string{"serve", "--rate-limit", "-1"}, 2, "allot: serve: --rate-limit and --rate-burst cannot be negative"},
+		{"bad global flag", []string{"--bogus", "skus"}, 2, "allot: flag provided but not defined: -bogus (run 'allot -h' for usage)"},
+		{"client without URL", []string{"skus"}, 2, "allot: skus needs the server's URL: set ALLOT_URL (allot serve prints it) or pass --url"},
+		{"client without token", []string{"--url", "http://127.0.0.1:1", "skus"}, 2, "allot: skus needs an access token: set ALLOT_TOKEN"},
+		{"client with a bad URL", []string{"users", "list", "--url", "127.0.0.1:8080", "--token", "t"}, 2, `allot: --url "127.0.0.1:8080" is not a server URL such as http://127.0.0.1:8080`},
+		{"bad output", []string{"--url", "http://127.0.0.1:1", "--token", "t", "skus", "-o", "yaml"}, 2, `allot: skus: --output must be table or json, not "yaml"`},
+		{"bad global output", []string{"--output", "yaml", "--url", "http://127.0.0.1:1", "--token", "t", "subscriptions"}, 2, `allot: subscriptions: --output must be table or json, not "yaml"`},
+		{"sku and unlicensed", []string{"users", "list", "--sku", "SPB", "--unlicensed"}, 2, "allot: users list: --sku and --unlicensed exclude each other"},
+		{"users show without UPN", []string{"users", "show"}, 2, "allot: users show takes one UPN after the flags, got 0 arguments (run 'allot users show -h' for usage)"},
+		{"unknown users subcommand", []string{"users", "add"}, 2, `allot: users: unknown subcommand "add"; want list, show, delete or restore`},
+		{"license without sku", []string{"license", "assign", "--user", "adele@contoso.example"}, 2, "allot: license assign: --sku is required, e.g. --sku SPB (run 'allot skus' for the part numbers)"},
+		{"license without users", []string{"license", "unassign", "--sku", "SPB"}, 2, "allot: license unassign: name the users with --user UPN or --users-from FILE"},
+		{"license with a user argument", []string{"license", "assign", "--sku", "SPB", "adele@contoso.example"}, 2, `allot: license assign takes users with --user or --users-from, not as arguments; got "adele@contoso.example"`},
+		{"unassign with a disabled plan", []string{"license", "unassign", "--sku", "SPB", "--user", "a@b.c", "--disable-plan", "TEAMS1"}, 2, "allot: license unassign: flag provided but not defined: -disable-plan"},
+		{"empty users file", []string{"--url", "http://127.0.0.1:1", "--token", "t", "license", "assign", "--sku", "SPB", "--users-from", emptyFile}, 2, "allot: license assign: " + emptyFile + " names no users"},
+		{"missing users file", []string{"--url", "http://127.0.0.1:1", "--token", "t", "license", "assign", "--sku", "SPB", "--users-from", missing}, 1, "allot: --users-from: open " + missing + ": no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,5 +401,28 @@ func TestRedact(t *testing.T) {
 		if got := redact(tt.dsn); got != tt.want {
 			t.Errorf("redact(%q) = %q, want %q", tt.dsn, got, tt.want)
 		}
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	path := demoDB(t)
+	want := result{0, "allot: every seat counter matches the licenses assigned\n", ""}
+	if got := runAllot(t, "doctor", "--db", path); got != want {
+		t.Fatalf("doctor on a healthy database:\nwant %+v\ngot  %+v", want, got)
+	}
+	// Break one counter behind the store's back.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`UPDATE seat_pools SET consumed = consumed + 1 WHERE sku_id = $1 AND pool = ''`, demo.SKUBusinessPremium)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := runAllot(t, "doctor", "--db", path)
+	wantErr := regexp.MustCompile(`^allot: tenant \S+ SKU ` + demo.SKUBusinessPremium + ` pool "": counter says 12, 11 licenses assigned\n$`)
+	if got.code != 1 || got.stdout != "" || !wantErr.MatchString(got.stderr) {
+		t.Errorf("doctor on a broken counter: want exit 1 and a line matching %s, got %+v", wantErr, got)
 	}
 }

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/demo"
@@ -15,12 +20,28 @@ import (
 const serveUsage = `Usage: allot serve [flags]
 
 Serve opens the database, creating it and migrating it to the current
-schema if needed, and serves the admin center and its API.
+schema if needed, and serves the API until it is interrupted (SIGINT or
+SIGTERM), when it lets the requests in flight finish: the Graph-compatible
+API under /v1.0/, allot's bulk changes (/api/bulkAssignLicense) and license
+checks (/api/check, answered from memory), /healthz and Prometheus
+/metrics. It logs one line per request on standard error and prints the URL
+it listens on:
+
+	allot: listening on http://127.0.0.1:8080
 
 With --demo it first creates the demo tenant Contoso (contoso.example) with
-its users, subscriptions and licenses, unless that tenant exists; then
-"allot token create --user admin@contoso.example" gives an API token of its
-Global Administrator.
+its users, subscriptions and licenses, unless that tenant exists, and prints
+a new token of its Global Administrator admin@contoso.example, valid 30
+days, as a line to paste in a shell:
+
+	export ALLOT_URL=http://127.0.0.1:8080 ALLOT_TOKEN=allot_...
+
+"allot token create --user UPN" issues tokens for other users.
+
+Examples:
+
+	allot serve --demo
+	allot serve --addr :8080 --db postgres://allot@db.example/allot --log-format json
 `
 
 // serveCommand is "allot serve".
@@ -30,8 +51,14 @@ type serveCommand struct {
 	demo        bool
 	catalog     string
 	synchronous string
-	// serve runs the HTTP server on the prepared database until ctx ends.
-	// While it is nil, the command only prepares the database.
+	addr        string
+	rateLimit   float64
+	rateBurst   int
+	logFormat   string
+	log         *slog.Logger
+	token       string // the demo administrator's new token, with --demo
+	// serve runs the HTTP server on the prepared database until ctx ends;
+	// tests replace it.
 	serve func(ctx context.Context, db *sqlstore.DB) error
 }
 
@@ -39,9 +66,13 @@ func (m *Main) parseServe(args []string) (command, error) {
 	c := &serveCommand{m: m}
 	fs := newFlagSet("serve")
 	fs.StringVar(&c.dsn, "db", "./allot.db", "the database: a SQLite `file` (created if missing) or a postgres:// URL")
-	fs.BoolVar(&c.demo, "demo", false, "create the demo tenant contoso.example unless it exists")
+	fs.BoolVar(&c.demo, "demo", false, "create the demo tenant contoso.example unless it exists, and print a token of its administrator")
 	fs.StringVar(&c.catalog, "catalog", "", "load the product catalog from this JSON `file` instead of the built-in one")
 	fs.StringVar(&c.synchronous, "synchronous", "FULL", "SQLite durability `mode`: FULL (a commit survives a power loss) or NORMAL\n(faster; a power loss may lose the last commits, never the database)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen on this `host:port`; port 0 picks a free port, :8080 listens on every interface")
+	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "allow each access token this many `requests` per second (0: no limit)")
+	fs.IntVar(&c.rateBurst, "rate-burst", 0, "let a token send this many `requests` at once (0: the rate limit, rounded up)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log `format` on standard error: text or json")
 	if err := m.parseFlags(fs, serveUsage, args); err != nil {
 		return nil, err
 	}
@@ -49,9 +80,15 @@ func (m *Main) parseServe(args []string) (command, error) {
 		return nil, &usageError{fmt.Sprintf("serve takes no arguments, got %q (run 'allot serve -h' for usage)", fs.Arg(0))}
 	}
 	c.synchronous = strings.ToUpper(c.synchronous)
-	if c.synchronous != "FULL" && c.synchronous != "NORMAL" {
+	switch {
+	case c.synchronous != "FULL" && c.synchronous != "NORMAL":
 		return nil, &usageError{fmt.Sprintf("serve: --synchronous must be FULL or NORMAL, not %q", c.synchronous)}
+	case c.logFormat != "text" && c.logFormat != "json":
+		return nil, &usageError{fmt.Sprintf("serve: --log-format must be text or json, not %q", c.logFormat)}
+	case c.rateLimit < 0 || c.rateBurst < 0:
+		return nil, &usageError{"serve: --rate-limit and --rate-burst cannot be negative"}
 	}
+	c.serve = c.serveHTTP
 	return c, nil
 }
 
@@ -66,7 +103,9 @@ func (c *serveCommand) run(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := c.m.openDB(ctx, c.dsn, sqlstore.Options{Catalog: catalog, Synchronous: c.synchronous}, false)
+	c.log = c.newLogger()
+	logf := func(format string, args ...any) { c.log.Warn(fmt.Sprintf(format, args...)) }
+	db, err := c.m.openDB(ctx, c.dsn, sqlstore.Options{Catalog: catalog, Synchronous: c.synchronous, Logf: logf}, false)
 	if err != nil {
 		return err
 	}
@@ -75,11 +114,15 @@ func (c *serveCommand) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if c.serve == nil {
-		fmt.Fprintf(c.m.Stdout, "allot: database ready at %s (HTTP API not built yet)\n", redact(c.dsn))
-		return nil
-	}
 	return c.serve(ctx, db)
+}
+
+// newLogger returns the structured logger of --log-format, on stderr.
+func (c *serveCommand) newLogger() *slog.Logger {
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(c.m.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(c.m.Stderr, nil))
 }
 
 // seedDemo seeds the demo tenant and prints one line about it.
@@ -105,5 +148,71 @@ func (c *serveCommand) seedDemo(ctx context.Context, db *sqlstore.DB) error {
 	}
 	fmt.Fprintf(c.m.Stdout, "allot: demo tenant %s (%s) %s: %d users, %d subscriptions, Global Administrator %s\n",
 		t.Name, t.Domain, state, users, len(subs), demo.AdminUPN)
+	c.token, _, err = db.CreateToken(ctx, t.ID, demo.AdminUPN, demoTokenTTL)
+	return err
+}
+
+const (
+	// demoTokenTTL is how long the token printed by --demo stays valid.
+	demoTokenTTL = 720 * time.Hour
+	// shutdownTimeout is how long requests in flight get to finish once
+	// the server is told to stop.
+	shutdownTimeout = 10 * time.Second
+)
+
+// serveHTTP serves the Graph API on --addr until ctx ends, then shuts down
+// gracefully.
+func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
+	app, err := startApp(ctx, db, appOptions{log: c.log, rateLimit: c.rateLimit, rateBurst: c.rateBurst, now: c.m.Now})
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           app.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	base := "http://" + reachableAddr(ln.Addr())
+	c.log.Info("listening", "addr", ln.Addr().String(), "url", base, "db", redact(c.dsn), "backend", db.Backend())
+	fmt.Fprintf(c.m.Stdout, "allot: listening on %s\n", base)
+	if c.token != "" {
+		fmt.Fprintf(c.m.Stdout, "allot: a new token of %s, valid %d days; use the API and the CLI with:\n", demo.AdminUPN, int(demoTokenTTL.Hours()/24))
+		fmt.Fprintf(c.m.Stdout, "export %s=%s %s=%s\n", envURL, base, envToken, c.token)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	c.log.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", shutdownTimeout, err)
+	}
+	<-served // http.ErrServerClosed
+	c.log.Info("stopped")
 	return nil
+}
+
+// reachableAddr is the listening address as a client can dial it: a
+// wildcard host (":8080" listens on every interface) becomes localhost.
+func reachableAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// bulkPath is allot's bulk license endpoint, an extension of Graph.
+const bulkPath = "/api/bulkAssignLicense"
+
+// bulkChunk is how many users one per-user bulk request carries, so that
+// the progress bar advances and no request grows huge.
+const bulkChunk = 1000
+
+// bulkRequest is the body of POST /api/bulkAssignLicense.
+type bulkRequest struct {
+	Users          []string          `json:"users"`
+	AddLicenses    []assignedLicense `json:"addLicenses"`
+	RemoveLicenses []string          `json:"removeLicenses"`
+	Mode           string            `json:"mode"` // "perUser" or "allOrNothing"
+	SkipUnchanged  bool              `json:"skipUnchanged"`
+	DryRun         bool              `json:"dryRun"`
+}
+
+// bulkResponse is its answer; the CLI's JSON output merges the answers of
+// all chunks into one.
+type bulkResponse struct {
+	Results   []bulkResult `json:"results"`
+	Changed   int          `json:"changed"`
+	Unchanged int          `json:"unchanged"`
+	Failed    int          `json:"failed"`
+	DryRun    bool         `json:"dryRun"`
+}
+
+// bulkResult is the outcome for one user.
+type bulkResult struct {
+	User    string     `json:"user"`
+	ID      string     `json:"id"`
+	Changed bool       `json:"changed"`
+	Error   *bulkError `json:"error"`
+}
+
+type bulkError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// bulk changes several users (or checks them, with --dry-run) through the
+// bulk endpoint: in chunks of bulkChunk users each succeeding or failing
+// alone, or in one request for --atomic and --dry-run. A dry run is one
+// request because each request is rolled back: chunks checked apart would
+// each see the seats the others would take as still free.
+func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, users []string) error {
+	add, remove := c.changeBody(ref, plans)
+	req := bulkRequest{AddLicenses: add, RemoveLicenses: remove, Mode: "perUser", SkipUnchanged: true, DryRun: c.dryRun}
+	chunk := bulkChunk
+	if c.atomic {
+		req.Mode = "allOrNothing"
+	}
+	if c.atomic || c.dryRun {
+		chunk = len(users)
+	}
+	m := c.remote.m
+	bar := newProgress(m.Stderr, c.progressLabel(ref), len(users))
+	defer bar.clear()
+	all := bulkResponse{Results: []bulkResult{}, DryRun: c.dryRun}
+	for start := 0; start < len(users); start += chunk {
+		req.Users = users[start:min(start+chunk, len(users))]
+		var resp bulkResponse
+		err := c.cl.post(ctx, c.cl.url(bulkPath, nil), req, &resp)
+		bar.clear()
+		if err != nil {
+			return c.bulkFailed(err, all, len(users)-start)
+		}
+		for _, r := range resp.Results {
+			if r.Error != nil {
+				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", r.User, r.Error.Message)
+			}
+		}
+		all.Results = append(all.Results, resp.Results...)
+		all.Changed, all.Unchanged, all.Failed = all.Changed+resp.Changed, all.Unchanged+resp.Unchanged, all.Failed+resp.Failed
+		bar.add(len(req.Users))
+	}
+	bar.clear()
+	return c.report(all)
+}
+
+// bulkFailed reports a request that failed as a whole, after the users
+// done before it; left users were not processed.
+func (c *licenseCommand) bulkFailed(err error, done bulkResponse, left int) error {
+	m := c.remote.m
+	var ge *graphError
+	if c.atomic && errors.As(err, &ge) && ge.status == http.StatusBadRequest && len(ge.Details) > 0 {
+		for _, d := range ge.Details {
+			if d.Target != "" {
+				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", d.Target, d.Message)
+			} else {
+				fmt.Fprintf(m.Stderr, "allot: %s\n", d.Message)
+			}
+		}
+		if !c.remote.json() {
+			fmt.Fprintln(m.Stdout, c.refusedSummary())
+		}
+		return errReported
+	}
+	if errors.As(err, &ge) && ge.status == http.StatusNotFound && !strings.Contains(ge.Message, "does not exist") {
+		err = fmt.Errorf("%w (is this server older than allot's bulk endpoint %s? change one --user at a time)", err, bulkPath)
+	}
+	if len(done.Results) == 0 {
+		return err
+	}
+	if c.remote.json() {
+		writeJSON(m.Stdout, done)
+	} else {
+		fmt.Fprintln(m.Stdout, c.summary(done))
+	}
+	return fmt.Errorf("%w; the last %s were not processed", err, plural(left, "user", "users"))
+}
+
+// report prints the outcome of a bulk change: the JSON document, or for
+// people a line per user of a dry run and the summary. Failures make the
+// command fail; their lines are already on stderr.
+func (c *licenseCommand) report(all bulkResponse) error {
+	m := c.remote.m
+	if c.remote.json() {
+		if err := writeJSON(m.Stdout, all); err != nil {
+			return err
+		}
+	} else {
+		if c.dryRun {
+			t := newTable(m.Stdout, "USER", "OUTCOME")
+			for _, r := range all.Results {
+				t.row(r.User, c.outcome(r))
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(m.Stdout, c.summary(all))
+	}
+	for _, r := range all.Results {
+		if r.Error != nil {
+			return errReported
+		}
+	}
+	return nil
+}
+
+// progressLabel is the label of the progress bar.
+func (c *licenseCommand) progressLabel(ref *skuRef) string {
+	switch {
+	case c.dryRun:
+		return "checking " + ref.Part
+	case c.unassign:
+		return "unassigning " + ref.Part
+	}
+	return "assigning " + ref.Part
+}
+
+// outcome says what a dry run found for one user.
+func (c *licenseCommand) outcome(r bulkResult) string {
+	switch {
+	case r.Error != nil:
+		return "would fail (" + r.Error.Code + ")"
+	case r.Changed && c.unassign:
+		return "would unassign"
+	case r.Changed:
+		return "would assign"
+	case c.unassign:
+		return "does not have it"
+	}
+	return "already has it"
+}
+
+// summary is the last line of a bulk change, e.g. "assigned Office 365 E3
+// to 97 users; 2 already had it; 1 failed".
+func (c *licenseCommand) summary(all bulkResponse) string {
+	var changed, unchanged, failed int
+	for _, r := range all.Results {
+		switch {
+		case r.Error != nil:
+			failed++
+		case r.Changed:
+			changed++
+		default:
+			unchanged++
+		}
+	}
+	name := c.ref.Name
+	users := plural(changed, "user", "users")
+	var parts []string
+	switch {
+	case c.dryRun && c.unassign:
+		parts = append(parts, "dry run, nothing changed: would unassign "+name+" from "+users)
+	case c.dryRun:
+		parts = append(parts, "dry run, nothing changed: would assign "+name+" to "+users)
+	case c.unassign:
+		parts = append(parts, "unassigned "+name+" from "+users)
+	default:
+		parts = append(parts, "assigned "+name+" to "+users)
+	}
+	if unchanged > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", unchanged, c.unchangedPhrase(unchanged)))
+	}
+	if failed > 0 {
+		verb := "failed"
+		if c.dryRun {
+			verb = "would fail"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", failed, verb))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// unchangedPhrase says why n users were left as they were.
+func (c *licenseCommand) unchangedPhrase(n int) string {
+	switch {
+	case c.unassign && c.dryRun && n == 1:
+		return "does not have it"
+	case c.unassign && c.dryRun:
+		return "do not have it"
+	case c.unassign:
+		return "did not have it"
+	case c.dryRun && n == 1:
+		return "already has it"
+	case c.dryRun:
+		return "already have it"
+	}
+	return "already had it"
+}
+
+// refusedSummary is the summary of an --atomic change that was refused.
+func (c *licenseCommand) refusedSummary() string {
+	verb := "assigned"
+	if c.unassign {
+		verb = "unassigned"
+	}
+	if c.dryRun {
+		return "dry run, nothing changed: --atomic would refuse the whole change because of the failure above"
+	}
+	return "nothing " + verb + ": --atomic refused the whole change because of the failure above"
+}

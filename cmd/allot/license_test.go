@@ -1,0 +1,169 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/allot-project/allot/demo"
+)
+
+// End-to-end tests of "allot license" against "allot serve --demo"; see
+// e2e_test.go for the harness.
+
+func TestUnassignOne(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	const upn = "adele@contoso.example"
+	want := result{0, "unassigned Microsoft 365 Business Premium from " + upn + "\n", ""}
+	if got := s.run(t, "license", "unassign", "--sku", "SPB", "--user", upn); got != want {
+		t.Fatalf("license unassign:\nwant %+v\ngot  %+v", want, got)
+	}
+	show := s.mustRun(t, "users", "show", upn)
+	if strings.Contains(show, "SPB") || !regexp.MustCompile(`(?m)^Licenses:\s+none$`).MatchString(show) {
+		t.Errorf("users show still lists Business Premium:\n%s", show)
+	}
+	if re := skuRow("Microsoft 365 Business Premium", "SPB", "13", "10", "3"); !re.MatchString(s.mustRun(t, "skus")) {
+		t.Errorf("skus does not show one more Business Premium available (%s)", re)
+	}
+	// Unassigning again is not a failure: there is nothing left to do.
+	want = result{0, upn + " does not hold Microsoft 365 Business Premium; nothing to do\n", ""}
+	if got := s.run(t, "license", "unassign", "--sku", "SPB", "--user", upn); got != want {
+		t.Errorf("second license unassign:\nwant %+v\ngot  %+v", want, got)
+	}
+}
+
+func TestAssignOne(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	const upn = "christie@contoso.example"
+	want := result{0, "assigned Office 365 E3 to " + upn + "\n", ""}
+	if got := s.run(t, "license", "assign", "--sku", "ENTERPRISEPACK", "--user", upn, "--disable-plan", "YAMMER_ENTERPRISE"); got != want {
+		t.Fatalf("license assign:\nwant %+v\ngot  %+v", want, got)
+	}
+	show := s.mustRun(t, "users", "show", upn)
+	if !regexp.MustCompile(`(?m)^\s+Office 365 E3\s+ENTERPRISEPACK\s+YAMMER_ENTERPRISE$`).MatchString(show) {
+		t.Errorf("users show lacks E3 with Viva Engage disabled:\n%s", show)
+	}
+}
+
+func TestAssignWithoutUsageLocation(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	want := result{1, "", "allot: irvin@contoso.example: License assignment cannot be done for user with invalid usage location.\n"}
+	if got := s.run(t, "license", "assign", "--sku", "SPB", "--user", "irvin@contoso.example"); got != want {
+		t.Errorf("license assign:\nwant %+v\ngot  %+v", want, got)
+	}
+}
+
+// short are three users without a license, one more than the 2 Business
+// Premium licenses left, and adele, who holds one already.
+var short = []string{"christie@contoso.example", "debra@contoso.example", "lynne@contoso.example", "adele@contoso.example"}
+
+// userArgs returns --user flags for users.
+func userArgs(users []string) []string {
+	var args []string
+	for _, u := range users {
+		args = append(args, "--user", u)
+	}
+	return args
+}
+
+// spbHolders returns the users of short holding Business Premium.
+func spbHolders(t *testing.T, s *testServer) []string {
+	t.Helper()
+	var got []string
+	for _, u := range column(s.mustRun(t, "users", "list", "--sku", "SPB")) {
+		if slices.Contains(short, u) {
+			got = append(got, u)
+		}
+	}
+	return got
+}
+
+var seatFailure = regexp.MustCompile(`^allot: (christie|debra|lynne)@contoso\.example: Subscription with SKU ` + demo.SKUBusinessPremium + ` does not have any available licenses\.$`)
+
+func TestAssignMany(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	r := s.run(t, append([]string{"license", "assign", "--sku", "SPB"}, userArgs(short)...)...)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 since a user got no license", r.code)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 1 || !seatFailure.MatchString(lines[0]) {
+		t.Errorf("stderr: want one line about the user short of a seat (%s), got:\n%s", seatFailure, r.stderr)
+	}
+	want := "assigned Microsoft 365 Business Premium to 2 users; 1 already had it; 1 failed\n"
+	if r.stdout != want {
+		t.Errorf("stdout:\nwant %q\ngot  %q", want, r.stdout)
+	}
+	if got := spbHolders(t, s); len(got) != 3 {
+		t.Errorf("after the assign, %v hold Business Premium; want adele and two others", got)
+	}
+	if re := skuRow("Microsoft 365 Business Premium", "SPB", "13", "13", "0"); !re.MatchString(s.mustRun(t, "skus")) {
+		t.Errorf("skus does not show every Business Premium assigned (%s)", re)
+	}
+}
+
+func TestAssignAtomic(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	r := s.run(t, append([]string{"license", "assign", "--sku", "SPB", "--atomic"}, userArgs(short)...)...)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 1 || !seatFailure.MatchString(lines[0]) {
+		t.Errorf("stderr: want one line about the user short of a seat (%s), got:\n%s", seatFailure, r.stderr)
+	}
+	if !strings.HasPrefix(r.stdout, "nothing assigned: --atomic refused the whole change") {
+		t.Errorf("stdout: want the refusal summary, got %q", r.stdout)
+	}
+	if got := spbHolders(t, s); !slices.Equal(got, []string{"adele@contoso.example"}) {
+		t.Errorf("after a refused --atomic assign, %v hold Business Premium; want adele alone", got)
+	}
+}
+
+func TestAssignDryRun(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	before := s.mustRun(t, "skus")
+	r := s.run(t, "license", "assign", "--sku", "SPB", "--dry-run", "--user", "christie@contoso.example", "--user", "adele@contoso.example")
+	want := result{0, "USER                      OUTCOME\n" +
+		"christie@contoso.example  would assign\n" +
+		"adele@contoso.example     already has it\n" +
+		"dry run, nothing changed: would assign Microsoft 365 Business Premium to 1 user; 1 already has it\n", ""}
+	if r != want {
+		t.Errorf("license assign --dry-run:\nwant %+v\ngot  %+v", want, r)
+	}
+	if after := s.mustRun(t, "skus"); after != before {
+		t.Errorf("a dry run changed the counts:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if got := spbHolders(t, s); !slices.Equal(got, []string{"adele@contoso.example"}) {
+		t.Errorf("after a dry run, %v hold Business Premium; want adele alone", got)
+	}
+}
+
+func TestUnassignManyFromFile(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	file := filepath.Join(t.TempDir(), "leavers.csv")
+	csv := "\ufeffDisplay name,User principal name\n# leavers of the week\nAdele Vance,adele@contoso.example\nAlex Wilber,alex@contoso.example\nChristie Cline,christie@contoso.example\n"
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := result{0, "unassigned Microsoft 365 Business Premium from 2 users; 1 did not have it\n", ""}
+	if got := s.run(t, "license", "unassign", "--sku", "SPB", "--users-from", file); got != want {
+		t.Errorf("license unassign --users-from:\nwant %+v\ngot  %+v", want, got)
+	}
+	// From standard input, again: now nobody holds it, and that is fine.
+	r := runEnv(t, s.env(), "adele@contoso.example\n\n# done\nalex@contoso.example\n", "license", "unassign", "--sku", "SPB", "--users-from", "-")
+	want = result{0, "unassigned Microsoft 365 Business Premium from 0 users; 2 did not have it\n", ""}
+	if r != want {
+		t.Errorf("license unassign --users-from -:\nwant %+v\ngot  %+v", want, r)
+	}
+}
