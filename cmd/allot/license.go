@@ -252,19 +252,25 @@ func notHeld(ge *graphError) bool {
 // lines and # comments skipped, or a CSV whose header has a
 // userPrincipalName column (as the admin center's exports do).
 func (c *licenseCommand) readUsersFrom() ([]string, error) {
+	return c.remote.m.readUsersFile(c.usersFrom)
+}
+
+// readUsersFile reads the users of a --users-from file ("-": standard
+// input).
+func (m *Main) readUsersFile(path string) ([]string, error) {
 	var data []byte
 	var err error
-	if c.usersFrom == "-" {
-		data, err = io.ReadAll(c.remote.m.Stdin)
+	if path == "-" {
+		data, err = io.ReadAll(m.Stdin)
 	} else {
-		data, err = os.ReadFile(c.usersFrom)
+		data, err = os.ReadFile(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--users-from: %w", err)
 	}
 	users, err := parseUsers(string(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	if err != nil {
-		return nil, fmt.Errorf("--users-from %s: %w", c.usersFrom, err)
+		return nil, fmt.Errorf("--users-from %s: %w", path, err)
 	}
 	return users, nil
 }

@@ -125,6 +125,7 @@ func (m *Main) commands() []commandInfo {
 		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, delete and restore users", m.parseUsers},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
+		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
 	}
 }
 

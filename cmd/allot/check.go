@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/allot-project/allot"
+)
+
+const checkUsage = `Usage: allot check --plan PLAN (--user UPN... | --users-from FILE|-) [--output table|json]
+
+Check asks, for each user, whether they may use a service plan, as the
+vendor's applications do (POST /api/check, answered from allot's memory):
+
+	USER      the user as given
+	LICENSED  yes or no
+	SKU       the product granting the plan
+	REASON    Licensed, NoLicense, PlanDisabled, SubscriptionSuspended,
+	          SignInBlocked, UserDeleted, UserNotFound or UnknownServicePlan
+
+The exit status is 0 when every user may use the plan, 1 when one may not
+(or on an error), 2 on a usage error, so scripts can test it directly.
+The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
+
+Examples:
+
+	allot check --plan EXCHANGE_S_STANDARD --user adele@contoso.example
+	allot check --plan TEAMS1 --users-from leavers.txt --output json
+`
+
+// checkCommand is "allot check".
+type checkCommand struct {
+	remote    *remote
+	cl        *client
+	plan      string
+	users     listFlag
+	usersFrom string
+}
+
+func (m *Main) parseCheck(args []string) (command, error) {
+	fs := newFlagSet("check")
+	c := &checkCommand{remote: m.remoteFlags(fs)}
+	fs.StringVar(&c.plan, "plan", "", "the service `PLAN`: its name (e.g. TEAMS1) or servicePlanId GUID (required)")
+	fs.Var(&c.users, "user", "a user's `UPN` (or id); repeat the flag for several users")
+	fs.StringVar(&c.usersFrom, "users-from", "", "read users from `FILE`, one UPN per line or a CSV; - is standard input")
+	if err := m.parseFlags(fs, checkUsage, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, &usageError{fmt.Sprintf("check takes users with --user or --users-from, not as arguments; got %q", fs.Arg(0))}
+	case c.plan == "":
+		return nil, &usageError{"check: --plan is required, e.g. --plan EXCHANGE_S_STANDARD"}
+	case len(c.users) == 0 && c.usersFrom == "":
+		return nil, &usageError{"check: name the users with --user UPN or --users-from FILE"}
+	}
+	if err := c.remote.finish("check"); err != nil {
+		return nil, err
+	}
+	var err error
+	c.cl, err = c.remote.client("check")
+	return c, err
+}
+
+// checkAnswer is one answer of /api/check.
+type checkAnswer struct {
+	User          string `json:"user"`
+	UserID        string `json:"userId"`
+	ServicePlanID string `json:"servicePlanId"`
+	Licensed      bool   `json:"licensed"`
+	SKUID         string `json:"skuId"`
+	Reason        string `json:"reason"`
+}
+
+func (c *checkCommand) run(ctx context.Context) error {
+	users := append([]string{}, c.users...)
+	if c.usersFrom != "" {
+		from, err := c.remote.m.readUsersFile(c.usersFrom)
+		if err != nil {
+			return err
+		}
+		users = append(users, from...)
+	}
+	var answers []checkAnswer
+	for start := 0; start < len(users); start += allot.MaxChecks {
+		type req struct {
+			User        string `json:"user"`
+			ServicePlan string `json:"servicePlan"`
+		}
+		var body struct {
+			Checks []req `json:"checks"`
+		}
+		for _, u := range users[start:min(start+allot.MaxChecks, len(users))] {
+			body.Checks = append(body.Checks, req{u, c.plan})
+		}
+		var resp struct {
+			Results []checkAnswer `json:"results"`
+		}
+		if err := c.cl.post(ctx, c.cl.url("/api/check", nil), body, &resp); err != nil {
+			return err
+		}
+		answers = append(answers, resp.Results...)
+	}
+	if err := c.print(ctx, answers); err != nil {
+		return err
+	}
+	for _, a := range answers {
+		if !a.Licensed {
+			return errReported
+		}
+	}
+	return nil
+}
+
+func (c *checkCommand) print(ctx context.Context, answers []checkAnswer) error {
+	out := c.remote.m.Stdout
+	if c.remote.json() {
+		return writeJSON(out, answers)
+	}
+	skus := newSKUResolver(c.cl)
+	t := newTable(out, "USER", "LICENSED", "SKU", "REASON")
+	for _, a := range answers {
+		yes, sku := "no", ""
+		if a.Licensed {
+			yes, sku = "yes", skus.partNumber(ctx, a.SKUID)
+		}
+		t.row(a.User, yes, sku, a.Reason)
+	}
+	return t.flush()
+}
