@@ -34,6 +34,9 @@ type appOptions struct {
 	rateLimit float64
 	rateBurst int
 	now       func() time.Time
+	// purgeEvery is how often deleted users past their 30 days are purged
+	// (also once at start); 0 means hourly.
+	purgeEvery time.Duration
 }
 
 // startApp loads the index and prepares the API. The listener starts
@@ -44,7 +47,14 @@ func startApp(ctx context.Context, db *sqlstore.DB, o appOptions) (*app, error) 
 	a.stop = stop
 	db.OnCommit(func(c allot.Change) { a.apply(bg, c) })
 	ready := make(chan struct{})
-	a.wg.Add(2)
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.purgeEvery <= 0 {
+		o.purgeEvery = time.Hour
+	}
+	a.wg.Add(3)
+	go a.purger(bg, o.now, o.purgeEvery)
 	go func() {
 		defer a.wg.Done()
 		if err := db.Listen(bg, ready, func(c allot.Change) { a.apply(bg, c) }); err != nil {
@@ -95,6 +105,27 @@ func (a *app) reloader(ctx context.Context) {
 		}
 		for a.index.Load(ctx) != nil && ctx.Err() == nil {
 			time.Sleep(time.Second)
+		}
+	}
+}
+
+// purger removes, now and then every interval, the users deleted more than
+// 30 days ago (allot.DeletedRetention): the tiny scheduler of the purge
+// step, which is a plain function of the time.
+func (a *app) purger(ctx context.Context, now func() time.Time, every time.Duration) {
+	defer a.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.db.PurgeDeletedUsers(ctx, now()); err != nil && ctx.Err() == nil {
+			a.log.Error("purging deleted users", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged deleted users", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
