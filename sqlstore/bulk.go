@@ -304,7 +304,7 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
-	return tx.audit(ctx, p, events...)
+	return tx.bulkAudit(ctx, p, events)
 }
 
 type licenseRow struct {

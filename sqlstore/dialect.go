@@ -125,9 +125,6 @@ func (d dialect) translate(err error) error {
 	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return allot.Errorf(allot.ECONFLICT, "Another object with the same value already exists.")
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
 	return err
 }
 

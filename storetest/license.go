@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -247,9 +248,16 @@ func testBulkLarge(t *testing.T, open Opener) {
 	diff(t, "results", len(res), len(ids))
 	diff(t, "assigned", f.SKU(O365E5).Consumed, 1234)
 	f.CheckCounters()
+	// One audit event for the SKU, one subject row per user.
 	ev, err := f.S.FindAuditEvents(ctx, f.Sys, allot.AuditFilter{SKUID: O365E5, Limit: 1000})
 	must(t, err)
-	diff(t, "audit page full", len(ev), 1000)
+	diff(t, "bulk audit event", []any{ev[0].Action, ev[0].TargetType, string(ev[0].After)}, []any{allot.AuditLicenseAdd, "users", `{"users":1234}`})
+	mine, err := f.S.FindAuditEvents(ctx, f.Sys, allot.AuditFilter{UserID: ids[1233]})
+	must(t, err)
+	diff(t, "the bulk event seen from one user", []any{mine[0].ID, mine[0].TargetID, mine[0].SKUID, mine[1].Action}, []any{ev[0].ID, ids[1233], O365E5, allot.AuditUserCreate})
+	var after struct{ SKUID string }
+	must(t, json.Unmarshal(mine[0].After, &after))
+	diff(t, "the user's after", after.SKUID, O365E5)
 	users, _, err := f.S.FindUsers(ctx, f.Sys, allot.UserFilter{SKUID: O365E5, Limit: 1000})
 	must(t, err)
 	diff(t, "holders page", len(users), 1000)
