@@ -77,6 +77,10 @@ func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) Che
 		r.Reason = ReasonSignInBlocked
 		return r
 	}
+	// The answer does not depend on the order of the licenses: a reason
+	// only gives way to a better one (Licensed, then SubscriptionSuspended,
+	// then PlanDisabled, then NoLicense), and of several licenses granting
+	// the plan the one with the smallest skuId is named.
 	r.Reason = ReasonNoLicense
 	for _, l := range e.Licenses {
 		sku := c.SKU(l.SKUID)
@@ -89,10 +93,11 @@ func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) Che
 				r.Reason = ReasonPlanDisabled
 			}
 		case !access(e.TenantID, l.SKUID, l.Pool()):
-			r.Reason = ReasonSubscriptionSuspended
-		default:
+			if !r.Licensed {
+				r.Reason = ReasonSubscriptionSuspended
+			}
+		case !r.Licensed || l.SKUID < r.SKUID:
 			r.Licensed, r.SKUID, r.Reason = true, l.SKUID, ReasonLicensed
-			return r
 		}
 	}
 	return r

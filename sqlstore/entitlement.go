@@ -22,7 +22,7 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version,
 			l.sku_id, l.pool, l.disabled_plans
 			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id`+where+`
-			ORDER BY u.tenant_id, u.user_id, l.assigned_at, l.sku_id`, args...)
+			ORDER BY u.tenant_id, u.user_id, l.sku_id`, args...) // the order of the indexes: no sort
 		if err != nil {
 			return err
 		}
