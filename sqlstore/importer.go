@@ -41,7 +41,7 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 			return err
 		}
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	err := db.update(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, domain, created_at) VALUES ($1, $2, $3, $4)`,
 			t.ID, t.Name, t.Domain, micros(t.CreatedAt)); err != nil {
 			return err
@@ -55,6 +55,17 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 		tx.change(t.ID).All = true
 		return tx.importPools(ctx, t.ID, set)
 	})
+	if err != nil {
+		return err
+	}
+	// Refresh the planner's statistics: without them PostgreSQL may scan a
+	// freshly filled table where an index lookup is due.
+	for _, table := range []string{"users", "licenses", "seat_pools", "subscriptions"} {
+		if _, err := db.write.ExecContext(ctx, "ANALYZE "+table); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertRows writes rows of n columns with multi-row INSERTs.
