@@ -95,7 +95,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if db.d.name == "sqlite" {
-		db.group = newCommitter(db)
+		if db.group, err = newCommitter(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -171,7 +174,8 @@ func (db *DB) applyMigration(ctx context.Context, version int, name string, have
 
 // Tx is a transaction with the time fixed at its start.
 type Tx struct {
-	*sql.Tx
+	q       querier
+	stmts   *stmtCache // nil but in the group committer's transaction
 	db      *DB
 	now     time.Time
 	changes map[string]*allot.Change // what caches must learn once committed
@@ -214,15 +218,15 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{Tx: sqlTx, db: db, now: db.now().UTC()}
-	defer tx.Rollback()
+	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC()}
+	defer sqlTx.Rollback()
 	if err := fn(tx); err != nil {
 		return nil, err
 	}
 	if err := tx.notify(ctx); err != nil {
 		return nil, err
 	}
-	return tx.changes, tx.Commit()
+	return tx.changes, sqlTx.Commit()
 }
 
 // newID returns a random (version 4) GUID.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,8 @@ import (
 // commit. Each caller still sees an all-or-nothing result of its own.
 type committer struct {
 	db    *DB
+	conn  *sql.Conn // the writer connection, held for good
+	stmts *stmtCache
 	queue chan *writeRequest
 	stop  chan struct{}
 	done  sync.WaitGroup
@@ -37,11 +40,16 @@ type writeRequest struct {
 // does not delay the first caller for long.
 const maxGroup = 256
 
-func newCommitter(db *DB) *committer {
-	c := &committer{db: db, queue: make(chan *writeRequest, maxGroup), stop: make(chan struct{})}
+func newCommitter(ctx context.Context, db *DB) (*committer, error) {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &committer{db: db, conn: conn, queue: make(chan *writeRequest, maxGroup), stop: make(chan struct{})}
+	c.stmts = newStmtCache(conn.PrepareContext)
 	c.done.Add(1)
 	go c.loop()
-	return c
+	return c, nil
 }
 
 // submit queues fn and waits for the group holding it to commit.
@@ -88,19 +96,24 @@ func (c *committer) commit(group []*writeRequest) {
 			close(r.result)
 		}
 	}()
-	sqlTx, err := c.db.write.BeginTx(context.Background(), nil)
-	if err != nil {
+	bg := context.Background()
+	if _, err := c.conn.ExecContext(bg, `BEGIN IMMEDIATE`); err != nil {
 		failAll(group, err)
 		return
 	}
-	defer sqlTx.Rollback()
+	done := false
+	defer func() {
+		if !done {
+			c.conn.ExecContext(bg, `ROLLBACK`)
+		}
+	}()
 	var ok []*writeRequest
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		tx := &Tx{Tx: sqlTx, db: c.db, now: c.db.now().UTC()}
+		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC()}
 		if err := c.runOne(r, tx); err != nil {
 			failAll(group, err) // the transaction itself is broken
 			return
@@ -110,10 +123,11 @@ func (c *committer) commit(group []*writeRequest) {
 			ok = append(ok, r)
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if _, err := c.conn.ExecContext(bg, `COMMIT`); err != nil {
 		failAll(ok, err)
 		return
 	}
+	done = true
 	c.commits.Add(1)
 	c.writes.Add(int64(len(ok)))
 }
@@ -165,6 +179,11 @@ func failAll(rs []*writeRequest, err error) {
 }
 
 func (c *committer) close() {
-	c.once.Do(func() { close(c.stop) })
+	c.once.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		c.stmts.close()
+		c.conn.Close()
+	})
 	c.done.Wait()
 }

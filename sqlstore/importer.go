@@ -61,17 +61,19 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 	// Refresh the planner's statistics: without them PostgreSQL may scan a
 	// freshly filled table where an index lookup is due. SQLite samples
 	// (analysis_limit) so that this stays quick on a large file.
-	if db.d.name == "sqlite" {
-		if _, err := db.write.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
-			return err
+	return db.update(ctx, func(tx *Tx) error {
+		if db.d.name == "sqlite" {
+			if _, err := tx.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+				return err
+			}
 		}
-	}
-	for _, table := range []string{"users", "licenses", "seat_pools", "subscriptions"} {
-		if _, err := db.write.ExecContext(ctx, "ANALYZE "+table); err != nil {
-			return err
+		for _, table := range []string{"users", "licenses", "seat_pools", "subscriptions"} {
+			if _, err := tx.ExecContext(ctx, "ANALYZE "+table); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // insertRows writes rows of n columns with multi-row INSERTs.
