@@ -151,6 +151,21 @@ func (ix *Index) Apply(ctx context.Context, c allot.Change) error {
 	for _, e := range fetched {
 		entries = append(entries, ix.compact(e))
 	}
+	// A large change is applied in slices, letting checks in between, so
+	// that a bulk change of 100 000 users does not stall them. Each user
+	// moves from one committed state to the next; during the slices some
+	// users of the change show it and others not yet.
+	for start := 0; start == 0 || start < len(entries); start += applySlice {
+		last := start+applySlice >= len(entries)
+		ix.applySlice(c, entries[start:min(start+applySlice, len(entries))], last, fetched, access)
+	}
+	return nil
+}
+
+// applySlice is how many users Apply changes per hold of the lock.
+const applySlice = 4096
+
+func (ix *Index) applySlice(c allot.Change, entries []*entry, last bool, fetched []*allot.Entitlement, access map[allot.PoolKey]bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t := ix.tenants[c.TenantID]
@@ -164,11 +179,13 @@ func (ix *Index) Apply(ctx context.Context, c allot.Change) error {
 			ix.put(t, e)
 		}
 	}
+	if !last {
+		return
+	}
 	ix.forgetPurged(t, c.UserIDs, fetched)
 	for k, v := range access {
 		ix.access[k] = v
 	}
-	return nil
 }
 
 // forgetPurged drops the users that were asked for but no longer exist.
