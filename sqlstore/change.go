@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,8 +80,12 @@ type notification struct {
 }
 
 // maxNotifyUsers bounds the ids in one notification: PostgreSQL payloads
-// are limited to 8000 bytes. Larger changes announce a reload of the tenant.
-const maxNotifyUsers = 180
+// are limited to 8000 bytes, so a larger change is announced in several.
+// Past maxNamedUsers a change announces a reload of the tenant instead.
+const (
+	maxNotifyUsers = 180
+	maxNamedUsers  = 250_000
+)
 
 // notify announces the transaction's changes to other processes. NOTIFY is
 // transactional: listeners hear it only once the transaction commits.
@@ -89,22 +94,31 @@ func (tx *Tx) notify(ctx context.Context) error {
 		return nil
 	}
 	for _, c := range tx.changes {
-		n := notification{Origin: tx.db.origin, Tenant: c.TenantID, Users: c.UserIDs, Pools: c.Pools}
+		users := append([]string{}, c.UserIDs...)
 		for _, e := range c.Entitlements {
-			n.Users = append(n.Users, e.UserID)
+			users = append(users, e.UserID)
 		}
-		if len(n.Users) > maxNotifyUsers {
-			n.Users, n.All = nil, true
+		n := notification{Origin: tx.db.origin, Tenant: c.TenantID, Pools: c.Pools, All: c.All}
+		if len(users) > maxNamedUsers {
+			users, n.All = nil, true
 		}
-		b, err := json.Marshal(n)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, string(b)); err != nil {
-			return err
+		for start := 0; start == 0 || start < len(users); start += maxNotifyUsers {
+			n.Users = users[start:min(start+maxNotifyUsers, len(users))]
+			if err := tx.notifyOne(ctx, n); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) notifyOne(ctx context.Context, n notification) error {
+	b, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, string(b))
+	return err
 }
 
 // Listen calls fn with the changes other processes commit, until ctx ends.
@@ -154,13 +168,52 @@ func (db *DB) listenOnce(ctx context.Context, ready *chan<- struct{}, reconnect 
 		if err != nil {
 			return err
 		}
-		var n notification
-		if err := json.Unmarshal([]byte(msg.Payload), &n); err != nil {
-			return fmt.Errorf("bad notification %q: %w", msg.Payload, err)
+		batch := map[string]*allot.Change{}
+		if err := db.merge(batch, msg.Payload); err != nil {
+			return err
 		}
-		if n.Origin == db.origin {
-			continue // our own commit: the hooks have already seen it
+		// A large change arrives as many notifications: take those already
+		// here too, and apply them together.
+		for len(batch) > 0 {
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Millisecond)
+			msg, err := conn.WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if !conn.IsClosed() && errors.Is(err, context.DeadlineExceeded) {
+					break
+				}
+				return err
+			}
+			if err := db.merge(batch, msg.Payload); err != nil {
+				return err
+			}
 		}
-		fn(allot.Change{TenantID: n.Tenant, UserIDs: n.Users, Pools: n.Pools, All: n.All})
+		for _, c := range batch {
+			fn(*c)
+		}
 	}
+}
+
+// merge adds a notification's change to the batch, unless it is ours (the
+// hooks have already seen our commits).
+func (db *DB) merge(batch map[string]*allot.Change, payload string) error {
+	var n notification
+	if err := json.Unmarshal([]byte(payload), &n); err != nil {
+		return fmt.Errorf("bad notification %q: %w", payload, err)
+	}
+	if n.Origin == db.origin {
+		return nil
+	}
+	c := batch[n.Tenant]
+	if c == nil {
+		c = &allot.Change{TenantID: n.Tenant}
+		batch[n.Tenant] = c
+	}
+	c.UserIDs = append(c.UserIDs, n.Users...)
+	c.Pools = c.Pools || n.Pools
+	c.All = c.All || n.All
+	return nil
 }
