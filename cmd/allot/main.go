@@ -126,6 +126,7 @@ func (m *Main) commands() []commandInfo {
 		{"users", "list, show, delete and restore users", m.parseUsers},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
+		{"bench", "run the benchmark workloads W1–W11", m.parseBench},
 	}
 }
 

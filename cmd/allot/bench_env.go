@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/internal/loadgen"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// benchEnv is what the workloads of one invocation share: the data set,
+// its working copy opened by an in-process allot (the same app "allot
+// serve" runs) listening on a loopback port, a token of the service
+// account, and the results of earlier workloads that later ones compare
+// with.
+type benchEnv struct {
+	c        *benchCommand
+	d        *benchData
+	genTime  time.Duration
+	dbPath   string // the working copy
+	db       *sqlstore.DB
+	app      *app
+	srv      *http.Server
+	base     string // http://127.0.0.1:port
+	token    string
+	raw      *sql.DB // a read-only connection of our own, for invariants and baselines
+	subIDs   []string
+	commit   string
+	machine  string
+	indexMem float64 // heap bytes per user of the license-check index
+	// last holds the latest result of each workload, by name and run, for
+	// the workloads that compare with another (W2 with W1, W9 with W1b).
+	last   map[string]*benchResult
+	binary string   // the allot binary built by W10 or W11
+	pg     *benchPG // W11's database, once started
+}
+
+// benchDurations are the measuring times of one workload.
+func (c *benchCommand) warmup() time.Duration {
+	if c.smoke {
+		return 0
+	}
+	return time.Second
+}
+
+// newBenchEnv prepares the data set and starts the in-process server.
+func newBenchEnv(ctx context.Context, c *benchCommand) (*benchEnv, error) {
+	env := &benchEnv{c: c, commit: benchCommit(ctx), machine: benchMachine(), last: map[string]*benchResult{}}
+	size := benchFullSize(c.users)
+	if c.smoke {
+		size = benchSmokeSize(c.users)
+	}
+	var err error
+	if env.d, env.genTime, err = prepareBenchData(ctx, c.dir, size, c.logf); err != nil {
+		return nil, fmt.Errorf("data set: %w", err)
+	}
+	if err := env.openWorkingCopy(ctx); err != nil {
+		env.close()
+		return nil, err
+	}
+	return env, nil
+}
+
+// openWorkingCopy copies the data set and opens it with the in-process
+// app, measuring the index's memory on the way.
+func (env *benchEnv) openWorkingCopy(ctx context.Context) error {
+	work := filepath.Join(env.c.dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	env.dbPath = filepath.Join(work, "allot.db")
+	for _, suffix := range []string{"-wal", "-shm"} {
+		os.Remove(env.dbPath + suffix)
+	}
+	start := time.Now()
+	if err := benchCopyFile(env.dbPath, filepath.Join(env.c.dir, "allot.db")); err != nil {
+		return fmt.Errorf("copy the data set: %w", err)
+	}
+	env.c.logf("working copy %s made in %s", env.dbPath, time.Since(start).Round(time.Millisecond))
+	db, err := sqlstore.Open(ctx, env.dbPath, sqlstore.Options{Catalog: env.d.catalog, Synchronous: "FULL"})
+	if err != nil {
+		return err
+	}
+	env.db = db
+	before := benchHeap()
+	start = time.Now()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil)) // formats like serve's log, writes nowhere
+	if env.app, err = startApp(ctx, db, appOptions{log: log, now: time.Now}); err != nil {
+		return err
+	}
+	env.indexMem = float64(benchHeap()-before) / float64(env.app.index.Users())
+	env.c.logf("index of %d users loaded in %s, %.0f bytes per user", env.app.index.Users(), time.Since(start).Round(time.Millisecond), env.indexMem)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	env.srv = &http.Server{Handler: env.app.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go env.srv.Serve(ln)
+	env.base = "http://" + ln.Addr().String()
+	if env.token, _, err = db.CreateToken(ctx, env.d.big.id, env.d.adminUPN, 24*time.Hour); err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	if env.raw, err = sql.Open("sqlite", "file:"+env.dbPath+"?mode=ro&_pragma=busy_timeout(10000)"); err != nil {
+		return err
+	}
+	subs, err := db.FindSubscriptions(ctx, allot.SystemPrincipal(env.d.big.id, "allot bench"))
+	if err != nil {
+		return err
+	}
+	env.subIDs = make([]string, len(env.d.skuIDs))
+	for _, s := range subs {
+		for i, id := range env.d.skuIDs {
+			if id == s.SKUID {
+				env.subIDs[i] = s.ID
+			}
+		}
+	}
+	return nil
+}
+
+// benchHeap returns the live heap after a collection.
+func benchHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func (env *benchEnv) close() {
+	if env.pg != nil {
+		env.pg.close()
+	}
+	if env.srv != nil {
+		env.srv.Close()
+	}
+	if env.app != nil {
+		env.app.close()
+	}
+	if env.raw != nil {
+		env.raw.Close()
+	}
+	if env.db != nil {
+		env.db.Close()
+	}
+}
+
+// client returns a load client with conns connections and the service
+// account's token.
+func (env *benchEnv) client(conns int) *loadgen.Client {
+	return loadgen.NewClient(conns, http.Header{"Authorization": {"Bearer " + env.token}})
+}
+
+// bulkClient returns a client for bulk requests, which may take minutes.
+func (env *benchEnv) bulkClient() *loadgen.Client {
+	c := env.client(1)
+	c.HTTP.Timeout = 15 * time.Minute
+	return c
+}
+
+// system is the principal of the bench's own direct changes (set-up and
+// clean-up, never measured).
+func (env *benchEnv) system() allot.Principal {
+	return allot.SystemPrincipal(env.d.big.id, "allot bench")
+}
+
+// runWorkload runs one run of a workload and returns its lines.
+func (env *benchEnv) runWorkload(ctx context.Context, name string, run int) ([]*benchResult, error) {
+	env.c.logf("%s run %d", name, run)
+	var r *benchResult
+	var err error
+	switch name {
+	case "W1":
+		r, err = env.w1(ctx)
+	case "W1b":
+		r, err = env.w1b(ctx)
+	case "W2":
+		r, err = env.w2(ctx, run)
+	case "W3":
+		r, err = env.w3(ctx)
+	case "W4":
+		r, err = env.w4(ctx)
+	case "W5":
+		r, err = env.w5(ctx)
+	case "W6":
+		r, err = env.w6(ctx)
+	case "W7":
+		r, err = env.w7(ctx)
+	case "W8":
+		r, err = env.w8(ctx)
+	case "W9":
+		r, err = env.w9(ctx, run)
+	case "W10":
+		r, err = env.w10(ctx)
+	case "W11":
+		return env.w11(ctx)
+	default:
+		return nil, fmt.Errorf("unknown workload %s", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Workload = name
+	env.last[fmt.Sprint(name, "/", run)] = r
+	return []*benchResult{r}, nil
+}

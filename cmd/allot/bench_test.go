@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchSmoke runs the CI smoke of the benchmarks through Main, as CI
+// does: W1, W3, W4 and W5 on the tiny data set. It checks correctness,
+// never speed: every line must report its correctness checks passed, W4
+// its invariant in every round.
+func TestBenchSmoke(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	code := benchMain(&stdout, &stderr).Execute(ctx, []string{"bench", "--smoke", "--duration", "200ms", "--data", filepath.Join(dir, "data"), "W1", "W3", "W4", "W5"})
+	if code != exitOK {
+		t.Fatalf("allot bench --smoke exited %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+	t.Logf("smoke bench took %s", time.Since(start).Round(time.Millisecond))
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var got []string
+	for _, line := range lines {
+		var r benchResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q is not a result: %v", line, err)
+		}
+		got = append(got, r.Workload)
+		if !r.Correct || !r.Met {
+			t.Errorf("%s: correct = %v, met = %v; notes: %s", r.Workload, r.Correct, r.Met, r.Notes)
+		}
+		if r.Ops == 0 || r.Errors != 0 || r.Commit == "" && r.Go == "" || r.GOMAXPROCS == 0 {
+			t.Errorf("%s: ops %d, errors %d, go %q, gomaxprocs %d: want ops, no errors and the run's description", r.Workload, r.Ops, r.Errors, r.Go, r.GOMAXPROCS)
+		}
+		switch r.Workload {
+		case "W1", "W5":
+			if n, _ := r.Extra["checks_verified"].(float64); n < 100 {
+				t.Errorf("%s: %v checks compared with the database, want at least 100", r.Workload, r.Extra["checks_verified"])
+			}
+		case "W4":
+			if k1, k10 := r.Extra["rounds_k1"], r.Extra["rounds_k10"]; k1 != 10.0 || k10 != 10.0 {
+				t.Errorf("W4 ran %v rounds for K=1 and %v for K=10, want 10 each", k1, k10)
+			}
+		}
+	}
+	if want := []string{"W1", "W3", "W4", "W5"}; !slices.Equal(got, want) {
+		t.Errorf("workloads = %v, want %v", got, want)
+	}
+}
+
+// benchMain returns a Main with an empty environment.
+func benchMain(stdout, stderr *bytes.Buffer) *Main {
+	m := NewMain(stdout, stderr)
+	m.Getenv = func(string) string { return "" }
+	return m
+}
+
+// TestBenchFlags checks the command line of bench.
+func TestBenchFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"unknown workload", []string{"bench", "W12"}, exitUsage},
+		{"bad runs", []string{"bench", "--runs", "0"}, exitUsage},
+		{"too few users", []string{"bench", "--users", "10"}, exitUsage},
+		{"help", []string{"bench", "-h"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if got := benchMain(&stdout, &stderr).Execute(context.Background(), tt.args); got != tt.want {
+				t.Errorf("exit %d, want %d; stderr: %s", got, tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+// TestBenchDataDeterministic checks that the data set is the same when
+// recomputed, which is what lets a cached copy be reused.
+func TestBenchDataDeterministic(t *testing.T) {
+	a, b := generateBench(benchSmokeSize(2000), true), generateBench(benchSmokeSize(2000), false)
+	if a.big.id != b.big.id || a.adminID != b.adminID || a.users[1999] != b.users[1999] || a.small[4].id != b.small[4].id {
+		t.Fatal("the generator does not give the same data set twice")
+	}
+	for i := 1; i < len(a.users); i++ {
+		if a.users[i-1].id() >= a.users[i].id() {
+			t.Fatalf("user %d's id %s does not sort after %s", i, a.users[i].id(), a.users[i-1].id())
+		}
+	}
+	if len(a.big.set.Users) != 2001 || a.consumed[benchSKURemove] != a.bulk {
+		t.Errorf("%d users to import, %d holding the W5 SKU; want 2001 and %d", len(a.big.set.Users), a.consumed[benchSKURemove], a.bulk)
+	}
+}
