@@ -140,24 +140,16 @@ func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID, col string, keys []st
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND `+col+
+	users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND `+col+
 		` IN (`+tx.db.d.placeholders(2, len(keys))+`) ORDER BY u.user_id`+tx.db.d.forUpdate, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return err
-		}
+	for _, u := range users {
 		if col == "u.user_id" {
 			out[u.ID] = u
 		} else {
 			out[strings.ToLower(u.UserPrincipalName)] = u
 		}
 	}
-	return rows.Err()
+	return err
 }
 
 // bulkLicenses fills the users' licenses and adds the pools of the SKUs

@@ -94,6 +94,24 @@ func notFound(id string) error {
 	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
 }
 
+// queryUsers runs a query selecting userColumns and returns its users.
+func (tx *Tx) queryUsers(ctx context.Context, q string, args ...any) ([]*allot.User, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []*allot.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
 func scanUser(row scanner) (*allot.User, error) {
 	var u allot.User
 	var created int64
@@ -122,19 +140,8 @@ func (db *DB) FindUsers(ctx context.Context, p allot.Principal, f allot.UserFilt
 	more := false
 	err := db.view(ctx, func(tx *Tx) error {
 		q, args := userQuery(p.TenantID, f, false)
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			users = append(users, u)
-		}
-		if err := rows.Err(); err != nil {
+		var err error
+		if users, err = tx.queryUsers(ctx, q, args...); err != nil {
 			return err
 		}
 		if len(users) > f.Limit {
