@@ -340,7 +340,7 @@ func (pe *benchEnv) pgW4(ctx context.Context, r *benchResult, bases []string) (*
 	r.Throughput = benchRound(float64(r.Ops) / losers.Elapsed.Seconds())
 	r.Errors = losers.Errors + winners.Errors
 	r.extra("winner_p99_ms", benchMS(winners.Quantile(0.99)))
-	r.note("%d rounds; latencies are the losers'", total)
-	r.Met = r.P99 <= 5 && r.Errors == 0
+	r.note("%d rounds; latencies are the losers' (W11 asks only W4's invariant of them)", total)
+	r.Met = r.Errors == 0 // the invariant itself is checked by race: r.Correct
 	return r, pe.setSeats(ctx, benchSKURace, 1)
 }
