@@ -45,7 +45,8 @@ type benchEnv struct {
 	pg     *benchPG // W11's database, once started
 }
 
-// benchDurations are the measuring times of one workload.
+// warmup is how long a load runs before it is measured: none on the
+// smoke data set.
 func (c *benchCommand) warmup() time.Duration {
 	if c.smoke {
 		return 0
