@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -54,12 +53,25 @@ type SKU struct {
 }
 
 // HasPlan reports whether the SKU grants the plan with the given id.
-func (s *SKU) HasPlan(planID string) bool { return s.Plan(planID) != nil }
+// It is on every check and assignment path, so it compares ids as they
+// are (the catalog stores them lower case) and lower-cases only a miss.
+func (s *SKU) HasPlan(planID string) bool {
+	for _, p := range s.Plans {
+		if p.ID == planID {
+			return true
+		}
+	}
+	if lower := strings.ToLower(planID); lower != planID {
+		return s.HasPlan(lower)
+	}
+	return false
+}
 
 // Plan returns the SKU's plan with the given id or name, or nil.
 func (s *SKU) Plan(idOrName string) *ServicePlan {
+	id := strings.ToLower(idOrName)
 	for _, p := range s.Plans {
-		if p.ID == strings.ToLower(idOrName) || strings.EqualFold(p.Name, idOrName) {
+		if p.ID == id || strings.EqualFold(p.Name, idOrName) {
 			return p
 		}
 	}
@@ -237,7 +249,24 @@ func (c *Catalog) ServicePlan(idOrName string) *ServicePlan {
 	return c.plansByName[idOrName]
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
-func IsGUID(s string) bool { return len(s) == 36 && guidRE.MatchString(s) }
+// IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form,
+// in either case. It runs on every check, so it reads the bytes directly.
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -12,7 +12,6 @@ package index
 
 import (
 	"context"
-	"encoding/hex"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -269,14 +268,34 @@ func (ix *Index) intern(pool string) *string {
 	return p
 }
 
+// parseID decodes a GUID of either case without allocating: it is on
+// every check.
 func parseID(s string) ([16]byte, bool) {
 	var id [16]byte
 	if !allot.IsGUID(s) {
 		return id, false
 	}
-	h := strings.ReplaceAll(strings.ToLower(s), "-", "")
-	_, err := hex.Decode(id[:], []byte(h))
-	return id, err == nil
+	n := 0
+	for i := 0; i < 36; i += 2 {
+		if s[i] == '-' {
+			i--
+			continue
+		}
+		id[n] = unhex(s[i])<<4 | unhex(s[i+1])
+		n++
+	}
+	return id, true
+}
+
+// unhex is the value of a hex digit IsGUID has already checked.
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // Users returns the number of users indexed, deleted ones included.
