@@ -248,25 +248,3 @@ func (c *Catalog) ServicePlan(idOrName string) *ServicePlan {
 	}
 	return c.plansByName[idOrName]
 }
-
-// IsGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form,
-// in either case. It runs on every check, so it reads the bytes directly.
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}

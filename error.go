@@ -27,10 +27,24 @@ const (
 	EINVALIDDISABLEPLAN = "InvalidDisabledPlan"        // a disabled plan is not part of the SKU
 )
 
-// Error is allot's one error type. Message is safe to show to the caller.
+// Error is allot's one error type. Message is safe to show to the caller,
+// in English. The other fields carry what the error is about, so that the
+// API, the command line and the French pages can render or translate it by
+// Code and fields without parsing Message; each is zero when it does not
+// apply.
 type Error struct {
 	Code    string
 	Message string
+
+	SKUID          string   // the product (skuId) at fault
+	PlanID         string   // the service plan (servicePlanId) at fault
+	UserID         string   // the user at fault
+	SubscriptionID string   // the subscription at fault
+	Field          string   // the request property at fault, as named on the wire (e.g. "usageLocation")
+	Value          string   // the offending value of Field, or the conflicting one
+	Plans          []string // the service plans involved (mutual exclusion, dependencies), by name
+	Count          int      // how many: licenses assigned, users to change, seats asked for
+	Limit          int      // against how many: seats available, the capacity that would remain
 }
 
 // Error implements the error interface.
