@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/hex"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -62,7 +61,7 @@ func (t *tenant) find(ix *Index, key string) *entry {
 		}
 		return nil
 	}
-	id, ok := parseID(key)
+	id, ok := allot.ParseGUID(key)
 	if !ok {
 		return nil
 	}
@@ -72,7 +71,7 @@ func (t *tenant) find(ix *Index, key string) *entry {
 // materialize expands an entry into the allot.Entitlement that allot.Check
 // reads, using buf for the licenses so a check allocates little.
 func (ix *Index) materialize(tenantID string, en *entry, e *allot.Entitlement, buf []allot.License) {
-	e.TenantID, e.UserID, e.UserPrincipalName = tenantID, formatID(en.id), en.upn
+	e.TenantID, e.UserID, e.UserPrincipalName = tenantID, en.id.String(), en.upn
 	e.AccountEnabled, e.Deleted, e.Version = en.flags&flagEnabled != 0, en.flags&flagDeleted != 0, en.version
 	for _, l := range en.lics {
 		sku := ix.skus[l.sku]
@@ -88,18 +87,4 @@ func (ix *Index) materialize(tenantID string, en *entry, e *allot.Entitlement, b
 		buf = append(buf, al)
 	}
 	e.Licenses = buf
-}
-
-func formatID(id [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], id[10:])
-	return string(b[:])
 }

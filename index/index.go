@@ -39,13 +39,13 @@ type Index struct {
 
 type tenant struct {
 	id    string
-	byID  map[[16]byte]*entry
+	byID  map[allot.GUID]*entry
 	byUPN map[uint64]*entry // maphash of the lower-case UPN; collisions resolved by comparing
 }
 
 // entry is one user. Flags pack the account state.
 type entry struct {
-	id      [16]byte
+	id      allot.GUID
 	upn     string // lower case
 	version int64
 	flags   uint8
@@ -91,7 +91,7 @@ func (ix *Index) reload(ctx context.Context, tenantID string) error {
 	err = ix.src.ScanEntitlements(ctx, tenantID, func(e *allot.Entitlement) error {
 		t := fresh[e.TenantID]
 		if t == nil {
-			t = &tenant{id: e.TenantID, byID: map[[16]byte]*entry{}, byUPN: map[uint64]*entry{}}
+			t = &tenant{id: e.TenantID, byID: map[allot.GUID]*entry{}, byUPN: map[uint64]*entry{}}
 			fresh[e.TenantID] = t
 		}
 		ix.put(t, ix.compact(e))
@@ -169,7 +169,7 @@ func (ix *Index) applySlice(c allot.Change, entries []*entry, last bool, fetched
 	defer ix.mu.Unlock()
 	t := ix.tenants[c.TenantID]
 	if t == nil {
-		t = &tenant{id: c.TenantID, byID: map[[16]byte]*entry{}, byUPN: map[uint64]*entry{}}
+		t = &tenant{id: c.TenantID, byID: map[allot.GUID]*entry{}, byUPN: map[uint64]*entry{}}
 		ix.tenants[c.TenantID] = t
 	}
 	for _, e := range entries {
@@ -197,7 +197,7 @@ func (ix *Index) forgetPurged(t *tenant, asked []string, found []*allot.Entitlem
 		seen[e.UserID] = true
 	}
 	for _, id := range asked {
-		if k, ok := parseID(id); ok && !seen[id] {
+		if k, ok := allot.ParseGUID(id); ok && !seen[id] {
 			ix.remove(t, t.byID[k])
 		}
 	}
@@ -225,7 +225,7 @@ func (ix *Index) hash(upn string) uint64 { return maphash.String(ix.seed, upn) }
 // compact turns an entitlement into an entry. SKUs missing from the catalog
 // are dropped: they grant nothing.
 func (ix *Index) compact(e *allot.Entitlement) *entry {
-	id, _ := parseID(e.UserID)
+	id, _ := allot.ParseGUID(e.UserID)
 	en := &entry{id: id, upn: strings.ToLower(e.UserPrincipalName), version: e.Version}
 	if e.AccountEnabled {
 		en.flags |= flagEnabled
@@ -266,36 +266,6 @@ func (ix *Index) intern(pool string) *string {
 	p := &pool
 	ix.pools[pool] = p
 	return p
-}
-
-// parseID decodes a GUID of either case without allocating: it is on
-// every check.
-func parseID(s string) ([16]byte, bool) {
-	var id [16]byte
-	if !allot.IsGUID(s) {
-		return id, false
-	}
-	n := 0
-	for i := 0; i < 36; i += 2 {
-		if s[i] == '-' {
-			i--
-			continue
-		}
-		id[n] = unhex(s[i])<<4 | unhex(s[i+1])
-		n++
-	}
-	return id, true
-}
-
-// unhex is the value of a hex digit IsGUID has already checked.
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // Users returns the number of users indexed, deleted ones included.
