@@ -3,44 +3,35 @@ package graph
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"fmt"
-	"strings"
 
 	"github.com/allot-project/allot"
 )
 
-// newGUID returns a random (version 4) GUID for request ids.
-func newGUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics rather)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+// newRequestID returns a random (version 4) GUID for a request id.
+func newRequestID() string {
+	g, _ := allot.NewGUID(rand.Reader) // crypto/rand never fails (it panics rather)
+	return g.String()
 }
 
-// guidBytes returns a canonical GUID's 16 bytes in the little-endian
-// layout of .NET's Guid.ToByteArray: the first three groups byte-swapped.
-func guidBytes(g string) ([16]byte, bool) {
-	var b [16]byte
-	if !allot.IsGUID(g) {
-		return b, false
+// canonicalGUID returns s, a GUID in either case, in its canonical
+// lower-case form; false when s is not a GUID.
+func canonicalGUID(s string) (string, bool) {
+	g, ok := allot.ParseGUID(s)
+	if !ok {
+		return "", false
 	}
-	raw, _ := hex.DecodeString(strings.ReplaceAll(g, "-", ""))
-	copy(b[:], raw)
+	return g.String(), true
+}
+
+// dotNetOrder converts between a GUID's canonical byte order and the
+// little-endian layout of .NET's Guid.ToByteArray, which byte-swaps the
+// first three groups. The swap is its own inverse, so it converts both
+// ways.
+func dotNetOrder(b [16]byte) [16]byte {
 	b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
 	b[4], b[5] = b[5], b[4]
 	b[6], b[7] = b[7], b[6]
-	return b, true
-}
-
-// guidString is the inverse of guidBytes.
-func guidString(b []byte) string {
-	c := [16]byte(b)
-	c[0], c[1], c[2], c[3] = c[3], c[2], c[1], c[0]
-	c[4], c[5] = c[5], c[4]
-	c[6], c[7] = c[7], c[6]
-	return fmt.Sprintf("%x-%x-%x-%x-%x", c[0:4], c[4:6], c[6:8], c[8:10], c[10:16])
+	return b
 }
 
 // licenseDetailsID builds a licenseDetails id as Graph's documented example
@@ -48,8 +39,9 @@ func guidString(b []byte) string {
 // the SKU GUID's, each in .NET's little-endian layout (graph-api.md §1.4).
 // Clients treat it as opaque.
 func licenseDetailsID(tenantID, skuID string) string {
-	t, _ := guidBytes(strings.ToLower(tenantID))
-	s, _ := guidBytes(strings.ToLower(skuID))
+	t, _ := allot.ParseGUID(tenantID)
+	s, _ := allot.ParseGUID(skuID)
+	t, s = dotNetOrder(t), dotNetOrder(s)
 	return base64.RawURLEncoding.EncodeToString(append(t[:], s[:]...))
 }
 
@@ -60,5 +52,6 @@ func parseLicenseDetailsID(id string) (tenantID, skuID string, ok bool) {
 	if err != nil || len(b) != 32 {
 		return "", "", false
 	}
-	return guidString(b[:16]), guidString(b[16:]), true
+	t, s := allot.GUID(dotNetOrder([16]byte(b[:16]))), allot.GUID(dotNetOrder([16]byte(b[16:])))
+	return t.String(), s.String(), true
 }

@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/allot-project/allot"
 )
 
 const (
@@ -213,10 +211,12 @@ func decodeGUID(prop string, raw json.RawMessage) (string, error) {
 	if kind := nodeKind(raw); kind != "PrimitiveValue" {
 		return "", wrongNode(prop, kind, "PrimitiveValue")
 	}
-	if err := json.Unmarshal(raw, &s); err != nil || !allot.IsGUID(s) {
+	err := json.Unmarshal(raw, &s)
+	g, ok := canonicalGUID(s)
+	if err != nil || !ok {
 		return "", badGUID(prop, literal(raw))
 	}
-	return strings.ToLower(s), nil
+	return g, nil
 }
 
 // badGUID is the error for a value that is not a GUID; its message starts

@@ -218,10 +218,11 @@ func TestSelfServiceAssign(t *testing.T) {
 
 func mustGUIDBytes(t *testing.T, g string) []byte {
 	t.Helper()
-	b, ok := guidBytes(g)
+	b, ok := allot.ParseGUID(g)
 	if !ok {
 		t.Fatalf("not a GUID: %s", g)
 	}
+	b = dotNetOrder(b)
 	return b[:]
 }
 

@@ -67,7 +67,7 @@ const maxClientRequestID = 200
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: newGUID(), route: "unmatched"}
+		info := &requestInfo{id: newRequestID(), route: "unmatched"}
 		info.clientID = r.Header.Get("client-request-id")
 		if info.clientID == "" || len(info.clientID) > maxClientRequestID {
 			info.clientID = info.id

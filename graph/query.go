@@ -349,10 +349,11 @@ func (p *filterParser) guid(prop string) (string, error) {
 	if t.kind != tokWord && t.kind != tokString {
 		return "", filterSyntax(t.pos, "expected a GUID but found "+t.String())
 	}
-	if !allot.IsGUID(t.text) {
+	g, ok := canonicalGUID(t.text)
+	if !ok {
 		return "", badGUID(prop, t.String())
 	}
-	return strings.ToLower(t.text), nil
+	return g, nil
 }
 
 func (p *filterParser) parseComparison(prop token) error {

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/allot-project/allot"
 )
 
 // optionSet says which system query options an endpoint supports.
@@ -146,10 +144,10 @@ func decodeSkipToken(tok string) (string, bool) {
 		return "", false
 	}
 	id, ok := strings.CutPrefix(string(b), skipTokenPrefix)
-	if !ok || !allot.IsGUID(id) {
+	if !ok {
 		return "", false
 	}
-	return strings.ToLower(id), true
+	return canonicalGUID(id)
 }
 
 // baseURL returns the scheme and host the client used.
