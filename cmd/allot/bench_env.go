@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/cmd/internal/server"
 	"github.com/allot-project/allot/internal/loadgen"
 	"github.com/allot-project/allot/sqlstore"
 )
@@ -29,7 +30,7 @@ type benchEnv struct {
 	genTime  time.Duration
 	dbPath   string // the working copy
 	db       *sqlstore.DB
-	app      *app
+	app      *server.Server
 	srv      *http.Server
 	base     string // http://127.0.0.1:port
 	token    string
@@ -96,16 +97,16 @@ func (env *benchEnv) openWorkingCopy(ctx context.Context) error {
 	before := benchHeap()
 	start = time.Now()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil)) // formats like serve's log, writes nowhere
-	if env.app, err = startApp(ctx, db, appOptions{log: log, now: time.Now}); err != nil {
+	if env.app, err = server.Start(ctx, db, server.Options{Logger: log, Now: time.Now}); err != nil {
 		return err
 	}
-	env.indexMem = float64(benchHeap()-before) / float64(env.app.index.Users())
-	env.c.logf("index of %d users loaded in %s, %.0f bytes per user", env.app.index.Users(), time.Since(start).Round(time.Millisecond), env.indexMem)
+	env.indexMem = float64(benchHeap()-before) / float64(env.app.IndexUsers())
+	env.c.logf("index of %d users loaded in %s, %.0f bytes per user", env.app.IndexUsers(), time.Since(start).Round(time.Millisecond), env.indexMem)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	env.srv = &http.Server{Handler: env.app.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	env.srv = &http.Server{Handler: env.app.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go env.srv.Serve(ln)
 	env.base = "http://" + ln.Addr().String()
 	if env.token, _, err = db.CreateToken(ctx, env.d.big.id, env.d.adminUPN, 24*time.Hour); err != nil {
@@ -145,7 +146,7 @@ func (env *benchEnv) close() {
 		env.srv.Close()
 	}
 	if env.app != nil {
-		env.app.close()
+		env.app.Close()
 	}
 	if env.raw != nil {
 		env.raw.Close()

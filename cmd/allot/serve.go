@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/cmd/internal/server"
 	"github.com/allot-project/allot/demo"
 	"github.com/allot-project/allot/sqlstore"
 )
@@ -152,36 +152,22 @@ func (c *serveCommand) seedDemo(ctx context.Context, db *sqlstore.DB) error {
 	return err
 }
 
-const (
-	// demoTokenTTL is how long the token printed by --demo stays valid.
-	demoTokenTTL = 720 * time.Hour
-	// shutdownTimeout is how long requests in flight get to finish once
-	// the server is told to stop.
-	shutdownTimeout = 10 * time.Second
-)
+// demoTokenTTL is how long the token printed by --demo stays valid.
+const demoTokenTTL = 720 * time.Hour
 
 // serveHTTP serves the Graph API on --addr until ctx ends, then shuts down
 // gracefully.
 func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
-	app, err := startApp(ctx, db, appOptions{log: c.log, rateLimit: c.rateLimit, rateBurst: c.rateBurst, now: c.m.Now})
+	srv, err := server.Start(ctx, db, server.Options{Logger: c.log, RateLimit: c.rateLimit, RateBurst: c.rateBurst, Now: c.m.Now})
 	if err != nil {
 		return err
 	}
-	defer app.close()
+	defer srv.Close()
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           app.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
 	base := "http://" + reachableAddr(ln.Addr())
 	c.log.Info("listening", "addr", ln.Addr().String(), "url", base, "db", redact(c.dsn), "backend", db.Backend())
 	fmt.Fprintf(c.m.Stdout, "allot: listening on %s\n", base)
@@ -189,22 +175,7 @@ func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 		fmt.Fprintf(c.m.Stdout, "allot: a new token of %s, valid %d days; use the API and the CLI with:\n", demo.AdminUPN, int(demoTokenTTL.Hours()/24))
 		fmt.Fprintf(c.m.Stdout, "export %s=%s %s=%s\n", envURL, base, envToken, c.token)
 	}
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	c.log.Info("shutting down", "timeout", shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", shutdownTimeout, err)
-	}
-	<-served // http.ErrServerClosed
-	c.log.Info("stopped")
-	return nil
+	return srv.Serve(ctx, ln)
 }
 
 // reachableAddr is the listening address as a client can dial it: a

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// load loads the whole license-check index and logs how long it took.
+func (s *Server) load(ctx context.Context) error {
+	start := time.Now()
+	if err := s.index.Load(ctx); err != nil {
+		return fmt.Errorf("load the license-check index: %w", err)
+	}
+	s.log.Info("license-check index loaded", "users", s.index.Users(), "duration", time.Since(start))
+	return nil
+}
+
+// listen applies the changes committed by other processes until ctx ends;
+// ready is closed once it listens.
+func (s *Server) listen(ctx context.Context, ready chan<- struct{}) {
+	defer s.wg.Done()
+	if err := s.db.Listen(ctx, ready, func(c allot.Change) { s.apply(ctx, c) }); err != nil {
+		s.log.Error("change listener stopped", "err", err)
+	}
+}
+
+// apply brings the index in step with a change. If that fails (the
+// database could not be read), the index keeps its last committed state
+// and a full reload is scheduled.
+func (s *Server) apply(ctx context.Context, c allot.Change) {
+	if err := s.index.Apply(ctx, c); err != nil && ctx.Err() == nil {
+		s.log.Error("license-check index update failed; reloading", "tenant", c.TenantID, "err", err)
+		select {
+		case s.reload <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// reloader reloads the whole index when asked, retrying until it works.
+func (s *Server) reloader(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.reload:
+		}
+		for s.index.Load(ctx) != nil && ctx.Err() == nil {
+			time.Sleep(time.Second)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Package server is the wiring of one allot server process: over an open
+// database it keeps the in-memory license-check index in step with every
+// commit, serves the HTTP API and runs the background jobs. "allot serve"
+// and the benchmark program allot-bench both start it, so the bench
+// measures exactly what the server runs.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/graph"
+	"github.com/allot-project/allot/index"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// Options are the knobs of a Server.
+type Options struct {
+	// Logger receives the server's log lines; nil means slog.Default().
+	Logger *slog.Logger
+	// RateLimit is the number of requests per second allowed per access
+	// token (0: no limit); RateBurst how many may come at once (0: the
+	// rate limit, rounded up).
+	RateLimit float64
+	RateBurst int
+	// Now is the clock of the API and the background jobs; nil means
+	// time.Now.
+	Now func() time.Time
+	// PurgeEvery is how often deleted users past their 30 days are purged
+	// (also once at start); 0 means hourly.
+	PurgeEvery time.Duration
+}
+
+// Server is what one allot server process runs over an open database: the
+// license-check index, kept in step with this process's commits (through
+// the store's hooks) and other processes' (through the store's change
+// listener), the HTTP API and the background jobs.
+type Server struct {
+	db     *sqlstore.DB
+	index  *index.Index
+	api    *graph.Server
+	log    *slog.Logger
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	reload chan struct{} // asks for a full reload after a failed update
+}
+
+// Start loads the license-check index, starts the background jobs and
+// prepares the API. The change listener starts before the load, so no
+// commit of another process falls between them. The caller closes the
+// Server, then the database.
+func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
+	o = o.withDefaults()
+	s := &Server{db: db, index: index.New(db.Catalog(), db), log: o.Logger, reload: make(chan struct{}, 1)}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
+	ready := make(chan struct{})
+	s.wg.Add(3)
+	go s.purger(bg, o.Now, o.PurgeEvery)
+	go s.listen(bg, ready)
+	go s.reloader(bg)
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		s.Close()
+		return nil, ctx.Err()
+	}
+	if err := s.load(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.api = graph.NewServer(graph.Services{
+		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db,
+		Checks: s.index, Catalog: db.Catalog(),
+	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now})
+	return s, nil
+}
+
+// withDefaults fills in the zero options.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PurgeEvery <= 0 {
+		o.PurgeEvery = time.Hour
+	}
+	return o
+}
+
+// Handler returns the HTTP API: /v1.0/, /api/, /healthz and /metrics.
+func (s *Server) Handler() http.Handler { return s.api.Handler() }
+
+// IndexUsers returns the number of users in the license-check index.
+func (s *Server) IndexUsers() int { return s.index.Users() }
+
+// Close stops the background work; the database stays open.
+func (s *Server) Close() {
+	s.stop()
+	s.wg.Wait()
+}
+
+// Serve serves the API on ln until ctx ends, then lets the requests in
+// flight finish for up to ShutdownTimeout. It logs "shutting down" and
+// "stopped".
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", ShutdownTimeout, err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// ShutdownTimeout is how long requests in flight get to finish once Serve
+// is told to stop.
+const ShutdownTimeout = 10 * time.Second
