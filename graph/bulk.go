@@ -10,29 +10,14 @@ import (
 // This file is allot's own extension of Graph: one license change applied
 // to many users (capability A3), which Graph only offers through group
 // licensing. It serves the allot CLI's "license assign/unassign" with
-// several users, whose client (cmd/allot/bulk.go) defines the contract:
-//
-//	POST /api/bulkAssignLicense
-//	{"users":["id or UPN",…], "addLicenses":[{"skuId":…,"disabledPlans":[…]}],
-//	 "removeLicenses":[…], "mode":"perUser"|"allOrNothing",
-//	 "skipUnchanged":bool, "dryRun":bool}
-//
-// answers 200 {"results":[{"user","id","changed","error":{"code","message"}|null}],
-// "changed","unchanged","failed","dryRun"}. In allOrNothing mode a refusal
-// for one user refuses everything: 400 Request_BadRequest whose details[0]
-// names the user as its target. Per-user error codes are the licensing
+// several users. POST /api/bulkAssignLicense takes a BulkRequest and
+// answers 200 with a BulkResponse (apitypes.go). In allOrNothing mode a
+// refusal for one user refuses everything: 400 Request_BadRequest whose
+// details[0] names the user as its target. Per-user error codes are the licensing
 // rule ("CountViolation", …) or else the Graph code of the error.
 
 func (s *Server) registerBulkRoutes() {
 	s.route("POST /api/bulkAssignLicense", s.bulkAssignLicense)
-}
-
-// bulkResult is the outcome for one user.
-type bulkResult struct {
-	User    string       `json:"user"`
-	ID      string       `json:"id"`
-	Changed bool         `json:"changed"`
-	Error   *errorDetail `json:"error"`
 }
 
 func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error {
@@ -51,15 +36,9 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return bulkRefusal(err, results)
 	}
-	body := struct {
-		Results   []bulkResult `json:"results"`
-		Changed   int          `json:"changed"`
-		Unchanged int          `json:"unchanged"`
-		Failed    int          `json:"failed"`
-		DryRun    bool         `json:"dryRun"`
-	}{Results: make([]bulkResult, 0, len(results)), DryRun: b.DryRun}
+	body := BulkResponse{Results: make([]BulkResult, 0, len(results)), DryRun: b.DryRun}
 	for _, res := range results {
-		out := bulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
+		out := BulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
 		switch {
 		case res.Err != nil:
 			out.Changed = false
@@ -90,19 +69,19 @@ func bulkRefusal(err error, results []allot.BulkResult) error {
 		if d.Code == codeInternal {
 			return err
 		}
-		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, message: d.Message, details: []errorDetail{*d}}
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, message: d.Message, details: []errorDetail{errorDetail(*d)}}
 	}
 	return err
 }
 
 // bulkErrorDetail describes one user's refusal.
-func bulkErrorDetail(err error, user string) *errorDetail {
+func bulkErrorDetail(err error, user string) *BulkError {
 	e, _ := toAPIError(err, user)
 	code := e.code
 	if len(e.details) > 0 {
 		code = e.details[0].Code
 	}
-	return &errorDetail{Code: code, Message: e.message, Target: user}
+	return &BulkError{Code: code, Message: e.message, Target: user}
 }
 
 // decodeBulkChange decodes a bulk request. Unlike Graph's bodies, an

@@ -19,8 +19,7 @@ import (
 //	GET  /api/check?user=ID|UPN&servicePlan=ID|NAME
 //	POST /api/check  {"checks":[{"user":…,"servicePlan":…}, …]}   (1 to 1000)
 //
-// Each answer is {"user","userId","servicePlanId","licensed","skuId","reason"};
-// reason is Licensed, NoLicense, PlanDisabled, SubscriptionSuspended,
+// Each answer is a CheckResult (apitypes.go); its reason is Licensed, NoLicense, PlanDisabled, SubscriptionSuspended,
 // SignInBlocked, UserDeleted, UserNotFound or UnknownServicePlan. Unknown
 // users and plans are answers (200), not errors. The caller's token needs
 // any administrator role or the License Checker role meant for
@@ -32,18 +31,8 @@ func (s *Server) registerCheckRoutes() {
 	s.route("POST /api/check", s.checkBatch)
 }
 
-// checkResult is the JSON of one answer.
-type checkResult struct {
-	User          string `json:"user"`
-	UserID        string `json:"userId"`
-	ServicePlanID string `json:"servicePlanId"`
-	Licensed      bool   `json:"licensed"`
-	SKUID         string `json:"skuId"`
-	Reason        string `json:"reason"`
-}
-
-func toCheckResult(r allot.CheckResult) checkResult {
-	return checkResult{User: r.User, UserID: r.UserID, ServicePlanID: r.ServicePlanID, Licensed: r.Licensed, SKUID: r.SKUID, Reason: r.Reason}
+func toCheckResult(r allot.CheckResult) CheckResult {
+	return CheckResult{User: r.User, UserID: r.UserID, ServicePlanID: r.ServicePlanID, Licensed: r.Licensed, SKUID: r.SKUID, Reason: r.Reason}
 }
 
 func (s *Server) checkOne(w http.ResponseWriter, r *http.Request) error {
@@ -78,9 +67,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Results []checkResult `json:"results"`
-	}{Results: make([]checkResult, len(res))}
+	out := CheckResults{Results: make([]CheckResult, len(res))}
 	for i, c := range res {
 		out.Results[i] = toCheckResult(c)
 	}
@@ -94,12 +81,7 @@ func decodeChecks(body []byte) ([]allot.CheckRequest, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("Empty Payload. JSON content expected.")
 	}
-	var batch struct {
-		Checks *[]struct {
-			User        *string `json:"user"`
-			ServicePlan *string `json:"servicePlan"`
-		} `json:"checks"`
-	}
+	var batch CheckBatch
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&batch); err != nil {
@@ -108,19 +90,19 @@ func decodeChecks(body []byte) ([]allot.CheckRequest, error) {
 	if dec.More() {
 		return nil, badRequest(msgBadJSON + " (data after the JSON object)")
 	}
-	if batch.Checks == nil {
+	checks := batch.Checks
+	if checks == nil { // absent or null
 		return nil, badRequest("The parameter 'checks' is missing.")
 	}
-	checks := *batch.Checks
 	if len(checks) == 0 || len(checks) > allot.MaxChecks {
 		return nil, badRequest(fmt.Sprintf("A batch carries 1 to %d checks, not %d.", allot.MaxChecks, len(checks)))
 	}
 	reqs := make([]allot.CheckRequest, len(checks))
 	for i, c := range checks {
-		if c.User == nil || c.ServicePlan == nil || *c.User == "" || *c.ServicePlan == "" {
+		if c.User == "" || c.ServicePlan == "" { // absent, null or empty
 			return nil, badRequest("Every check needs a 'user' and a 'servicePlan'.")
 		}
-		reqs[i] = allot.CheckRequest{User: *c.User, ServicePlan: *c.ServicePlan}
+		reqs[i] = allot.CheckRequest{User: c.User, ServicePlan: c.ServicePlan}
 	}
 	return reqs, nil
 }

@@ -33,13 +33,13 @@ func TestCheck(t *testing.T) {
 	f := newFixture(t, withIndex(t))
 	a := f.a
 	u := f.freshUser(t, a)
-	check := func(caller, user, plan string) checkResult {
+	check := func(caller, user, plan string) CheckResult {
 		t.Helper()
 		resp := f.get(t, a, caller, "/api/check?user="+user+"&servicePlan="+plan)
 		if resp.status != http.StatusOK {
 			t.Fatalf("check: %d %s", resp.status, resp.body)
 		}
-		var r checkResult
+		var r CheckResult
 		must(t, json.Unmarshal(resp.body, &r))
 		return r
 	}
@@ -52,7 +52,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("assign: %d %s", resp.status, resp.body)
 	}
 	// Visible to checks as soon as the write has returned.
-	want := checkResult{User: u.UserPrincipalName, UserID: u.ID, ServicePlanID: planExchange2, Licensed: true, SKUID: skuE3, Reason: allot.ReasonLicensed}
+	want := CheckResult{User: u.UserPrincipalName, UserID: u.ID, ServicePlanID: planExchange2, Licensed: true, SKUID: skuE3, Reason: allot.ReasonLicensed}
 	if got := check(callerGlobal, u.UserPrincipalName, "EXCHANGE_S_ENTERPRISE"); got != want {
 		t.Errorf("after assignment: %s", diff(want, got))
 	}
@@ -66,7 +66,7 @@ func TestCheck(t *testing.T) {
 
 	body := `{"checks":[{"user":"` + u.ID + `","servicePlan":"` + planExchange2 + `"},{"user":"ghost@contoso.example","servicePlan":"TEAMS1"},{"user":"` + u.ID + `","servicePlan":"NOPE"}]}`
 	resp = f.send(t, a, callerLicense, "POST", "/api/check", body)
-	var batch struct{ Results []checkResult }
+	var batch struct{ Results []CheckResult }
 	must(t, json.Unmarshal(resp.body, &batch))
 	var reasons []string
 	for _, r := range batch.Results {
