@@ -154,7 +154,11 @@ type UserService interface {
 	// ECOUNTVIOLATION if a license no longer has a free seat; a refused
 	// restore changes nothing.
 	RestoreUser(ctx context.Context, p Principal, id string) (*User, error)
-	// PurgeDeletedUsers removes, in every tenant, the users deleted before
-	// now-DeletedRetention, and returns how many.
+	// PurgeDeletedUsers removes for good, in every tenant, the users
+	// deleted before now-DeletedRetention, audits each one, and returns how
+	// many it removed. It is the step "purge-deleted-users" of package
+	// lifecycle, and only the system calls it. Safe to call from several
+	// processes at once: each user is purged and audited exactly once, and
+	// a call that finds another one purging returns 0 and leaves it the work.
 	PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error)
 }

@@ -133,40 +133,31 @@ func (tx *Tx) restoreSeatError(skuID string, u *allot.User) error {
 	return allot.Errorf(allot.ECOUNTVIOLATION, "Cannot restore %s: no license of %s is available. Free or buy a license, or remove it from the user, then restore again.", u.UserPrincipalName, name)
 }
 
-// PurgeDeletedUsers implements allot.UserService.
+// PurgeDeletedUsers implements allot.UserService. One transaction at a
+// time purges, across processes (tryLock): a call that finds another one
+// purging returns 0 and leaves the work to it. Each user is purged and
+// audited at most once, even by concurrent calls (purgeUser).
 func (db *DB) PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error) {
 	cutoff := micros(now.Add(-allot.DeletedRetention))
-	n := 0
+	var n int
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, user_id, upn FROM users WHERE deleted_at IS NOT NULL AND deleted_at < $1 ORDER BY tenant_id, user_id`, cutoff)
+		n = 0 // update may run this again
+		if ok, err := tx.tryLock(ctx, lockPurgeDeletedUsers); err != nil || !ok {
+			return err
+		}
+		vs, err := tx.purgeCandidates(ctx, cutoff)
 		if err != nil {
 			return err
 		}
-		type victim struct{ tenant, id, upn string }
-		var vs []victim
-		for rows.Next() {
-			var v victim
-			if err := rows.Scan(&v.tenant, &v.id, &v.upn); err != nil {
-				rows.Close()
-				return err
-			}
-			vs = append(vs, v)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		for _, v := range vs {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
+			gone, err := tx.purgeUser(ctx, v, cutoff)
+			if err != nil {
 				return err
 			}
-			tx.touchGone(v.tenant, v.id)
-			p := allot.SystemPrincipal(v.tenant, "purge")
-			if err := tx.audit(ctx, p, auditEvent{action: allot.AuditUserPurge, targetType: "user", targetID: v.id, before: map[string]any{"userPrincipalName": v.upn}}); err != nil {
-				return err
+			if gone {
+				n++
 			}
 		}
-		n = len(vs)
 		return nil
 	})
 	return n, err

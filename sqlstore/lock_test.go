@@ -1,0 +1,238 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/sqlstore"
+	"github.com/allot-project/allot/storetest"
+)
+
+// purgeFixture is a tenant with users deleted 31 days before now (due for
+// the purge) and 29 days before now (not yet), on two handles of one
+// database, as two processes would open it.
+type purgeFixture struct {
+	a, b          *sqlstore.DB
+	p             allot.Principal
+	now           time.Time
+	old, recent   []string // user ids
+	deletedBefore int      // users deleted in the tenant before the purge
+}
+
+// newPurgeFixture opens dsn twice and creates the tenant with nOld users
+// due for the purge and two that are not.
+func newPurgeFixture(t *testing.T, dsn string, nOld int) *purgeFixture {
+	t.Helper()
+	ctx := context.Background()
+	clock := storetest.NewClock()
+	f := &purgeFixture{a: openHandle(t, dsn, clock), b: openHandle(t, dsn, clock)}
+	tn := &allot.Tenant{Name: "Purge", Domain: "purge.example"}
+	if err := f.a.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	f.p = allot.SystemPrincipal(tn.ID, "test")
+	start := clock.Now()
+	f.old = createDeletedUsers(t, f.a, f.p, "old", nOld)
+	clock.Advance(2 * 24 * time.Hour)
+	f.recent = createDeletedUsers(t, f.a, f.p, "recent", 2)
+	f.now = start.Add(31 * 24 * time.Hour)
+	return f
+}
+
+// openHandle opens one more handle on dsn.
+func openHandle(t *testing.T, dsn string, clock *storetest.Clock) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Now: clock.Now, Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// createDeletedUsers creates n users and deletes them at the clock's time,
+// and returns their ids, sorted.
+func createDeletedUsers(t *testing.T, db *sqlstore.DB, p allot.Principal, prefix string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	for i := range n {
+		u := &allot.User{UserPrincipalName: fmt.Sprintf("%s%03d@purge.example", prefix, i), DisplayName: prefix}
+		if err := db.CreateUser(ctx, p, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteUser(ctx, p, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// purgeAudits returns the target of every user.purge event, sorted.
+func (f *purgeFixture) purgeAudits(t *testing.T) []string {
+	t.Helper()
+	events, err := f.a.FindAuditEvents(context.Background(), f.p, allot.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range events {
+		if e.Action == allot.AuditUserPurge {
+			ids = append(ids, e.TargetID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// stillDeleted returns the ids of the users still restorable, sorted.
+func (f *purgeFixture) stillDeleted(t *testing.T) []string {
+	t.Helper()
+	users, _, err := f.b.FindUsers(context.Background(), f.p, allot.UserFilter{Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// purgeConcurrently runs PurgeDeletedUsers from workers goroutines on each
+// handle at once, and returns the sum of the counts they report.
+func (f *purgeFixture) purgeConcurrently(t *testing.T, workers int) int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+		errs  []error
+	)
+	for i := range 2 * workers {
+		db := []*sqlstore.DB{f.a, f.b}[i%2]
+		wg.Go(func() {
+			n, err := db.PurgeDeletedUsers(context.Background(), f.now)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			errs = append(errs, err)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return total
+}
+
+// TestPurgeExactlyOnce purges from two handles of one database at once,
+// and checks that each user deleted 31 days ago is purged and audited
+// exactly once, and the users deleted 29 days ago stay.
+func TestPurgeExactlyOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
+		{"postgres", postgresURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newPurgeFixture(t, tt.dsn(t), 50)
+			for round := range 3 {
+				want := len(f.old)
+				if round > 0 {
+					want = 0
+				}
+				if got := f.purgeConcurrently(t, 3); got != want {
+					t.Errorf("round %d: purged %d in all, want %d", round, got, want)
+				}
+			}
+			if d := diffIDs(f.old, f.purgeAudits(t)); d != "" {
+				t.Errorf("targets of user.purge events (-want +got):\n%s", d)
+			}
+			if d := diffIDs(f.recent, f.stillDeleted(t)); d != "" {
+				t.Errorf("users still deleted (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestPurgeLeavesWorkToLockHolder holds the purge's advisory lock in a
+// transaction of its own, as a purge running in another process would,
+// and checks that a purge meanwhile does nothing, and one after the
+// holder's commit does the work.
+func TestPurgeLeavesWorkToLockHolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := postgresURL(t)
+	f := newPurgeFixture(t, dsn, 3)
+	holder, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	tx, err := holder.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, sqlstore.LockKey("purge-deleted-users")).Scan(&ok); err != nil || !ok {
+		t.Fatalf("taking the lock: %v, %v", ok, err)
+	}
+	tests := []struct {
+		name   string
+		before func() error
+		want   int
+	}{
+		{"while the lock is held", func() error { return nil }, 0},
+		{"once it is released", tx.Commit, len(f.old)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.before(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := f.a.PurgeDeletedUsers(ctx, f.now); err != nil || got != tt.want {
+				t.Errorf("purged %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// diffIDs compares two sorted lists of ids as multisets and returns a line
+// "-id" for each one missing from got and "+id" for each one too many, or
+// "" when they are equal.
+func diffIDs(want, got []string) string {
+	var b strings.Builder
+	for len(want) > 0 || len(got) > 0 {
+		switch {
+		case len(got) == 0 || len(want) > 0 && want[0] < got[0]:
+			fmt.Fprintf(&b, "-%s\n", want[0])
+			want = want[1:]
+		case len(want) == 0 || got[0] < want[0]:
+			fmt.Fprintf(&b, "+%s\n", got[0])
+			got = got[1:]
+		default:
+			want, got = want[1:], got[1:]
+		}
+	}
+	return b.String()
+}
