@@ -64,7 +64,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
 	ready := make(chan struct{})
 	s.wg.Add(3)
-	go s.purger(bg, o.Now, o.PurgeEvery)
+	go s.runLifecycle(bg, o.Now, o.PurgeEvery)
 	go s.listen(bg, ready)
 	go s.reloader(bg)
 	select {
