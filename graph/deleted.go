@@ -29,23 +29,24 @@ func (s *Server) listDeletedUsers(w http.ResponseWriter, r *http.Request) error 
 // getDeletedUser answers one deleted user (the only kind of deleted item
 // allot keeps).
 func (s *Server) getDeletedUser(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
+	sel, err := parseSelect(r, deletedUserType)
 	if err != nil {
 		return err
 	}
-	names, err := userNames(q.sel, true)
+	u, err := s.findDeletedUser(r, r.PathValue("id"), needsLicenses(sel.names))
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	u, err := s.findDeletedUser(r, id, needsLicenses(names))
-	if err != nil {
-		return err
-	}
-	m := userType.render(userView{u, s.catalog}, names)
+	return writeJSON(w, http.StatusOK, directoryObject(r, sel.render(s.userView(u))))
+}
+
+// directoryObject marks a rendered user as the directoryObject that
+// directory/deletedItems declares; its @odata.context names the entity set
+// directoryObjects, without a $select fragment.
+func directoryObject(r *http.Request, m map[string]any) map[string]any {
 	m["@odata.type"] = userODataType
 	m["@odata.context"] = contextURL(r, "directoryObjects/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return m
 }
 
 // findDeletedUser finds a deleted user by object id. The domain has no
@@ -75,10 +76,7 @@ func (s *Server) findDeletedUser(r *http.Request, id string, licenses bool) (*al
 func (s *Server) restoreUser(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	infoFrom(r.Context()).target = id
-	if _, err := parseQueryOptions(r, 0); err != nil {
-		return err
-	}
-	raw, err := s.readBody(w, r)
+	raw, err := s.readWriteBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -89,10 +87,7 @@ func (s *Server) restoreUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := userType.render(userView{u, s.catalog}, userDefaults)
-	m["@odata.type"] = userODataType
-	m["@odata.context"] = contextURL(r, "directoryObjects/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return writeJSON(w, http.StatusOK, directoryObject(r, userType.fixedProps(userDefaults).render(s.userView(u))))
 }
 
 func decodeRestoreBody(raw []byte) error {

@@ -58,6 +58,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return s.readBodyLimit(w, r, s.maxBody)
 }
 
+// readWriteBody reads the body of a write (POST, PATCH), which takes no
+// system query options.
+func (s *Server) readWriteBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if _, err := parseQueryOptions(r, 0); err != nil {
+		return nil, err
+	}
+	return s.readBody(w, r)
+}
+
 // readBodyLimit is readBody with a limit of its own.
 func (s *Server) readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
@@ -217,6 +226,23 @@ func decodeGUID(prop string, raw json.RawMessage) (string, error) {
 		return "", badGUID(prop, literal(raw))
 	}
 	return g, nil
+}
+
+// appendGUIDs decodes an array member of GUIDs, appending them to dst in
+// lower case.
+func appendGUIDs(dst []string, prop string, raw json.RawMessage) ([]string, error) {
+	items, err := decodeArray(prop, raw)
+	if err != nil {
+		return dst, err
+	}
+	for _, it := range items {
+		id, err := decodeGUID(prop, it)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, id)
+	}
+	return dst, nil
 }
 
 // badGUID is the error for a value that is not a GUID; its message starts

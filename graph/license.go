@@ -39,10 +39,7 @@ var assignResponseProps = []string{"id", "displayName", "userPrincipalName", "us
 func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request) error {
 	id := pathUser(r)
 	infoFrom(r.Context()).target = id
-	if _, err := parseQueryOptions(r, 0); err != nil {
-		return err
-	}
-	raw, err := s.readBody(w, r)
+	raw, err := s.readWriteBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -55,9 +52,7 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.metrics.countAssignments(len(ch.Add), len(ch.Remove))
-	m := userType.render(userView{u, s.catalog}, assignResponseProps)
-	m["@odata.context"] = contextURL(r, "users/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return userType.fixedProps(assignResponseProps).writeEntity(w, r, "users", s.userView(u))
 }
 
 // decodeLicenseChange decodes an assignLicense body. Unknown properties
@@ -99,18 +94,8 @@ func licenseChangeFrom(m map[string]json.RawMessage) (allot.LicenseChange, error
 		}
 		ch.Add = append(ch.Add, a)
 	}
-	removes, err := decodeArray("removeLicenses", m["removeLicenses"])
-	if err != nil {
-		return ch, err
-	}
-	for _, raw := range removes {
-		id, err := decodeGUID("removeLicenses", raw)
-		if err != nil {
-			return ch, err
-		}
-		ch.Remove = append(ch.Remove, id)
-	}
-	return ch, nil
+	ch.Remove, err = appendGUIDs(ch.Remove, "removeLicenses", m["removeLicenses"])
+	return ch, err
 }
 
 // decodeAssignedLicense decodes item i of addLicenses.
@@ -133,19 +118,9 @@ func decodeAssignedLicense(i int, raw []byte) (allot.AssignedLicense, error) {
 	}
 	a.DisabledPlans = []string{}
 	if plans, ok := m["disabledPlans"]; ok && !isNull(plans) {
-		items, err := decodeArray("disabledPlans", plans)
-		if err != nil {
-			return a, err
-		}
-		for _, p := range items {
-			id, err := decodeGUID("disabledPlans", p)
-			if err != nil {
-				return a, err
-			}
-			a.DisabledPlans = append(a.DisabledPlans, id)
-		}
+		a.DisabledPlans, err = appendGUIDs(a.DisabledPlans, "disabledPlans", plans)
 	}
-	return a, nil
+	return a, err
 }
 
 // licenseDetail is what a licenseDetails is rendered from.
@@ -183,11 +158,7 @@ func (s *Server) details(u *allot.User) []licenseDetail {
 // listLicenseDetails answers /users/{id}/licenseDetails and
 // /me/licenseDetails. A user may read its own; readers anyone's.
 func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := licenseDetailsType.propNames(q.sel)
+	sel, err := parseSelect(r, licenseDetailsType)
 	if err != nil {
 		return err
 	}
@@ -195,21 +166,12 @@ func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var value []map[string]any
-	for _, d := range s.details(u) {
-		value = append(value, licenseDetailsType.render(d, names))
-	}
-	frag := "users('" + u.ID + "')/licenseDetails" + selectFragment(q.sel, names)
-	return writeJSON(w, http.StatusOK, collection(contextURL(r, frag), value))
+	return sel.writeCollection(w, r, licenseDetailsPath(u), s.details(u))
 }
 
 // getLicenseDetails answers one licenseDetails of a user by its id.
 func (s *Server) getLicenseDetails(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := licenseDetailsType.propNames(q.sel)
+	sel, err := parseSelect(r, licenseDetailsType)
 	if err != nil {
 		return err
 	}
@@ -221,10 +183,11 @@ func (s *Server) getLicenseDetails(w http.ResponseWriter, r *http.Request) error
 	tenant, sku, ok := parseLicenseDetailsID(detailsID)
 	for _, d := range s.details(u) {
 		if ok && tenant == u.TenantID && sku == d.l.SKUID {
-			m := licenseDetailsType.render(d, names)
-			m["@odata.context"] = contextURL(r, "users('"+u.ID+"')/licenseDetails"+selectFragment(q.sel, names)+"/$entity")
-			return writeJSON(w, http.StatusOK, m)
+			return sel.writeEntity(w, r, licenseDetailsPath(u), d)
 		}
 	}
 	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", truncate(detailsID, 100))
 }
+
+// licenseDetailsPath is the @odata.context path of u's licenseDetails.
+func licenseDetailsPath(u *allot.User) string { return "users('" + u.ID + "')/licenseDetails" }

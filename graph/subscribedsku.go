@@ -74,11 +74,7 @@ func (s *Server) registerSubscribedSKURoutes() {
 }
 
 func (s *Server) listSubscribedSKUs(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := subscribedSKUType.propNames(q.sel)
+	sel, err := parseSelect(r, subscribedSKUType)
 	if err != nil {
 		return err
 	}
@@ -91,22 +87,18 @@ func (s *Server) listSubscribedSKUs(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	value := make([]map[string]any, 0, len(skus))
-	for _, sku := range skus {
-		value = append(value, subscribedSKUType.render(subscribedSKU{sku, tenant}, names))
+	views := make([]subscribedSKU, len(skus))
+	for i, sku := range skus {
+		views[i] = subscribedSKU{sku, tenant}
 	}
-	return writeJSON(w, http.StatusOK, collection(contextURL(r, "subscribedSkus"+selectFragment(q.sel, names)), value))
+	return sel.writeCollection(w, r, "subscribedSkus", views)
 }
 
 // getSubscribedSKU finds one subscribedSku by its id "{tenantId}_{skuId}";
 // a bare skuId (and, as an allot extension, a skuPartNumber) is accepted
 // too. Another tenant's id is 404.
 func (s *Server) getSubscribedSKU(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := subscribedSKUType.propNames(q.sel)
+	sel, err := parseSelect(r, subscribedSKUType)
 	if err != nil {
 		return err
 	}
@@ -119,7 +111,5 @@ func (s *Server) getSubscribedSKU(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	m := subscribedSKUType.render(subscribedSKU{sku, tenant}, names)
-	m["@odata.context"] = contextURL(r, "subscribedSkus"+selectFragment(q.sel, names)+"/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return sel.writeEntity(w, r, "subscribedSkus", subscribedSKU{sku, tenant})
 }

@@ -59,11 +59,7 @@ func (s *Server) subscription(sub *allot.Subscription) companySubscription {
 }
 
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := companySubscriptionType.propNames(q.sel)
+	sel, err := parseSelect(r, companySubscriptionType)
 	if err != nil {
 		return err
 	}
@@ -71,19 +67,15 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	value := make([]map[string]any, 0, len(subs))
-	for _, sub := range subs {
-		value = append(value, companySubscriptionType.render(s.subscription(sub), names))
+	views := make([]companySubscription, len(subs))
+	for i, sub := range subs {
+		views[i] = s.subscription(sub)
 	}
-	return writeJSON(w, http.StatusOK, collection(contextURL(r, "directory/subscriptions"+selectFragment(q.sel, names)), value))
+	return sel.writeCollection(w, r, "directory/subscriptions", views)
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := companySubscriptionType.propNames(q.sel)
+	sel, err := parseSelect(r, companySubscriptionType)
 	if err != nil {
 		return err
 	}
@@ -91,7 +83,5 @@ func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := companySubscriptionType.render(s.subscription(sub), names)
-	m["@odata.context"] = contextURL(r, "directory/subscriptions"+selectFragment(q.sel, names)+"/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return sel.writeEntity(w, r, "directory/subscriptions", s.subscription(sub))
 }

@@ -33,7 +33,7 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, deleted b
 	if err != nil {
 		return err
 	}
-	names, err := userNames(q.sel, deleted)
+	sel, err := usersType(deleted).selectProps(q.sel)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, deleted b
 	if err != nil {
 		return err
 	}
-	f.After, f.Limit, f.WithLicenses = q.after, q.top, needsLicenses(names)
+	f.After, f.Limit, f.WithLicenses = q.after, q.top, needsLicenses(sel.names)
 	p := principalFrom(r)
 	total := 0
 	if q.count {
@@ -53,15 +53,11 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, deleted b
 	if err != nil {
 		return err
 	}
-	value := make([]map[string]any, 0, len(users))
-	for _, u := range users {
-		value = append(value, userType.render(userView{u, s.catalog}, names))
-	}
-	frag := "users"
+	path := "users"
 	if deleted {
-		frag = "directory/deletedItems/microsoft.graph.user"
+		path = "directory/deletedItems/microsoft.graph.user"
 	}
-	body := collection(contextURL(r, frag+selectFragment(q.sel, names)), value)
+	body := sel.collectionBody(r, path, s.userViews(users))
 	if q.count {
 		body["@odata.count"] = total
 	}
@@ -69,15 +65,6 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, deleted b
 		body["@odata.nextLink"] = nextLink(r, users[len(users)-1].ID)
 	}
 	return writeJSON(w, http.StatusOK, body)
-}
-
-// userNames resolves $select for users; deleted users also show their
-// deletedDateTime by default.
-func userNames(sel []string, deleted bool) ([]string, error) {
-	if sel == nil && deleted {
-		return append(append([]string{}, userDefaults...), "deletedDateTime"), nil
-	}
-	return userType.propNames(sel)
 }
 
 // listFilter turns a listing's $filter and $count into a domain filter.
@@ -146,11 +133,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 
 // writeUser answers one user by id or userPrincipalName, with $select.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) error {
-	q, err := parseQueryOptions(r, optSelect)
-	if err != nil {
-		return err
-	}
-	names, err := userType.propNames(q.sel)
+	sel, err := parseSelect(r, userType)
 	if err != nil {
 		return err
 	}
@@ -158,9 +141,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
-	m := userType.render(userView{u, s.catalog}, names)
-	m["@odata.context"] = contextURL(r, "users"+selectFragment(q.sel, names)+"/$entity")
-	return writeJSON(w, http.StatusOK, m)
+	return sel.writeEntity(w, r, "users", s.userView(u))
 }
 
 // createUser answers POST /users: 201 with the new user.
@@ -169,14 +150,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) er
 // checks them); accountEnabled defaults to true when absent, and Graph's
 // required passwordProfile and mailNickname are accepted and ignored.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	if _, err := parseQueryOptions(r, 0); err != nil {
-		return err
-	}
-	raw, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	b, err := decodeUserBody(raw)
+	b, err := s.readUserBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -187,9 +161,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Users.CreateUser(r.Context(), principalFrom(r), u); err != nil {
 		return err
 	}
-	m := userType.render(userView{u, s.catalog}, userDefaults)
-	m["@odata.context"] = contextURL(r, "users/$entity")
-	return writeJSON(w, http.StatusCreated, m)
+	return writeJSON(w, http.StatusCreated, userType.fixedProps(userDefaults).entityBody(r, "users", s.userView(u)))
 }
 
 // updateUser answers PATCH /users/{id} with 204 No Content, like Graph.
@@ -200,14 +172,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	infoFrom(r.Context()).target = id
-	if _, err := parseQueryOptions(r, 0); err != nil {
-		return err
-	}
-	raw, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	b, err := decodeUserBody(raw)
+	b, err := s.readUserBody(w, r)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"unicode"
@@ -79,6 +80,15 @@ var unsupportedUserProps = map[string]bool{
 	"userType": true, "otherMails": true, "ageGroup": true, "passwordPolicies": true, "onPremisesImmutableId": true,
 	"createdDateTime": true, "deletedDateTime": true, "assignedLicenses": true, "assignedPlans": true,
 	"licenseAssignmentStates": true, "provisionedPlans": true, "identities": true, "proxyAddresses": true,
+}
+
+// readUserBody reads and decodes the body of a user create or update.
+func (s *Server) readUserBody(w http.ResponseWriter, r *http.Request) (*userBody, error) {
+	raw, err := s.readWriteBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeUserBody(raw)
 }
 
 // decodeUserBody decodes a user create or update body. Unknown properties

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"slices"
+
 	"github.com/allot-project/allot"
 )
 
@@ -42,6 +44,34 @@ var userType = &entityType[userView]{
 		"licenseAssignmentStates": func(v userView) any { return licenseAssignmentStates(v.u) },
 	},
 	defaults: userDefaults,
+}
+
+// deletedUserType renders a deleted user: a user that also shows its
+// deletedDateTime by default.
+var deletedUserType = &entityType[userView]{
+	name:     userType.name,
+	props:    userType.props,
+	defaults: append(slices.Clip(userDefaults), "deletedDateTime"),
+}
+
+// usersType is deletedUserType for deleted users, else userType.
+func usersType(deleted bool) *entityType[userView] {
+	if deleted {
+		return deletedUserType
+	}
+	return userType
+}
+
+// userView returns what u is rendered from.
+func (s *Server) userView(u *allot.User) userView { return userView{u, s.catalog} }
+
+// userViews returns what users are rendered from.
+func (s *Server) userViews(users []*allot.User) []userView {
+	out := make([]userView, len(users))
+	for i, u := range users {
+		out[i] = s.userView(u)
+	}
+	return out
 }
 
 // licenseProps are the user properties computed from its licenses, which
