@@ -20,6 +20,9 @@ const (
 	AuditRoleUnassign       = "role.unassign"
 	AuditSubscriptionCreate = "subscription.create"
 	AuditSubscriptionUpdate = "subscription.update"
+	AuditTokenCreate        = "token.create"
+	AuditTokenRevoke        = "token.revoke"
+	AuditTenantCreate       = "tenant.create"
 )
 
 // AuditEvent records one change: who made it, through which channel, what
@@ -33,7 +36,7 @@ type AuditEvent struct {
 	ActorName  string
 	Via        Channel
 	Action     string
-	TargetType string // "user", "subscription"
+	TargetType string // "user", "users" (a bulk change), "subscription", "token", "tenant"
 	TargetID   string
 	SKUID      string // the SKU concerned, for license and subscription events
 	Before     json.RawMessage
@@ -46,6 +49,18 @@ type AuditFilter struct {
 	SKUID    string // events concerning this SKU
 	BeforeID int64  // keyset cursor: events with smaller ids; 0 for the newest
 	Limit    int    // 1..1000; 0 means 100
+}
+
+// Validate sets the default page size and returns EINVALID for a page size
+// out of 1..MaxPage.
+func (f *AuditFilter) Validate() error {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > MaxPage {
+		return &Error{Code: EINVALID, Count: f.Limit, Limit: MaxPage, Message: "Page size must be between 1 and 1000."}
+	}
+	return nil
 }
 
 // AuditService reads the audit log.

@@ -2,6 +2,7 @@ package allot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -107,11 +108,11 @@ func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) Che
 // with empty fields.
 func ValidateChecks(reqs []CheckRequest) error {
 	if len(reqs) == 0 || len(reqs) > MaxChecks {
-		return Errorf(EINVALID, "A batch carries 1 to %d checks, not %d.", MaxChecks, len(reqs))
+		return &Error{Code: EINVALID, Count: len(reqs), Limit: MaxChecks, Message: fmt.Sprintf("A batch carries 1 to %d checks, not %d.", MaxChecks, len(reqs))}
 	}
 	for i, r := range reqs {
 		if strings.TrimSpace(r.User) == "" || strings.TrimSpace(r.ServicePlan) == "" {
-			return Errorf(EINVALID, "Check %d needs a user and a servicePlan.", i)
+			return &Error{Code: EINVALID, Count: i, Message: fmt.Sprintf("Check %d needs a user and a servicePlan.", i)}
 		}
 	}
 	return nil

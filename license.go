@@ -2,6 +2,7 @@ package allot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -66,13 +67,14 @@ const (
 // Seat counts are not checked here: the store takes seats atomically and
 // returns ECOUNTVIOLATION when a pool is full.
 func PlanLicenseChange(c *Catalog, p Principal, u *User, pools map[string][]SeatPool, ch LicenseChange, now time.Time) (*LicensePlan, error) {
-	if err := authorizeLicenseChange(p, pools); err != nil {
+	if err := AuthorizeLicenseChange(p, pools); err != nil {
 		return nil, err
 	}
 	if u == nil || u.Deleted() {
 		return nil, Errorf(ENOTFOUND, "User does not exist.")
 	}
-	if err := normalizeChange(&ch); err != nil {
+	ch, err := ch.Normalize()
+	if err != nil {
 		return nil, err
 	}
 	plan := &LicensePlan{Before: u.Licenses}
@@ -83,9 +85,9 @@ func PlanLicenseChange(c *Catalog, p Principal, u *User, pools map[string][]Seat
 	for _, id := range ch.Remove {
 		l, ok := held[id]
 		if !ok {
-			return nil, Errorf(ELICENSENOTHELD, msgNotHeld)
+			return nil, &Error{Code: ELICENSENOTHELD, Message: msgNotHeld, SKUID: id, UserID: u.ID}
 		}
-		if err := mayTouchPool(p, c.SKU(id), l.SubscriptionID, pools[id]); err != nil {
+		if err := mayTouchPool(p, u, c.SKU(id), l.SubscriptionID, pools[id]); err != nil {
 			return nil, err
 		}
 		plan.Remove = append(plan.Remove, l)
@@ -101,19 +103,19 @@ func PlanLicenseChange(c *Catalog, p Principal, u *User, pools map[string][]Seat
 			plan.After = append(plan.After, nl)
 		}
 	}
-	for _, l := range plan.Add {
-		plan.After = append(plan.After, l)
-	}
+	plan.After = append(plan.After, plan.Add...)
 	if err := c.CheckLicenses(plan.After); err != nil {
+		err.(*Error).UserID = u.ID
 		return nil, err
 	}
 	return plan, nil
 }
 
-// authorizeLicenseChange lets administrators through, and ordinary users
+// AuthorizeLicenseChange lets administrators through, and ordinary users
 // who purchased one of the pools involved (self-service purchasers assign
-// their own subscription's seats).
-func authorizeLicenseChange(p Principal, pools map[string][]SeatPool) error {
+// their own subscription's seats); pools are those of the SKUs the change
+// names. It returns EFORBIDDEN for everyone else.
+func AuthorizeLicenseChange(p Principal, pools map[string][]SeatPool) error {
 	if p.Can(ActionAssignLicenses) {
 		return nil
 	}
@@ -127,55 +129,85 @@ func authorizeLicenseChange(p Principal, pools map[string][]SeatPool) error {
 	return Authorize(p, ActionAssignLicenses)
 }
 
-// normalizeChange lower-cases GUIDs and refuses malformed or contradictory
-// changes.
-func normalizeChange(ch *LicenseChange) error {
+// Normalize returns the change with its GUIDs in lower case, in new slices,
+// or EINVALID when it is empty, names a malformed id, lists a SKU twice or
+// both adds and removes one. Stores call it before using the change's SKU
+// list, so that a request naming one SKU thousands of times is refused
+// before it reaches the database.
+func (ch LicenseChange) Normalize() (LicenseChange, error) {
 	if len(ch.Add) == 0 && len(ch.Remove) == 0 {
-		return Errorf(EINVALID, msgNoChanges)
+		return ch, Errorf(EINVALID, msgNoChanges)
 	}
-	seen := map[string]bool{}
-	for i := range ch.Add {
-		a := &ch.Add[i]
+	out := LicenseChange{Add: make([]AssignedLicense, len(ch.Add)), Remove: make([]string, len(ch.Remove))}
+	seen := make(map[string]bool, len(ch.Add)+len(ch.Remove))
+	for i, a := range ch.Add {
 		a.SKUID = strings.ToLower(a.SKUID)
-		if !IsGUID(a.SKUID) {
-			return Errorf(EINVALID, "Invalid skuId %q: it is not a GUID.", a.SKUID)
-		}
-		if seen[a.SKUID] {
-			return Errorf(EINVALID, "SKU %s is listed twice in addLicenses.", a.SKUID)
+		switch {
+		case !IsGUID(a.SKUID):
+			return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("Invalid skuId %q: it is not a GUID.", a.SKUID), Field: "addLicenses", Value: a.SKUID}
+		case seen[a.SKUID]:
+			return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("SKU %s is listed twice in addLicenses.", a.SKUID), Field: "addLicenses", SKUID: a.SKUID}
 		}
 		seen[a.SKUID] = true
+		out.Add[i] = a
 	}
-	removed := map[string]bool{}
+	removed := make(map[string]bool, len(ch.Remove))
 	for i, id := range ch.Remove {
 		id = strings.ToLower(id)
-		ch.Remove[i] = id
 		switch {
 		case !IsGUID(id):
-			return Errorf(EINVALID, "Invalid skuId %q in removeLicenses: it is not a GUID.", id)
+			return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("Invalid skuId %q in removeLicenses: it is not a GUID.", id), Field: "removeLicenses", Value: id}
 		case seen[id]:
-			return Errorf(EINVALID, "SKU %s is both added and removed in one request; send two requests.", id)
+			return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("SKU %s is both added and removed in one request; send two requests.", id), Field: "removeLicenses", SKUID: id}
 		case removed[id]:
-			return Errorf(EINVALID, "SKU %s is listed twice in removeLicenses.", id)
+			return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("SKU %s is listed twice in removeLicenses.", id), Field: "removeLicenses", SKUID: id}
 		}
 		removed[id] = true
+		out.Remove[i] = id
 	}
-	return nil
+	return out, nil
 }
 
+// SKUs returns the skuIds a change names, added ones first. Normalize the
+// change first.
+func (ch LicenseChange) SKUs() []string {
+	skus := make([]string, 0, len(ch.Add)+len(ch.Remove))
+	for _, a := range ch.Add {
+		skus = append(skus, a.SKUID)
+	}
+	return append(skus, ch.Remove...)
+}
+
+// SkipUnchanged returns the change without the removals of SKUs u does not
+// hold (BulkLicenseChange.SkipUnchanged), and false when nothing is left to
+// do for u. ch must be normalized.
+func SkipUnchanged(u *User, ch LicenseChange) (LicenseChange, bool) {
+	keep := ch.Remove[:0:0]
+	for _, id := range ch.Remove {
+		if u.License(id) != nil {
+			keep = append(keep, id)
+		}
+	}
+	ch.Remove = keep
+	return ch, len(ch.Add)+len(ch.Remove) > 0
+}
+
+// planAdd adds one AssignedLicense to the plan: a new license from the pool
+// the principal may use, or new disabled plans for a SKU already held.
 func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string]License, a AssignedLicense, now time.Time, plan *LicensePlan) error {
 	sku := c.SKU(a.SKUID)
 	if sku == nil || len(pools) == 0 || sku.AppliesTo != "User" {
-		return Errorf(EINVALIDLICENSE, "License %s does not correspond to a valid company License.", a.SKUID)
+		return &Error{Code: EINVALIDLICENSE, Message: fmt.Sprintf("License %s does not correspond to a valid company License.", a.SKUID), SKUID: a.SKUID}
 	}
 	if u.UsageLocation == "" {
-		return Errorf(EUSAGELOCATION, msgUsageLocation)
+		return &Error{Code: EUSAGELOCATION, Message: msgUsageLocation, UserID: u.ID, SKUID: a.SKUID, Field: "usageLocation"}
 	}
 	disabled, err := normalizeDisabled(sku, a.DisabledPlans)
 	if err != nil {
 		return err
 	}
 	if l, ok := held[a.SKUID]; ok {
-		if err := mayTouchPool(p, sku, l.SubscriptionID, pools); err != nil {
+		if err := mayTouchPool(p, u, sku, l.SubscriptionID, pools); err != nil {
 			return err
 		}
 		if !slices.Equal(l.DisabledPlans, disabled) {
@@ -185,7 +217,7 @@ func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string
 		}
 		return nil
 	}
-	pool, err := choosePool(p, sku, pools)
+	pool, err := choosePool(p, u, sku, pools)
 	if err != nil {
 		return err
 	}
@@ -193,15 +225,17 @@ func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string
 	return nil
 }
 
+// normalizeDisabled lower-cases, de-duplicates and sorts disabled plans,
+// refusing ids that are not GUIDs or not plans of the SKU.
 func normalizeDisabled(sku *SKU, plans []string) ([]string, error) {
 	out := make([]string, 0, len(plans))
 	for _, id := range plans {
 		id = strings.ToLower(id)
 		if !IsGUID(id) {
-			return nil, Errorf(EINVALID, "Invalid disabled plan %q: it is not a GUID.", id)
+			return nil, &Error{Code: EINVALID, Message: fmt.Sprintf("Invalid disabled plan %q: it is not a GUID.", id), SKUID: sku.ID, Field: "disabledPlans", Value: id}
 		}
 		if !sku.HasPlan(id) {
-			return nil, Errorf(EINVALIDDISABLEPLAN, "Service plan %s is not part of %s, so it cannot be disabled.", id, sku.PartNumber)
+			return nil, &Error{Code: EINVALIDDISABLEPLAN, Message: fmt.Sprintf("Service plan %s is not part of %s, so it cannot be disabled.", id, sku.PartNumber), SKUID: sku.ID, PlanID: id}
 		}
 		if !slices.Contains(out, id) {
 			out = append(out, id)
@@ -214,14 +248,14 @@ func normalizeDisabled(sku *SKU, plans []string) ([]string, error) {
 // choosePool picks the pool a new license takes its seat from:
 // administrators use the admin-managed pool, a self-service purchaser
 // their own subscription.
-func choosePool(p Principal, sku *SKU, pools []SeatPool) (string, error) {
+func choosePool(p Principal, u *User, sku *SKU, pools []SeatPool) (string, error) {
 	if p.Can(ActionAssignLicenses) {
 		for _, sp := range pools {
 			if sp.SubscriptionID == "" {
 				return "", nil
 			}
 		}
-		return "", selfServiceError(sku)
+		return "", selfServiceError(sku, u, pools[0].SubscriptionID)
 	}
 	for _, sp := range pools {
 		if sp.SubscriptionID != "" && sp.PurchasedBy == p.UserID {
@@ -233,7 +267,7 @@ func choosePool(p Principal, sku *SKU, pools []SeatPool) (string, error) {
 
 // mayTouchPool refuses administrators a self-service pool and purchasers any
 // pool but their own.
-func mayTouchPool(p Principal, sku *SKU, pool string, pools []SeatPool) error {
+func mayTouchPool(p Principal, u *User, sku *SKU, pool string, pools []SeatPool) error {
 	if pool == "" {
 		return Authorize(p, ActionAssignLicenses)
 	}
@@ -243,7 +277,7 @@ func mayTouchPool(p Principal, sku *SKU, pool string, pools []SeatPool) error {
 		}
 	}
 	if p.Can(ActionAssignLicenses) && !p.System {
-		return selfServiceError(sku)
+		return selfServiceError(sku, u, pool)
 	}
 	if p.System {
 		return nil
@@ -251,16 +285,22 @@ func mayTouchPool(p Principal, sku *SKU, pool string, pools []SeatPool) error {
 	return Authorize(p, ActionAssignLicenses)
 }
 
-func selfServiceError(sku *SKU) error {
+// selfServiceError refuses an administrator the seats of the self-service
+// subscription pool.
+func selfServiceError(sku *SKU, u *User, pool string) error {
+	e := &Error{Code: ESELFSERVICE, UserID: u.ID, SubscriptionID: pool}
 	name := "this product"
 	if sku != nil {
-		name = sku.DisplayName.EN
+		name, e.SKUID = sku.DisplayName.EN, sku.ID
 	}
-	return Errorf(ESELFSERVICE, "The license of %s comes from a self-service purchase made by a user; administrators cannot assign or unassign its licenses. Take over the subscription first, then assign or unassign its licenses.", name)
+	e.Message = fmt.Sprintf("The license of %s comes from a self-service purchase made by a user; administrators cannot assign or unassign its licenses. Take over the subscription first, then assign or unassign its licenses.", name)
+	return e
 }
 
 // CheckLicenses returns EMUTUALLYEXCLUSIVE or EDEPENDENCY when a user
-// holding ls would break a catalog rule. Disabled plans do not count.
+// holding ls would break a catalog rule. Disabled plans do not count. The
+// error's Plans names the service plans involved: the conflicting ones, or
+// the dependent plan followed by those it may depend on.
 func (c *Catalog) CheckLicenses(ls []License) error {
 	enabled := map[string]string{} // plan name -> SKU part number granting it
 	for _, l := range ls {
@@ -275,14 +315,15 @@ func (c *Catalog) CheckLicenses(ls []License) error {
 		}
 	}
 	for _, r := range c.Rules.MutuallyExclusive {
-		var got []string
+		var got, names []string
 		for _, n := range r.Plans {
 			if part, ok := enabled[n]; ok {
-				got = append(got, n+" (from "+part+")")
+				got, names = append(got, n+" (from "+part+")"), append(names, n)
 			}
 		}
 		if len(got) > 1 {
-			return Errorf(EMUTUALLYEXCLUSIVE, "Service plans %s are mutually exclusive. %s Disable one of them or remove one license.", strings.Join(got, " and "), r.Reason)
+			return &Error{Code: EMUTUALLYEXCLUSIVE, Plans: names,
+				Message: fmt.Sprintf("Service plans %s are mutually exclusive. %s Disable one of them or remove one license.", strings.Join(got, " and "), r.Reason)}
 		}
 	}
 	for _, r := range c.Rules.Dependencies {
@@ -290,7 +331,8 @@ func (c *Catalog) CheckLicenses(ls []License) error {
 		if !ok || slices.ContainsFunc(r.RequiresAny, func(n string) bool { _, ok := enabled[n]; return ok }) {
 			continue
 		}
-		return Errorf(EDEPENDENCY, "Service plan %s of %s depends on one of the service plans %s, which the user would not have.", r.Plan, part, strings.Join(r.RequiresAny, ", "))
+		return &Error{Code: EDEPENDENCY, Plans: append([]string{r.Plan}, r.RequiresAny...),
+			Message: fmt.Sprintf("Service plan %s of %s depends on one of the service plans %s, which the user would not have.", r.Plan, part, strings.Join(r.RequiresAny, ", "))}
 	}
 	return nil
 }
@@ -317,6 +359,12 @@ type BulkResult struct {
 	Err     error  // nil on success; an *Error otherwise
 }
 
+// AuthorizeBulk decides from the principal alone whether it may make a
+// bulk change: bulk changes are an administrator's tool, so they need
+// ActionAssignLicenses; self-service purchasers assign their own seats one
+// user at a time. Returns EFORBIDDEN.
+func AuthorizeBulk(p Principal) error { return Authorize(p, ActionAssignLicenses) }
+
 // LicenseService assigns and unassigns licenses.
 type LicenseService interface {
 	// AssignLicenses applies a change to one user atomically and returns the
@@ -327,7 +375,9 @@ type LicenseService interface {
 	// ECOUNTVIOLATION; a refused change changes nothing.
 	AssignLicenses(ctx context.Context, p Principal, idOrUPN string, ch LicenseChange) (*User, error)
 	// AssignLicensesBulk applies one change to many users in one
-	// transaction. With AllOrNothing, the first refusal is returned as the
+	// transaction. Needs ActionAssignLicenses, decided before anything is
+	// read (AuthorizeBulk); the change is normalized before it is used.
+	// With AllOrNothing, the first refusal is returned as the
 	// error and nothing changes; otherwise each user's result says what
 	// happened to it and the error is only for failures of the whole. A
 	// user listed twice gets the result of its first mention.

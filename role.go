@@ -1,6 +1,10 @@
 package allot
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // Role is an administrator role a user may hold in its tenant.
 type Role string
@@ -86,6 +90,39 @@ func AuthorizeSelf(p Principal, userID string) error {
 		return nil
 	}
 	return Authorize(p, ActionRead)
+}
+
+// AuthorizeNamed decides, from the principal alone and before anything is
+// loaded, whether it may read the user it names by id or userPrincipalName:
+// readers may name anyone, anyone else only itself (compared
+// case-insensitively). Returns EFORBIDDEN, the same whether or not the
+// named user exists.
+func AuthorizeNamed(p Principal, idOrUPN string) error {
+	key := strings.TrimSpace(idOrUPN)
+	if p.UserID != "" && (strings.EqualFold(key, p.UserID) || (p.Name != "" && strings.EqualFold(key, p.Name))) {
+		return nil
+	}
+	return Authorize(p, ActionRead)
+}
+
+// AuthorizeUserUpdate returns EFORBIDDEN unless the principal may make the
+// update: user managers may change anything, and those who assign licenses
+// (License Administrators) the usage location alone, which assignments
+// need.
+func AuthorizeUserUpdate(p Principal, upd UserUpdate) error {
+	err := Authorize(p, ActionManageUsers)
+	if err != nil && upd.OnlyUsageLocation() && p.Can(ActionAssignLicenses) {
+		return nil
+	}
+	return err
+}
+
+// ValidateRole returns EINVALID for a role allot does not know.
+func ValidateRole(r Role) error {
+	if !r.Valid() {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("Unknown role %q.", r), Field: "role", Value: string(r)}
+	}
+	return nil
 }
 
 func roleList(rs []Role) string {

@@ -2,6 +2,9 @@ package allot
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,21 +80,56 @@ func (s *Subscription) Pool() string {
 	return ""
 }
 
-// Validate returns EINVALID when a field is out of range.
+// Validate returns EINVALID when a field is out of range, with Field
+// naming it.
 func (s *Subscription) Validate(c *Catalog) error {
+	invalid := func(field, value, format string, args ...any) *Error {
+		return &Error{Code: EINVALID, SubscriptionID: s.ID, Field: field, Value: value, Message: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case c.SKU(s.SKUID) == nil:
-		return Errorf(EINVALID, "Unknown SKU %q.", s.SKUID)
+		e := invalid("skuId", s.SKUID, "Unknown SKU %q.", s.SKUID)
+		e.SKUID = s.SKUID
+		return e
 	case !s.Status.Valid():
-		return Errorf(EINVALID, "Unknown subscription status %q.", s.Status)
+		return invalid("status", string(s.Status), "Unknown subscription status %q.", s.Status)
 	case s.Quantity < 0 || s.Quantity > 10_000_000:
-		return Errorf(EINVALID, "Quantity must be between 0 and 10000000.")
+		return invalid("quantity", strconv.Itoa(s.Quantity), "Quantity must be between 0 and 10000000.")
 	case s.OwnerType != OwnerAdmin && s.OwnerType != OwnerUser:
-		return Errorf(EINVALID, "Owner type must be %q or %q.", OwnerAdmin, OwnerUser)
+		return invalid("ownerType", s.OwnerType, "Owner type must be %q or %q.", OwnerAdmin, OwnerUser)
 	case s.SelfService() && s.PurchasedBy == "":
-		return Errorf(EINVALID, "A self-service subscription needs its purchasing user.")
+		return invalid("purchasedBy", "", "A self-service subscription needs its purchasing user.")
 	}
 	return nil
+}
+
+// SetDefaults fills what a new subscription may leave out: status Enabled,
+// owned by the company; and lower-cases its skuId.
+func (s *Subscription) SetDefaults() {
+	s.SKUID = strings.ToLower(s.SKUID)
+	if s.Status == "" {
+		s.Status = StatusEnabled
+	}
+	if s.OwnerType == "" {
+		s.OwnerType = OwnerAdmin
+	}
+}
+
+// Apply copies the set fields onto s and validates the result.
+func (upd SubscriptionUpdate) Apply(c *Catalog, s *Subscription) error {
+	if upd.Quantity != nil {
+		s.Quantity = *upd.Quantity
+	}
+	if upd.Status != nil {
+		s.Status = *upd.Status
+	}
+	if upd.RecurringBilling != nil {
+		s.RecurringBilling = *upd.RecurringBilling
+	}
+	if upd.NextLifecycleAt != nil {
+		s.NextLifecycleAt = *upd.NextLifecycleAt
+	}
+	return s.Validate(c)
 }
 
 // SubscriptionUpdate holds the fields an administrator may change; nil

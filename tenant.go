@@ -2,6 +2,7 @@ package allot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -15,13 +16,17 @@ type Tenant struct {
 	CreatedAt time.Time
 }
 
-// Validate returns EINVALID if the tenant lacks a name or a plausible domain.
+// Validate returns EINVALID if the tenant lacks a name or a plausible
+// domain, or has an ID that is not a GUID (an empty ID is assigned later).
 func (t *Tenant) Validate() error {
 	if strings.TrimSpace(t.Name) == "" {
-		return Errorf(EINVALID, "A tenant needs a name.")
+		return &Error{Code: EINVALID, Field: "name", Message: "A tenant needs a name."}
 	}
 	if !strings.Contains(t.Domain, ".") || strings.ContainsAny(t.Domain, "@ /") {
-		return Errorf(EINVALID, "Tenant domain %q is not a domain name.", t.Domain)
+		return &Error{Code: EINVALID, Field: "domain", Value: t.Domain, Message: fmt.Sprintf("Tenant domain %q is not a domain name.", t.Domain)}
+	}
+	if t.ID != "" && !IsGUID(t.ID) {
+		return &Error{Code: EINVALID, Field: "id", Value: t.ID, Message: fmt.Sprintf("Tenant id %q is not a GUID.", t.ID)}
 	}
 	return nil
 }

@@ -16,9 +16,18 @@ type Token struct {
 	RevokedAt time.Time // zero unless revoked
 }
 
+// ValidateTokenTTL returns EINVALID unless a token's lifetime is positive.
+func ValidateTokenTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return &Error{Code: EINVALID, Field: "ttl", Value: ttl.String(), Message: "A token's lifetime must be positive."}
+	}
+	return nil
+}
+
 // TokenService issues and checks access tokens. Creating and revoking are
 // operator actions (the CLI with direct database access), so they take no
-// principal.
+// principal; both are audited in the token's tenant as the system
+// principal (AuditTokenCreate, AuditTokenRevoke).
 type TokenService interface {
 	// CreateToken issues a token for the active user idOrUPN of a tenant,
 	// valid for ttl, and returns the secret, which is shown once and never

@@ -2,6 +2,8 @@ package allot
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -37,7 +39,8 @@ func (u *User) License(skuID string) *License {
 	return nil
 }
 
-// Validate normalises the user's fields and returns EINVALID if one is bad.
+// Validate normalises the user's fields and returns EINVALID if one is bad,
+// with Field naming it.
 func (u *User) Validate() error {
 	u.UserPrincipalName = strings.TrimSpace(u.UserPrincipalName)
 	u.DisplayName = strings.TrimSpace(u.DisplayName)
@@ -46,22 +49,34 @@ func (u *User) Validate() error {
 		return err
 	}
 	if u.DisplayName == "" || utf8.RuneCountInString(u.DisplayName) > 256 {
-		return Errorf(EINVALID, "Invalid value specified for property 'displayName' of resource 'User': it must have 1 to 256 characters.")
+		return &Error{Code: EINVALID, Field: "displayName", Value: u.DisplayName,
+			Message: "Invalid value specified for property 'displayName' of resource 'User': it must have 1 to 256 characters."}
 	}
-	for _, f := range []string{u.GivenName, u.Surname, u.JobTitle} {
-		if utf8.RuneCountInString(f) > 128 {
-			return Errorf(EINVALID, "givenName, surname and jobTitle have at most 128 characters.")
+	for _, f := range []struct{ name, value string }{{"givenName", u.GivenName}, {"surname", u.Surname}, {"jobTitle", u.JobTitle}} {
+		if utf8.RuneCountInString(f.value) > 128 {
+			return &Error{Code: EINVALID, Field: f.name, Message: "givenName, surname and jobTitle have at most 128 characters."}
 		}
 	}
-	for _, f := range []string{u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.JobTitle} {
-		if strings.IndexFunc(f, unicode.IsControl) >= 0 || !utf8.ValidString(f) {
-			return Errorf(EINVALID, "User properties cannot contain control characters or invalid UTF-8.")
-		}
+	if f := u.badField(); f != "" {
+		return &Error{Code: EINVALID, Field: f, Message: "User properties cannot contain control characters or invalid UTF-8."}
 	}
 	if u.UsageLocation != "" && !ValidCountry(u.UsageLocation) {
-		return Errorf(EINVALID, "Invalid value specified for property 'usageLocation' of resource 'User': %q is not an ISO 3166-1 alpha-2 country code.", u.UsageLocation)
+		return &Error{Code: EINVALID, Field: "usageLocation", Value: u.UsageLocation,
+			Message: fmt.Sprintf("Invalid value specified for property 'usageLocation' of resource 'User': %q is not an ISO 3166-1 alpha-2 country code.", u.UsageLocation)}
 	}
 	return nil
+}
+
+// badField names the first text property holding control characters or
+// invalid UTF-8, or returns "".
+func (u *User) badField() string {
+	for _, f := range []struct{ name, value string }{{"userPrincipalName", u.UserPrincipalName}, {"displayName", u.DisplayName},
+		{"givenName", u.GivenName}, {"surname", u.Surname}, {"jobTitle", u.JobTitle}} {
+		if strings.IndexFunc(f.value, unicode.IsControl) >= 0 || !utf8.ValidString(f.value) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // ValidateUPN returns EINVALID unless upn looks like name@domain.
@@ -69,9 +84,52 @@ func ValidateUPN(upn string) error {
 	at := strings.LastIndexByte(upn, '@')
 	if at <= 0 || at == len(upn)-1 || len(upn) > 113 || strings.ContainsAny(upn, " \t\r\n\"<>,;:\\()[]") ||
 		!strings.Contains(upn[at+1:], ".") || strings.Count(upn, "@") != 1 {
-		return Errorf(EINVALID, "Invalid value specified for property 'userPrincipalName' of resource 'User': %q is not of the form name@domain.", upn)
+		return &Error{Code: EINVALID, Field: "userPrincipalName", Value: upn,
+			Message: fmt.Sprintf("Invalid value specified for property 'userPrincipalName' of resource 'User': %q is not of the form name@domain.", upn)}
 	}
 	return nil
+}
+
+// CheckDelete returns EINVALID when p may not delete u: nobody deletes
+// their own account.
+func CheckDelete(p Principal, u *User) error {
+	if p.UserID != "" && u.ID == p.UserID {
+		return &Error{Code: EINVALID, Message: "You cannot delete your own account.", UserID: u.ID}
+	}
+	return nil
+}
+
+// CheckUsageLocationKept returns EUSAGELOCATION when upd, applied to u,
+// cleared the usage location of a user holding licenses (u.Licenses filled).
+func CheckUsageLocationKept(u *User, upd UserUpdate) error {
+	if u.UsageLocation == "" && upd.UsageLocation != nil && len(u.Licenses) > 0 {
+		return &Error{Code: EUSAGELOCATION, UserID: u.ID, Field: "usageLocation", Count: len(u.Licenses),
+			Message: "The usage location of a user holding licenses cannot be cleared."}
+	}
+	return nil
+}
+
+// CheckRestore returns ECONFLICT when a deleted user cannot come back
+// because upnTaken: an active user now has its userPrincipalName. A restore
+// also takes a seat again for every license, or refuses whole
+// (RestoreSeatsError).
+func CheckRestore(u *User, upnTaken bool) error {
+	if upnTaken {
+		return &Error{Code: ECONFLICT, UserID: u.ID, Field: "userPrincipalName", Value: u.UserPrincipalName,
+			Message: fmt.Sprintf("Cannot restore %s: another user now has the userPrincipalName %s.", u.ID, u.UserPrincipalName)}
+	}
+	return nil
+}
+
+// RestoreSeatsError is the ECOUNTVIOLATION of a restore of u refused
+// because its license of skuID has no free seat.
+func RestoreSeatsError(c *Catalog, u *User, skuID string) *Error {
+	name := skuID
+	if sku := c.SKU(skuID); sku != nil {
+		name = sku.DisplayName.EN
+	}
+	return &Error{Code: ECOUNTVIOLATION, UserID: u.ID, SKUID: skuID, Count: 1,
+		Message: fmt.Sprintf("Cannot restore %s: no license of %s is available. Free or buy a license, or remove it from the user, then restore again.", u.UserPrincipalName, name)}
 }
 
 // UserUpdate holds the fields an administrator may change; nil fields stay.
@@ -122,6 +180,22 @@ type UserFilter struct {
 	After        string // keyset cursor: ids greater than this
 	Limit        int    // page size, 1..1000; 0 means 100
 	WithLicenses bool   // fill User.Licenses
+}
+
+// MaxPage is the largest page a listing returns.
+const MaxPage = 1000
+
+// Validate sets the default page size and returns EINVALID for a page size
+// out of 1..MaxPage.
+func (f *UserFilter) Validate() error {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > MaxPage {
+		return &Error{Code: EINVALID, Field: "$top", Value: strconv.Itoa(f.Limit), Count: f.Limit, Limit: MaxPage,
+			Message: fmt.Sprintf("Invalid page size specified: '%d'. Must be between 1 and 1000 inclusive.", f.Limit)}
+	}
+	return nil
 }
 
 // UserService manages users.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 
 	"github.com/allot-project/allot"
 )
@@ -86,15 +85,13 @@ var statusTable = map[string]statusEntry{
 	allot.EINVALIDDISABLEPLAN: {http.StatusBadRequest, codeBadRequest, true},
 }
 
-var guidInText = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
-
 // toAPIError turns any error into what the caller is told. target is the
 // object the request is about (a user id), used in the details of licensing
-// errors whose message names no SKU. internal reports an unexpected error.
+// errors about the user. internal reports an unexpected error.
 //
 // Decision: error.code stays Request_BadRequest for licensing rules, as
 // Graph does, and error.details[0] carries the rule ("CountViolation", …)
-// with target = the first GUID in the message (the SKU) or else the user.
+// with target = the object at fault (detailTarget).
 func toAPIError(err error, target string) (e *apiError, internal bool) {
 	if errors.As(err, &e) {
 		return e, false
@@ -106,13 +103,23 @@ func toAPIError(err error, target string) (e *apiError, internal bool) {
 	}
 	e = &apiError{status: entry.status, code: entry.code, message: ae.Message}
 	if entry.details {
-		t := guidInText.FindString(ae.Message)
-		if t == "" {
-			t = target
-		}
-		e.details = []errorDetail{{Code: ae.Code, Message: ae.Message, Target: t}}
+		e.details = []errorDetail{{Code: ae.Code, Message: ae.Message, Target: detailTarget(ae, target)}}
 	}
 	return e, false
+}
+
+// detailTarget names the object a licensing error is about, from its
+// fields: the service plan at fault, else the SKU when the error is about
+// the SKU alone (no seat, not owned), else the user the request names
+// (usage location, rules between plans, licenses held or self-service).
+func detailTarget(ae *allot.Error, user string) string {
+	switch {
+	case ae.PlanID != "":
+		return ae.PlanID
+	case ae.SKUID != "" && ae.UserID == "":
+		return ae.SKUID
+	}
+	return user
 }
 
 // errorEnvelope is Graph's error body.

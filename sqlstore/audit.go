@@ -65,11 +65,8 @@ func (db *DB) FindAuditEvents(ctx context.Context, p allot.Principal, f allot.Au
 	if err := allot.Authorize(p, allot.ActionRead); err != nil {
 		return nil, err
 	}
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	if f.Limit > 1000 {
-		return nil, allot.Errorf(allot.EINVALID, "Page size must be between 1 and 1000.")
+	if err := f.Validate(); err != nil {
+		return nil, err
 	}
 	q, args := auditQuery(p.TenantID, f)
 	var out []*allot.AuditEvent

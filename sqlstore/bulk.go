@@ -18,8 +18,15 @@ const bulkChunk = 500
 // in memory and then taken with one conditional UPDATE per pool, and rows,
 // versions and audit events are written with multi-row statements.
 func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	if err := allot.AuthorizeBulk(p); err != nil {
+		return nil, err
+	}
+	var err error
+	if b.Change, err = b.Change.Normalize(); err != nil {
+		return nil, err
+	}
 	var results []allot.BulkResult
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		results, err = tx.bulk(ctx, p, b)
 		return err
@@ -34,8 +41,9 @@ type bulkUser struct {
 	plan *allot.LicensePlan
 }
 
+// bulk runs a bulk change authorized and normalized by AssignLicensesBulk.
 func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
-	pools, err := tx.authorizeChange(ctx, p, b.Change)
+	pools, err := tx.findPools(ctx, p.TenantID, b.Change.SKUs())
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +91,10 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 // planBulkUser plans one user's change and books its seats; the user is
 // queued for writing when something changes.
 func (tx *Tx) planBulkUser(p allot.Principal, u *allot.User, pools map[string][]allot.SeatPool, b allot.BulkLicenseChange, seats *seatBook, r *allot.BulkResult, todo *[]bulkUser) error {
-	ch := allot.LicenseChange{Add: slices.Clone(b.Change.Add), Remove: slices.Clone(b.Change.Remove)}
+	ch := b.Change
 	if b.SkipUnchanged {
-		ch.Remove = slices.DeleteFunc(ch.Remove, func(id string) bool { return u.License(strings.ToLower(id)) == nil })
-		if len(ch.Add) == 0 && len(ch.Remove) == 0 {
+		var todo bool
+		if ch, todo = allot.SkipUnchanged(u, ch); !todo {
 			return nil
 		}
 	}
@@ -226,8 +234,8 @@ func (s *seatBook) book(plan *allot.LicensePlan) error {
 		need[[2]string{l.SKUID, l.Pool()}]--
 	}
 	for k, n := range need {
-		if n > 0 && s.free[k] < n {
-			return allot.Errorf(allot.ECOUNTVIOLATION, "Subscription with SKU %s does not have any available licenses.", k[0])
+		if !(allot.SeatPool{Capacity: s.free[k]}).TakeSeats(n) {
+			return allot.SeatsError(k[0], n, s.free[k])
 		}
 	}
 	for k, n := range need {
@@ -241,7 +249,7 @@ func (s *seatBook) book(plan *allot.LicensePlan) error {
 // rows on PostgreSQL in (SKU, pool) order.
 func (tx *Tx) lockPools(ctx context.Context, tenantID string, skuIDs []string) (map[string][]allot.SeatPool, error) {
 	slices.Sort(skuIDs)
-	if tx.db.d.forUpdate != "" && len(skuIDs) > 0 {
+	if tx.db.d.rowLocks && len(skuIDs) > 0 {
 		args := []any{tenantID}
 		for _, id := range skuIDs {
 			args = append(args, id)

@@ -90,7 +90,7 @@ const (
 // notify announces the transaction's changes to other processes. NOTIFY is
 // transactional: listeners hear it only once the transaction commits.
 func (tx *Tx) notify(ctx context.Context) error {
-	if tx.db.d.name != "postgres" {
+	if !tx.db.d.notifies {
 		return nil
 	}
 	for _, c := range tx.changes {
@@ -127,7 +127,7 @@ func (tx *Tx) notifyOne(ctx context.Context, n notification) error {
 // everything (Change{All: true}), since announcements may have been missed.
 // On SQLite, which one process owns, it closes ready and returns at once.
 func (db *DB) Listen(ctx context.Context, ready chan<- struct{}, fn func(allot.Change)) error {
-	if db.d.name != "postgres" {
+	if !db.d.notifies {
 		close(ready)
 		return nil
 	}

@@ -80,13 +80,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if db.rand == nil {
 		db.rand = rand.Reader
 	}
-	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		err = db.openPostgres(dsn, opts)
-	} else {
-		err = db.openSQLite(dsn, opts)
-	}
-	if err != nil {
+	db.d = dialectFor(dsn)
+	if err := db.d.open(db, dsn, opts); err != nil {
 		return nil, err
 	}
 	db.origin = db.newID()
@@ -94,7 +89,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if db.d.name == "sqlite" {
+	if db.d.groupCommit {
+		var err error
 		if db.group, err = newCommitter(ctx, db); err != nil {
 			db.Close()
 			return nil, err
@@ -214,7 +210,7 @@ func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
 // runTx runs fn in a transaction and commits it, announcing its changes to
 // other processes in the same commit, and returns those changes.
 func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) (map[string]*allot.Change, error) {
-	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.d.name == "postgres"})
+	sqlTx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly && db.d.readOnlyTx})
 	if err != nil {
 		return nil, err
 	}
@@ -231,13 +227,11 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx
 
 // newID returns a random (version 4) GUID.
 func (db *DB) newID() string {
-	var b [16]byte
-	if _, err := io.ReadFull(db.rand, b[:]); err != nil {
+	g, err := allot.NewGUID(db.rand)
+	if err != nil {
 		panic("allot: no randomness: " + err.Error())
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return g.String()
 }
 
 func micros(t time.Time) int64 {
@@ -252,25 +246,4 @@ func fromMicros(us int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(us).UTC()
-}
-
-// placeholders returns n parameters for positions from, from+1, …:
-// "$from, …" on PostgreSQL and anonymous "?, …" on SQLite, whose parser and
-// driver look numbered or named parameters up in a list, which makes a
-// multi-row INSERT quadratic. An anonymous "?" takes the position after the
-// largest one so far, so the numbered parameters of a statement must all
-// come before its placeholders.
-func (d dialect) placeholders(from, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if d.name == "sqlite" {
-			b.WriteByte('?')
-		} else {
-			b.WriteString("$" + strconv.Itoa(from+i))
-		}
-	}
-	return b.String()
 }

@@ -22,8 +22,8 @@ func (db *DB) DeleteUser(ctx context.Context, p allot.Principal, idOrUPN string)
 		if err != nil {
 			return err
 		}
-		if u.ID == p.UserID {
-			return allot.Errorf(allot.EINVALID, "You cannot delete your own account.")
+		if err := allot.CheckDelete(p, u); err != nil {
+			return err
 		}
 		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
 			return err
@@ -99,13 +99,15 @@ func (tx *Tx) restoreUser(ctx context.Context, p allot.Principal, u *allot.User)
 		p.TenantID, strings.ToLower(u.UserPrincipalName)).Scan(&taken); err != nil {
 		return err
 	}
-	if taken > 0 {
-		return allot.Errorf(allot.ECONFLICT, "Cannot restore %s: another user now has the userPrincipalName %s.", u.ID, u.UserPrincipalName)
+	if err := allot.CheckRestore(u, taken > 0); err != nil {
+		return err
 	}
 	events := []auditEvent{{action: allot.AuditUserRestore, targetType: "user", targetID: u.ID, after: userJSON(u)}}
 	for _, l := range sortedByPool(u.Licenses) {
-		if err := tx.takeSeats(ctx, p.TenantID, l.SKUID, l.Pool(), +1); err != nil {
-			return tx.restoreSeatError(l.SKUID, u)
+		if err := tx.takeSeats(ctx, p.TenantID, l.SKUID, l.Pool(), +1); allot.ErrorCode(err) == allot.ECOUNTVIOLATION {
+			return allot.RestoreSeatsError(tx.db.catalog, u, l.SKUID)
+		} else if err != nil {
+			return err
 		}
 		if err := tx.insertLicense(ctx, "licenses", p.TenantID, u.ID, l); err != nil {
 			return err
@@ -123,14 +125,6 @@ func (tx *Tx) restoreUser(ctx context.Context, p allot.Principal, u *allot.User)
 		return err
 	}
 	return tx.audit(ctx, p, events...)
-}
-
-func (tx *Tx) restoreSeatError(skuID string, u *allot.User) error {
-	name := skuID
-	if sku := tx.db.catalog.SKU(skuID); sku != nil {
-		name = sku.DisplayName.EN
-	}
-	return allot.Errorf(allot.ECOUNTVIOLATION, "Cannot restore %s: no license of %s is available. Free or buy a license, or remove it from the user, then restore again.", u.UserPrincipalName, name)
 }
 
 // PurgeDeletedUsers implements allot.UserService. One transaction at a

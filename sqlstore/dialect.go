@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,21 +17,75 @@ import (
 	"github.com/allot-project/allot"
 )
 
-// dialect holds what differs between SQLite and PostgreSQL.
+// dialect holds what differs between SQLite and PostgreSQL. Code outside
+// this file asks the dialect what to do and never compares engine names.
 type dialect struct {
-	name string
+	name string // also the directory of the engine's migrations
 	// forUpdate is appended to a SELECT that must lock its rows until
 	// commit; SQLite has one writer and needs no row locks.
 	forUpdate string
+	// rowLocks says that concurrent writers lock rows (forUpdate is set).
+	rowLocks bool
+	// groupCommit says that writes go through the group committer: SQLite's
+	// one writer connection commits queued writes together.
+	groupCommit bool
+	// readOnlyTx says that reads run in transactions declared read-only.
+	readOnlyTx bool
+	// notifies says that commits are announced to other processes
+	// (LISTEN/NOTIFY), which share the database.
+	notifies bool
+	// anonymousParams says that placeholders are written "?" (see
+	// placeholders).
+	anonymousParams bool
+	// auditSequence says that audit event ids come from a sequence, which
+	// concurrent writers share; without it, the single writer takes MAX+1.
+	auditSequence bool
+	// analyzePrelude runs before ANALYZE after a large import.
+	analyzePrelude string
+	// open opens db's pools for a data source name.
+	open func(db *DB, dsn string, opts Options) error
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite"}
-	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE"}
+	// SQLite samples (analysis_limit) so that ANALYZE stays quick on a
+	// large file.
+	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true,
+		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
+	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
+		auditSequence: true, open: (*DB).openPostgres}
 )
 
+// dialectFor chooses the engine a data source name designates: a
+// PostgreSQL URL (postgres://… or postgresql://…) or else a SQLite file.
+func dialectFor(dsn string) dialect {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgresDialect
+	}
+	return sqliteDialect
+}
+
+// placeholders returns n parameters for positions from, from+1, …:
+// "$from, …" on PostgreSQL and anonymous "?, …" on SQLite, whose parser and
+// driver look numbered or named parameters up in a list, which makes a
+// multi-row INSERT quadratic. An anonymous "?" takes the position after the
+// largest one so far, so the numbered parameters of a statement must all
+// come before its placeholders.
+func (d dialect) placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if d.anonymousParams {
+			b.WriteByte('?')
+		} else {
+			b.WriteString("$" + strconv.Itoa(from+i))
+		}
+	}
+	return b.String()
+}
+
 func (db *DB) openSQLite(path string, opts Options) error {
-	db.d = sqliteDialect
 	sync := strings.ToUpper(opts.Synchronous)
 	switch sync {
 	case "":
@@ -74,7 +129,6 @@ func (db *DB) openSQLite(path string, opts Options) error {
 }
 
 func (db *DB) openPostgres(dsn string, opts Options) error {
-	db.d = postgresDialect
 	// pgx prepares every statement; after five runs PostgreSQL may switch
 	// to a generic plan, which for "user_id IN ($3, …, $502)" is a scan of
 	// the whole table (found by W11: a 100k-user bulk change took two
@@ -141,7 +195,7 @@ func (d dialect) translate(err error) error {
 // auditIDs allocates n audit event ids for a tenant, in increasing order.
 func (tx *Tx) auditIDs(ctx context.Context, tenantID string, n int) ([]int64, error) {
 	ids := make([]int64, 0, n)
-	if tx.db.d.name == "postgres" {
+	if tx.db.d.auditSequence {
 		rows, err := tx.QueryContext(ctx, `SELECT nextval('audit_event_seq') FROM generate_series(1, $1)`, n)
 		if err != nil {
 			return nil, err

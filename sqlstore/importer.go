@@ -18,16 +18,16 @@ type ImportSet struct {
 // one transaction of multi-row statements: the operator's path for loading
 // a large data set (a benchmark's, or one exported from elsewhere). It
 // validates shapes (users, subscriptions, known SKUs) but not the
-// assignment rules, writes no audit events, and sets every seat counter
-// from the rows it wrote. Ids must be set.
+// assignment rules, audits the tenant's creation as one event (not each
+// row), and sets every seat counter from the rows it wrote. Ids must be set.
 func (db *DB) Import(ctx context.Context, set ImportSet) error {
 	t := set.Tenant
 	t.ID = strings.ToLower(t.ID)
+	if t.ID == "" {
+		return &allot.Error{Code: allot.EINVALID, Field: "id", Message: "An imported tenant needs its id."}
+	}
 	if err := t.Validate(); err != nil {
 		return err
-	}
-	if !allot.IsGUID(t.ID) {
-		return allot.Errorf(allot.EINVALID, "Tenant id %q is not a GUID.", t.ID)
 	}
 	for _, s := range set.Subscriptions {
 		s.TenantID = t.ID
@@ -42,8 +42,7 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 		}
 	}
 	err := db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, domain, created_at) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.Name, t.Domain, micros(t.CreatedAt)); err != nil {
+		if err := tx.insertTenant(ctx, t); err != nil {
 			return err
 		}
 		if err := tx.importSubscriptions(ctx, set.Subscriptions); err != nil {
@@ -53,7 +52,10 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 			return err
 		}
 		tx.change(t.ID).All = true
-		return tx.importPools(ctx, t.ID, set)
+		if err := tx.importPools(ctx, t.ID, set); err != nil {
+			return err
+		}
+		return tx.audit(ctx, operator(t.ID), tenantEvent(t))
 	})
 	if err != nil || len(set.Users) < analyzeAfter {
 		return err
@@ -62,8 +64,8 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 	// freshly filled table where an index lookup is due. SQLite samples
 	// (analysis_limit) so that this stays quick on a large file.
 	return db.update(ctx, func(tx *Tx) error {
-		if db.d.name == "sqlite" {
-			if _, err := tx.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+		if db.d.analyzePrelude != "" {
+			if _, err := tx.ExecContext(ctx, db.d.analyzePrelude); err != nil {
 				return err
 			}
 		}
@@ -137,31 +139,18 @@ func (tx *Tx) importUsers(ctx context.Context, tenantID string, users []*allot.U
 }
 
 // importPools creates every pool of the imported subscriptions, with its
-// capacity, and counts the imported licenses into it.
+// capacity (allot.SeatPools), and counts the imported licenses into it
+// (allot.CountAssignments).
 func (tx *Tx) importPools(ctx context.Context, tenantID string, set ImportSet) error {
-	type key struct{ sku, pool string }
-	capacity, buyer := map[key]int{}, map[key]string{}
-	for _, s := range set.Subscriptions {
-		k := key{s.SKUID, s.Pool()}
-		capacity[k] += 0 // every pool exists, even one without Enabled units
-		if s.Status.TakesAssignments() {
-			capacity[k] += s.Quantity
-		}
-		buyer[k] = s.PurchasedBy
+	pools := allot.SeatPools(set.Subscriptions)
+	if err := allot.CountAssignments(pools, set.Users); err != nil {
+		return err
 	}
-	consumed := map[key]int{}
-	for _, u := range set.Users {
-		for _, l := range u.Licenses {
-			k := key{l.SKUID, l.Pool()}
-			if _, ok := capacity[k]; !ok {
-				return allot.Errorf(allot.EINVALID, "User %s holds %s from a pool no imported subscription backs.", u.UserPrincipalName, l.SKUID)
-			}
-			consumed[k]++
+	var rows [][]any
+	for sku, ps := range pools {
+		for _, sp := range ps {
+			rows = append(rows, []any{tenantID, sku, sp.SubscriptionID, sp.PurchasedBy, sp.Capacity, sp.Consumed})
 		}
-	}
-	rows := make([][]any, 0, len(capacity))
-	for k, c := range capacity {
-		rows = append(rows, []any{tenantID, k.sku, k.pool, buyer[k], c, consumed[k]})
 	}
 	return tx.insertRows(ctx, `INSERT INTO seat_pools (tenant_id, sku_id, pool, purchased_by, capacity, consumed)`, 6, rows)
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 
@@ -12,18 +14,21 @@ var _ allot.LicenseService = (*DB)(nil)
 
 // AssignLicenses implements allot.LicenseService.
 func (db *DB) AssignLicenses(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange) (*allot.User, error) {
+	ch, err := ch.Normalize()
+	if err != nil {
+		return nil, err
+	}
 	var out *allot.User
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		out, _, err = tx.assign(ctx, p, idOrUPN, ch, false)
+	err = db.update(ctx, func(tx *Tx) (err error) {
+		out, _, err = tx.assign(ctx, p, idOrUPN, ch)
 		return err
 	})
 	return out, err
 }
 
 // assign loads a user and the pools involved, lets allot.PlanLicenseChange
-// decide, and writes the outcome. With skipUnchanged, removals of SKUs the
-// user does not hold are dropped from the change first.
-func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange, skipUnchanged bool) (*allot.User, bool, error) {
+// decide, and writes the outcome. ch is normalized.
+func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange) (*allot.User, bool, error) {
 	pools, err := tx.authorizeChange(ctx, p, ch)
 	if err != nil {
 		return nil, false, err
@@ -34,12 +39,6 @@ func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch 
 	}
 	if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
 		return u, false, err
-	}
-	if skipUnchanged {
-		ch.Remove = slices.DeleteFunc(ch.Remove, func(id string) bool { return u.License(strings.ToLower(id)) == nil })
-		if len(ch.Add) == 0 && len(ch.Remove) == 0 {
-			return u, false, nil
-		}
 	}
 	if err := tx.addHeldPools(ctx, p.TenantID, u, pools); err != nil {
 		return u, false, err
@@ -58,40 +57,16 @@ func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch 
 	return u, true, tx.touch(ctx, u)
 }
 
-// authorizeChange loads the pools of the SKUs a change names and refuses
-// principals that are neither license administrators nor the purchaser of
-// one of those pools, before any user is looked at.
+// authorizeChange decides whether p may make the normalized change ch
+// before any user is looked at: administrators from their roles alone,
+// anyone else from the pools of the SKUs the change names (a self-service
+// purchaser), which it loads and returns.
 func (tx *Tx) authorizeChange(ctx context.Context, p allot.Principal, ch allot.LicenseChange) (map[string][]allot.SeatPool, error) {
-	pools, err := tx.findPools(ctx, p.TenantID, changeSKUs(ch))
+	pools, err := tx.findPools(ctx, p.TenantID, ch.SKUs())
 	if err != nil {
 		return nil, err
 	}
-	if !p.Can(allot.ActionAssignLicenses) && !purchasesAny(p, pools) {
-		return nil, allot.Authorize(p, allot.ActionAssignLicenses)
-	}
-	return pools, nil
-}
-
-func changeSKUs(ch allot.LicenseChange) []string {
-	skus := []string{}
-	for _, a := range ch.Add {
-		skus = append(skus, strings.ToLower(a.SKUID))
-	}
-	for _, id := range ch.Remove {
-		skus = append(skus, strings.ToLower(id))
-	}
-	return skus
-}
-
-func purchasesAny(p allot.Principal, pools map[string][]allot.SeatPool) bool {
-	for _, ps := range pools {
-		for _, sp := range ps {
-			if sp.PurchasedBy != "" && sp.PurchasedBy == p.UserID {
-				return true
-			}
-		}
-	}
-	return false
+	return pools, allot.AuthorizeLicenseChange(p, pools)
 }
 
 // addHeldPools loads the pools of the SKUs the user holds that the change
@@ -161,8 +136,9 @@ func (tx *Tx) applyPlan(ctx context.Context, p allot.Principal, u *allot.User, p
 }
 
 // takeSeats moves a pool's consumed counter by delta. A positive delta only
-// succeeds while the pool has that many seats free: the check and the take
-// are one conditional UPDATE, so no interleaving can oversell.
+// succeeds while the pool has that many seats free (allot.SeatPool.TakeSeats):
+// the storage enforces that rule with one conditional UPDATE, check and take
+// together, so no interleaving can oversell.
 func (tx *Tx) takeSeats(ctx context.Context, tenantID, skuID, pool string, delta int) error {
 	q := `UPDATE seat_pools SET consumed = consumed + $4 WHERE tenant_id = $1 AND sku_id = $2 AND pool = $3`
 	if delta > 0 {
@@ -175,7 +151,12 @@ func (tx *Tx) takeSeats(ctx context.Context, tenantID, skuID, pool string, delta
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return allot.Errorf(allot.ECOUNTVIOLATION, "Subscription with SKU %s does not have any available licenses.", skuID)
+		var free int
+		if err := tx.QueryRowContext(ctx, `SELECT capacity - consumed FROM seat_pools WHERE tenant_id = $1 AND sku_id = $2 AND pool = $3`,
+			tenantID, skuID, pool).Scan(&free); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return allot.SeatsError(skuID, delta, free)
 	}
 	return nil
 }
@@ -235,12 +216,6 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 		out[uid] = append(out[uid], l)
 	}
 	return out, rows.Err()
-}
-
-func (tx *Tx) countLicenses(ctx context.Context, tenantID, userID string) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM licenses WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID).Scan(&n)
-	return n, err
 }
 
 func licenseEvent(action, userID string, before, after *allot.License) auditEvent {

@@ -22,8 +22,8 @@ func (db *DB) changeRole(ctx context.Context, p allot.Principal, userID string, 
 	if err := allot.Authorize(p, allot.ActionManageRoles); err != nil {
 		return err
 	}
-	if !r.Valid() {
-		return allot.Errorf(allot.EINVALID, "Unknown role %q.", r)
+	if err := allot.ValidateRole(r); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		u, err := tx.findUser(ctx, p.TenantID, userID, true)
@@ -47,6 +47,9 @@ func (db *DB) changeRole(ctx context.Context, p allot.Principal, userID string, 
 
 // FindRoles implements allot.RoleService.
 func (db *DB) FindRoles(ctx context.Context, p allot.Principal, userID string) ([]allot.Role, error) {
+	if err := allot.AuthorizeNamed(p, userID); err != nil {
+		return nil, err
+	}
 	var roles []allot.Role
 	err := db.view(ctx, func(tx *Tx) error {
 		u, err := tx.findUser(ctx, p.TenantID, userID, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -19,13 +20,7 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 	if err := allot.Authorize(p, allot.ActionManageSubscriptions); err != nil {
 		return err
 	}
-	s.SKUID = strings.ToLower(s.SKUID)
-	if s.Status == "" {
-		s.Status = allot.StatusEnabled
-	}
-	if s.OwnerType == "" {
-		s.OwnerType = allot.OwnerAdmin
-	}
+	s.SetDefaults()
 	if err := s.Validate(db.catalog); err != nil {
 		return err
 	}
@@ -48,7 +43,7 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 		if err != nil {
 			return err
 		}
-		if err := tx.refreshPool(ctx, p, s, false); err != nil {
+		if _, err := tx.refreshPool(ctx, p.TenantID, s); err != nil {
 			return err
 		}
 		tx.touchPools(p.TenantID)
@@ -68,19 +63,7 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 			return err
 		}
 		before := subscriptionJSON(s)
-		if upd.Quantity != nil {
-			s.Quantity = *upd.Quantity
-		}
-		if upd.Status != nil {
-			s.Status = *upd.Status
-		}
-		if upd.RecurringBilling != nil {
-			s.RecurringBilling = *upd.RecurringBilling
-		}
-		if upd.NextLifecycleAt != nil {
-			s.NextLifecycleAt = *upd.NextLifecycleAt
-		}
-		if err := s.Validate(db.catalog); err != nil {
+		if err := upd.Apply(db.catalog, s); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = $3, quantity = $4, recurring = $5, next_lifecycle_at = $6 WHERE tenant_id = $1 AND subscription_id = $2`,
@@ -88,7 +71,11 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 		if err != nil {
 			return err
 		}
-		if err := tx.refreshPool(ctx, p, s, !p.System); err != nil {
+		sp, err := tx.refreshPool(ctx, p.TenantID, s)
+		if err != nil {
+			return err
+		}
+		if err := allot.CheckCapacity(db.catalog, p, s, sp); err != nil {
 			return err
 		}
 		tx.touchPools(p.TenantID)
@@ -98,30 +85,19 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 	return out, err
 }
 
-// refreshPool recomputes the capacity of the pool s belongs to from its
-// Enabled subscriptions. With strict, a capacity below the seats in use is
-// refused.
-func (tx *Tx) refreshPool(ctx context.Context, p allot.Principal, s *allot.Subscription, strict bool) error {
-	pool := s.Pool()
-	var capacity int
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM subscriptions
-		WHERE tenant_id = $1 AND sku_id = $2 AND status = $3 AND (($4 = '' AND owner_type = $5) OR subscription_id = $4)`,
-		p.TenantID, s.SKUID, string(allot.StatusEnabled), pool, allot.OwnerAdmin).Scan(&capacity)
+// refreshPool stores the capacity of the pool s belongs to, computed by
+// allot.SeatPools from the subscriptions of its SKU, and returns the pool
+// with its consumed counter.
+func (tx *Tx) refreshPool(ctx context.Context, tenantID string, s *allot.Subscription) (allot.SeatPool, error) {
+	subs, err := tx.findSubscriptions(ctx, tenantID, s.SKUID)
 	if err != nil {
-		return err
+		return allot.SeatPool{}, err
 	}
-	var consumed int
+	sp, _ := allot.FindPool(allot.SeatPools(subs)[s.SKUID], s.Pool())
 	err = tx.QueryRowContext(ctx, `INSERT INTO seat_pools (tenant_id, sku_id, pool, purchased_by, capacity, consumed) VALUES ($1, $2, $3, $4, $5, 0)
 		ON CONFLICT (tenant_id, sku_id, pool) DO UPDATE SET capacity = excluded.capacity RETURNING consumed`,
-		p.TenantID, s.SKUID, pool, s.PurchasedBy, capacity).Scan(&consumed)
-	if err != nil {
-		return err
-	}
-	if strict && capacity < consumed {
-		return allot.Errorf(allot.ECOUNTVIOLATION, "%d licenses of %s are assigned, more than the %d that would remain; unassign licenses first.",
-			consumed, tx.db.catalog.SKU(s.SKUID).DisplayName.EN, capacity)
-	}
-	return nil
+		tenantID, s.SKUID, sp.SubscriptionID, sp.PurchasedBy, sp.Capacity).Scan(&sp.Consumed)
+	return sp, err
 }
 
 // FindSubscriptionByID implements allot.SubscriptionService.
@@ -144,7 +120,8 @@ func (tx *Tx) findSubscription(ctx context.Context, tenantID, id string, lock bo
 	}
 	s, err := scanSubscription(tx.QueryRowContext(ctx, q, tenantID, strings.ToLower(id)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+		return nil, &allot.Error{Code: allot.ENOTFOUND, SubscriptionID: id,
+			Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)}
 	}
 	return s, err
 }
@@ -156,14 +133,20 @@ func (db *DB) FindSubscriptions(ctx context.Context, p allot.Principal) ([]*allo
 	}
 	var subs []*allot.Subscription
 	err := db.view(ctx, func(tx *Tx) (err error) {
-		subs, err = tx.findSubscriptions(ctx, p.TenantID)
+		subs, err = tx.findSubscriptions(ctx, p.TenantID, "")
 		return err
 	})
 	return subs, err
 }
 
-func (tx *Tx) findSubscriptions(ctx context.Context, tenantID string) ([]*allot.Subscription, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = $1 ORDER BY created_at, subscription_id`, tenantID)
+// findSubscriptions returns the tenant's subscriptions, of one SKU unless
+// skuID is "".
+func (tx *Tx) findSubscriptions(ctx context.Context, tenantID, skuID string) ([]*allot.Subscription, error) {
+	q, args := `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = $1`, []any{tenantID}
+	if skuID != "" {
+		q, args = q+` AND sku_id = $2`, append(args, skuID)
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY created_at, subscription_id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +185,7 @@ func (db *DB) FindSubscribedSKUs(ctx context.Context, p allot.Principal) ([]*all
 	}
 	var out []*allot.SubscribedSKU
 	err := db.view(ctx, func(tx *Tx) error {
-		subs, err := tx.findSubscriptions(ctx, p.TenantID)
+		subs, err := tx.findSubscriptions(ctx, p.TenantID, "")
 		if err != nil {
 			return err
 		}
@@ -228,7 +211,8 @@ func (db *DB) FindSubscribedSKU(ctx context.Context, p allot.Principal, skuID st
 			return s, nil
 		}
 	}
-	return nil, allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", skuID)
+	return nil, &allot.Error{Code: allot.ENOTFOUND, SKUID: skuID,
+		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", skuID)}
 }
 
 func aggregateSKUs(c *allot.Catalog, tenantID string, subs []*allot.Subscription, pools map[string][]allot.SeatPool) []*allot.SubscribedSKU {

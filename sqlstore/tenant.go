@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -14,27 +15,36 @@ var _ allot.TenantService = (*DB)(nil)
 // CreateTenant implements allot.TenantService.
 func (db *DB) CreateTenant(ctx context.Context, t *allot.Tenant) error {
 	t.Domain = strings.ToLower(strings.TrimSpace(t.Domain))
+	if t.ID == "" {
+		t.ID = db.newID()
+	}
+	t.ID = strings.ToLower(t.ID)
 	if err := t.Validate(); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		if t.ID == "" {
-			t.ID = db.newID()
-		}
-		t.ID = strings.ToLower(t.ID)
-		if !allot.IsGUID(t.ID) {
-			return allot.Errorf(allot.EINVALID, "Tenant id %q is not a GUID.", t.ID)
-		}
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = tx.now
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, domain, created_at) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.Name, t.Domain, micros(t.CreatedAt))
-		if err != nil && allot.ErrorCode(db.d.translate(err)) == allot.ECONFLICT {
-			return allot.Errorf(allot.ECONFLICT, "A tenant with domain %s already exists.", t.Domain)
+		if err := tx.insertTenant(ctx, t); err != nil {
+			return err
 		}
-		return err
+		return tx.audit(ctx, operator(t.ID), tenantEvent(t))
 	})
+}
+
+// insertTenant writes a tenant's row, ECONFLICT if its domain is taken.
+func (tx *Tx) insertTenant(ctx context.Context, t *allot.Tenant) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO tenants (tenant_id, name, domain, created_at) VALUES ($1, $2, $3, $4)`,
+		t.ID, t.Name, t.Domain, micros(t.CreatedAt))
+	if err != nil && allot.ErrorCode(tx.db.d.translate(err)) == allot.ECONFLICT {
+		return &allot.Error{Code: allot.ECONFLICT, Field: "domain", Value: t.Domain, Message: fmt.Sprintf("A tenant with domain %s already exists.", t.Domain)}
+	}
+	return err
+}
+
+func tenantEvent(t *allot.Tenant) auditEvent {
+	return auditEvent{action: allot.AuditTenantCreate, targetType: "tenant", targetID: t.ID, after: map[string]any{"name": t.Name, "domain": t.Domain}}
 }
 
 // FindTenantByDomain implements allot.TenantService.

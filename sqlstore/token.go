@@ -22,8 +22,8 @@ const tokenPrefix = "allot_"
 // CreateToken implements allot.TokenService. The secret is
 // "allot_<tenant id without dashes>_<43 random base64url characters>".
 func (db *DB) CreateToken(ctx context.Context, tenantID, idOrUPN string, ttl time.Duration) (string, *allot.Token, error) {
-	if ttl <= 0 {
-		return "", nil, allot.Errorf(allot.EINVALID, "A token's lifetime must be positive.")
+	if err := allot.ValidateTokenTTL(ttl); err != nil {
+		return "", nil, err
 	}
 	var raw [32]byte
 	if _, err := io.ReadFull(db.rand, raw[:]); err != nil {
@@ -39,7 +39,11 @@ func (db *DB) CreateToken(ctx context.Context, tenantID, idOrUPN string, ttl tim
 		t.UserID, t.CreatedAt, t.ExpiresAt = u.ID, tx.now, tx.now.Add(ttl)
 		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant_id, token_hash, token_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			tenantID, hashToken(secret), t.ID, t.UserID, micros(t.CreatedAt), micros(t.ExpiresAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, operator(tenantID), auditEvent{action: allot.AuditTokenCreate, targetType: "token", targetID: t.ID,
+			after: map[string]any{"userId": t.UserID, "expiresAt": t.ExpiresAt}})
 	})
 	if err != nil {
 		return "", nil, err
@@ -50,20 +54,26 @@ func (db *DB) CreateToken(ctx context.Context, tenantID, idOrUPN string, ttl tim
 // RevokeToken implements allot.TokenService.
 func (db *DB) RevokeToken(ctx context.Context, secretOrID string) error {
 	return db.update(ctx, func(tx *Tx) error {
-		q, args := `UPDATE tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL`, []any{micros(tx.now), strings.ToLower(secretOrID)}
+		const returning = ` AND revoked_at IS NULL RETURNING tenant_id, token_id, user_id`
+		q, args := `UPDATE tokens SET revoked_at = $1 WHERE token_id = $2`+returning, []any{micros(tx.now), strings.ToLower(secretOrID)}
 		if tenant, ok := tokenTenant(secretOrID); ok {
-			q, args = `UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND token_hash = $3 AND revoked_at IS NULL`, []any{micros(tx.now), tenant, hashToken(secretOrID)}
+			q, args = `UPDATE tokens SET revoked_at = $1 WHERE tenant_id = $2 AND token_hash = $3`+returning, []any{micros(tx.now), tenant, hashToken(secretOrID)}
 		}
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
+		var tenantID, tokenID, userID string
+		err := tx.QueryRowContext(ctx, q, args...).Scan(&tenantID, &tokenID, &userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return allot.Errorf(allot.ENOTFOUND, "No active token matches.")
+		} else if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return allot.Errorf(allot.ENOTFOUND, "No active token matches.")
-		}
-		return nil
+		return tx.audit(ctx, operator(tenantID), auditEvent{action: allot.AuditTokenRevoke, targetType: "token", targetID: tokenID,
+			after: map[string]any{"userId": userID, "revokedAt": tx.now}})
 	})
 }
+
+// operator is the principal of the operator's actions that take none
+// (tokens, tenants), as their audit events record it.
+func operator(tenantID string) allot.Principal { return allot.SystemPrincipal(tenantID, "operator") }
 
 // Authenticate implements allot.TokenService.
 func (db *DB) Authenticate(ctx context.Context, secret string) (allot.Principal, error) {

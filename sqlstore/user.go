@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -50,13 +51,17 @@ func (tx *Tx) insertUser(ctx context.Context, u *allot.User) error {
 		u.TenantID, u.ID, u.UserPrincipalName, strings.ToLower(u.UserPrincipalName), u.DisplayName, strings.ToLower(u.DisplayName),
 		u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled, micros(u.CreatedAt))
 	if allot.ErrorCode(tx.db.d.translate(err)) == allot.ECONFLICT {
-		return allot.Errorf(allot.ECONFLICT, "Another object with the same value for property userPrincipalName already exists.")
+		return &allot.Error{Code: allot.ECONFLICT, Field: "userPrincipalName", Value: u.UserPrincipalName,
+			Message: "Another object with the same value for property userPrincipalName already exists."}
 	}
 	return err
 }
 
 // FindUser implements allot.UserService.
 func (db *DB) FindUser(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.User, error) {
+	if err := allot.AuthorizeNamed(p, idOrUPN); err != nil {
+		return nil, err
+	}
 	var u *allot.User
 	err := db.view(ctx, func(tx *Tx) (err error) {
 		if u, err = tx.findUser(ctx, p.TenantID, idOrUPN, false); err != nil {
@@ -90,8 +95,10 @@ func (tx *Tx) findUser(ctx context.Context, tenantID, idOrUPN string, lock bool)
 	return u, err
 }
 
+// notFound is the ENOTFOUND of a user named by id or userPrincipalName.
 func notFound(id string) error {
-	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+	return &allot.Error{Code: allot.ENOTFOUND, UserID: id,
+		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)}
 }
 
 // queryUsers runs a query selecting userColumns and returns its users.
@@ -130,11 +137,8 @@ func (db *DB) FindUsers(ctx context.Context, p allot.Principal, f allot.UserFilt
 	if err := allot.Authorize(p, allot.ActionRead); err != nil {
 		return nil, false, err
 	}
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	if f.Limit > 1000 {
-		return nil, false, allot.Errorf(allot.EINVALID, "Invalid page size specified: '%d'. Must be between 1 and 1000 inclusive.", f.Limit)
+	if err := f.Validate(); err != nil {
+		return nil, false, err
 	}
 	var users []*allot.User
 	more := false
@@ -233,15 +237,16 @@ func likePrefix(s string) string {
 
 // UpdateUser implements allot.UserService.
 func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string, upd allot.UserUpdate) (*allot.User, error) {
-	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
-		if !upd.OnlyUsageLocation() || !p.Can(allot.ActionAssignLicenses) {
-			return nil, err
-		}
+	if err := allot.AuthorizeUserUpdate(p, upd); err != nil {
+		return nil, err
 	}
 	var out *allot.User
 	err := db.update(ctx, func(tx *Tx) error {
 		u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
 		if err != nil {
+			return err
+		}
+		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
 			return err
 		}
 		before := userJSON(u)
@@ -250,22 +255,14 @@ func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string,
 		}
 		if reflect.DeepEqual(before, userJSON(u)) {
 			out = u
-			u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID)
-			return err // nothing changes, nothing to record
+			return nil // nothing changes, nothing to record
 		}
-		if u.UsageLocation == "" && upd.UsageLocation != nil {
-			if n, err := tx.countLicenses(ctx, p.TenantID, u.ID); err != nil {
-				return err
-			} else if n > 0 {
-				return allot.Errorf(allot.EUSAGELOCATION, "The usage location of a user holding licenses cannot be cleared.")
-			}
+		if err := allot.CheckUsageLocationKept(u, upd); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET display_name = $3, display_lower = $4, given_name = $5, surname = $6, job_title = $7, usage_location = $8, account_enabled = $9
 			WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled)
 		if err != nil {
-			return err
-		}
-		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
 			return err
 		}
 		if err := tx.touch(ctx, u); err != nil {
