@@ -48,11 +48,11 @@ func (m *Main) parseCheck(args []string) (command, error) {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return nil, &usageError{fmt.Sprintf("check takes users with --user or --users-from, not as arguments; got %q", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("check takes users with --user or --users-from, not as arguments; got %q", fs.Arg(0))}
 	case c.plan == "":
-		return nil, &usageError{"check: --plan is required, e.g. --plan EXCHANGE_S_STANDARD"}
+		return nil, &usageError{Msg: "check: --plan is required, e.g. --plan EXCHANGE_S_STANDARD"}
 	case len(c.users) == 0 && c.usersFrom == "":
-		return nil, &usageError{"check: name the users with --user UPN or --users-from FILE"}
+		return nil, &usageError{Msg: "check: name the users with --user UPN or --users-from FILE"}
 	}
 	if err := c.remote.finish("check"); err != nil {
 		return nil, err

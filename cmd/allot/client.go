@@ -82,7 +82,7 @@ func (r *remote) finish(name string) error {
 		r.output = "table"
 	case "table", "json":
 	default:
-		return &usageError{fmt.Sprintf("%s: --output must be table or json, not %q", name, r.output)}
+		return &usageError{Msg: fmt.Sprintf("%s: --output must be table or json, not %q", name, r.output)}
 	}
 	return nil
 }
@@ -97,14 +97,14 @@ func (r *remote) client(name string) (*client, error) {
 	rawURL, urlFrom := pick(r.url, "--url", r.m.global.url, "--url", getenv(envURL), envURL)
 	token, tokenFrom := pick(r.token, "--token", r.m.global.token, "--token", getenv(envToken), envToken)
 	if rawURL == "" {
-		return nil, &usageError{fmt.Sprintf("%s needs the server's URL: set %s (allot serve prints it) or pass --url", name, envURL)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s needs the server's URL: set %s (allot serve prints it) or pass --url", name, envURL)}
 	}
 	base, err := parseBaseURL(rawURL)
 	if err != nil {
-		return nil, &usageError{fmt.Sprintf("%s %q is not a server URL such as http://127.0.0.1:8080: %v", urlFrom, rawURL, err)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s %q is not a server URL such as http://127.0.0.1:8080: %v", urlFrom, rawURL, err)}
 	}
 	if token == "" {
-		return nil, &usageError{fmt.Sprintf("%s needs an access token: set %s (allot serve --demo prints one; 'allot token create --user UPN' issues one) or pass --token", name, envToken)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s needs an access token: set %s (allot serve --demo prints one; 'allot token create --user UPN' issues one) or pass --token", name, envToken)}
 	}
 	return &client{base: base, token: strings.TrimSpace(token), urlFrom: urlFrom, tokenFrom: tokenFrom,
 		http: &http.Client{Timeout: requestTimeout}, sleep: sleepCtx}, nil

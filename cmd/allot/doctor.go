@@ -29,7 +29,7 @@ func (m *Main) parseDoctor(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, &usageError{fmt.Sprintf("doctor takes no arguments, got %q (run 'allot doctor -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("doctor takes no arguments, got %q (run 'allot doctor -h' for usage)", fs.Arg(0))}
 	}
 	return c, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/allot-project/allot/cmd/internal/cli"
 )
 
 const licenseUsage = `Usage: allot license <assign|unassign> --sku PARTNUMBER|GUID [flags]
@@ -73,20 +74,11 @@ The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
 
 // parseLicense dispatches to "license assign" and "license unassign".
 func (m *Main) parseLicense(args []string) (command, error) {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, licenseUsage)
-		return nil, &usageError{}
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, licenseUsage)
-		return nil, flag.ErrHelp
-	case "assign":
-		return m.parseLicenseChange(false, args[1:])
-	case "unassign":
-		return m.parseLicenseChange(true, args[1:])
-	}
-	return nil, &usageError{fmt.Sprintf("license: unknown subcommand %q; want assign or unassign", args[0])}
+	g := &cli.Group[command]{Name: "license", Usage: licenseUsage, Subcommands: []cli.Subcommand[command]{
+		{Name: "assign", Parse: func(args []string) (command, error) { return m.parseLicenseChange(false, args) }},
+		{Name: "unassign", Parse: func(args []string) (command, error) { return m.parseLicenseChange(true, args) }},
+	}}
+	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
 
 // listFlag is a flag that may be repeated; each value may hold several
@@ -140,11 +132,11 @@ func (m *Main) parseLicenseChange(unassign bool, args []string) (command, error)
 	}
 	switch {
 	case fs.NArg() > 0:
-		return nil, &usageError{fmt.Sprintf("%s takes users with --user or --users-from, not as arguments; got %q (run 'allot %s -h' for usage)", c.name, fs.Arg(0), c.name)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s takes users with --user or --users-from, not as arguments; got %q (run 'allot %s -h' for usage)", c.name, fs.Arg(0), c.name)}
 	case c.sku == "":
-		return nil, &usageError{fmt.Sprintf("%s: --sku is required, e.g. --sku SPB (run 'allot skus' for the part numbers)", c.name)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s: --sku is required, e.g. --sku SPB (run 'allot skus' for the part numbers)", c.name)}
 	case len(c.users) == 0 && c.usersFrom == "":
-		return nil, &usageError{fmt.Sprintf("%s: name the users with --user UPN or --users-from FILE", c.name)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s: name the users with --user UPN or --users-from FILE", c.name)}
 	}
 	if err := c.remote.finish(c.name); err != nil {
 		return nil, err
@@ -198,7 +190,7 @@ func (c *licenseCommand) allUsers() ([]string, error) {
 		}
 	}
 	if len(users) == 0 {
-		return nil, &usageError{fmt.Sprintf("%s: %s names no users", c.name, c.usersFrom)}
+		return nil, &usageError{Msg: fmt.Sprintf("%s: %s names no users", c.name, c.usersFrom)}
 	}
 	return users, nil
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/cmd/internal/cli"
 	"github.com/allot-project/allot/sqlstore"
 )
 
@@ -54,15 +55,15 @@ func (m *Main) Execute(ctx context.Context, args []string) int {
 		err = m.Run(ctx)
 	}
 	err = errors.Join(err, m.Close())
-	var uerr *usageError
+	usage, isUsage := usageMessage(err)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.Is(err, errReported):
 		return exitFailure
-	case errors.As(err, &uerr):
-		if uerr.msg != "" {
-			fmt.Fprintln(m.Stderr, "allot: "+uerr.msg)
+	case isUsage:
+		if usage != "" {
+			fmt.Fprintln(m.Stderr, "allot: "+usage)
 		}
 		return exitUsage
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -126,7 +127,6 @@ func (m *Main) commands() []commandInfo {
 		{"users", "list, show, delete and restore users", m.parseUsers},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
-		{"bench", "run the benchmark workloads W1–W11", m.parseBench},
 	}
 }
 
@@ -200,7 +200,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 			return nil
 		}
 	}
-	return &usageError{fmt.Sprintf("unknown command %q; run 'allot help' for the list of commands", name)}
+	return &usageError{Msg: fmt.Sprintf("unknown command %q; run 'allot help' for the list of commands", name)}
 }
 
 // parseGlobalFlags parses the flags before the command name and returns
@@ -219,7 +219,7 @@ func (m *Main) parseGlobalFlags(args []string) ([]string, error) {
 		m.usage(m.Stdout)
 		return nil, flag.ErrHelp
 	} else if err != nil {
-		return nil, &usageError{fmt.Sprintf("%v (run 'allot -h' for usage)", err)}
+		return nil, &usageError{Msg: fmt.Sprintf("%v (run 'allot -h' for usage)", err)}
 	}
 	if fs.NArg() == 0 {
 		m.usage(m.Stderr)
@@ -240,7 +240,7 @@ func (m *Main) help(args []string) error {
 			return err
 		}
 	}
-	return &usageError{fmt.Sprintf("unknown command %q; run 'allot help' for the list of commands", args[0])}
+	return &usageError{Msg: fmt.Sprintf("unknown command %q; run 'allot help' for the list of commands", args[0])}
 }
 
 // Run runs the command chosen by ParseFlags.
@@ -262,53 +262,34 @@ func (m *Main) Close() error {
 }
 
 // usageError is a mistake in the command line; it makes allot exit with
-// status 2. An empty message means the usage was printed instead.
-type usageError struct{ msg string }
+// status 2, as a *cli.UsageError does. An empty message means the usage
+// was printed instead.
+type usageError struct{ Msg string }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string { return e.Msg }
 
-// newFlagSet returns a flag set for a command that prints nothing itself:
-// parseFlags reports its errors and prints its usage when asked.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("allot "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
+// usageMessage reports whether err is a mistake in the command line, and
+// its message.
+func usageMessage(err error) (string, bool) {
+	var uerr *usageError
+	var cerr *cli.UsageError
+	switch {
+	case errors.As(err, &uerr):
+		return uerr.Msg, true
+	case errors.As(err, &cerr):
+		return cerr.Msg, true
+	}
+	return "", false
 }
+
+// newFlagSet returns the flag set of "allot name", which prints nothing
+// itself: parseFlags reports its errors and prints its usage when asked.
+func newFlagSet(name string) *flag.FlagSet { return cli.NewFlagSet("allot " + name) }
 
 // parseFlags parses a command's flags, which may come before and after
-// its arguments ("users show UPN -o json"); after "--" everything is an
-// argument. -h prints the command's usage and flags on stdout and returns
-// flag.ErrHelp; a bad flag becomes one line that points to -h.
+// its arguments (see cli.ParseFlags); -h prints the usage on stdout.
 func (m *Main) parseFlags(fs *flag.FlagSet, usage string, args []string) error {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return m.flagError(fs, usage, err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			positional = append(positional, rest...)
-			break
-		}
-		positional, args = append(positional, rest[0]), rest[1:]
-	}
-	return fs.Parse(append([]string{"--"}, positional...)) // so that fs.Args() are the arguments
-}
-
-// flagError handles an error of fs.Parse.
-func (m *Main) flagError(fs *flag.FlagSet, usage string, err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(m.Stdout, usage+"\nFlags:\n\n")
-		fs.SetOutput(m.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		return flag.ErrHelp
-	}
-	return &usageError{fmt.Sprintf("%s: %v (run '%s -h' for usage)", strings.TrimPrefix(fs.Name(), "allot "), err, fs.Name())}
+	return cli.ParseFlags(m.Stdout, fs, usage, args)
 }
 
 // openDB opens (creating and migrating if need be) the database named by
@@ -316,7 +297,7 @@ func (m *Main) flagError(fs *flag.FlagSet, usage string, err error) error {
 // mustExist, a missing SQLite file is an error instead of a new database.
 func (m *Main) openDB(ctx context.Context, dsn string, opts sqlstore.Options, mustExist bool) (*sqlstore.DB, error) {
 	if dsn == "" {
-		return nil, &usageError{"--db must name a SQLite file or a PostgreSQL URL"}
+		return nil, &usageError{Msg: "--db must name a SQLite file or a PostgreSQL URL"}
 	}
 	if mustExist && !isURL(dsn) {
 		if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {

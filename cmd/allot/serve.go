@@ -77,16 +77,16 @@ func (m *Main) parseServe(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, &usageError{fmt.Sprintf("serve takes no arguments, got %q (run 'allot serve -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("serve takes no arguments, got %q (run 'allot serve -h' for usage)", fs.Arg(0))}
 	}
 	c.synchronous = strings.ToUpper(c.synchronous)
 	switch {
 	case c.synchronous != "FULL" && c.synchronous != "NORMAL":
-		return nil, &usageError{fmt.Sprintf("serve: --synchronous must be FULL or NORMAL, not %q", c.synchronous)}
+		return nil, &usageError{Msg: fmt.Sprintf("serve: --synchronous must be FULL or NORMAL, not %q", c.synchronous)}
 	case c.logFormat != "text" && c.logFormat != "json":
-		return nil, &usageError{fmt.Sprintf("serve: --log-format must be text or json, not %q", c.logFormat)}
+		return nil, &usageError{Msg: fmt.Sprintf("serve: --log-format must be text or json, not %q", c.logFormat)}
 	case c.rateLimit < 0 || c.rateBurst < 0:
-		return nil, &usageError{"serve: --rate-limit and --rate-burst cannot be negative"}
+		return nil, &usageError{Msg: "serve: --rate-limit and --rate-burst cannot be negative"}
 	}
 	c.serve = c.serveHTTP
 	return c, nil

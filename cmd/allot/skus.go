@@ -42,7 +42,7 @@ func (m *Main) parseSKUs(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, &usageError{fmt.Sprintf("skus takes no arguments, got %q (run 'allot skus -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("skus takes no arguments, got %q (run 'allot skus -h' for usage)", fs.Arg(0))}
 	}
 	if err := c.remote.finish("skus"); err != nil {
 		return nil, err

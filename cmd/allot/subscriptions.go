@@ -43,7 +43,7 @@ func (m *Main) parseSubscriptions(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, &usageError{fmt.Sprintf("subscriptions takes no arguments, got %q (run 'allot subscriptions -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("subscriptions takes no arguments, got %q (run 'allot subscriptions -h' for usage)", fs.Arg(0))}
 	}
 	if err := c.remote.finish("subscriptions"); err != nil {
 		return nil, err

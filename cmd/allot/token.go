@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/cmd/internal/cli"
 	"github.com/allot-project/allot/sqlstore"
 )
 
@@ -37,20 +38,11 @@ made with it are refused from then on.
 
 // parseToken dispatches to "token create" and "token revoke".
 func (m *Main) parseToken(args []string) (command, error) {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, tokenUsage)
-		return nil, &usageError{}
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, tokenUsage)
-		return nil, flag.ErrHelp
-	case "create":
-		return m.parseTokenCreate(args[1:])
-	case "revoke":
-		return m.parseTokenRevoke(args[1:])
-	}
-	return nil, &usageError{fmt.Sprintf("token: unknown subcommand %q; want create or revoke", args[0])}
+	g := &cli.Group[command]{Name: "token", Usage: tokenUsage, Subcommands: []cli.Subcommand[command]{
+		{Name: "create", Parse: m.parseTokenCreate},
+		{Name: "revoke", Parse: m.parseTokenRevoke},
+	}}
+	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
 
 // tokenCreateCommand is "allot token create".
@@ -72,13 +64,13 @@ func (m *Main) parseTokenCreate(args []string) (command, error) {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return nil, &usageError{fmt.Sprintf("token create takes no arguments, got %q (run 'allot token create -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("token create takes no arguments, got %q (run 'allot token create -h' for usage)", fs.Arg(0))}
 	case c.upn == "":
-		return nil, &usageError{"token create: --user is required, e.g. --user admin@contoso.example"}
+		return nil, &usageError{Msg: "token create: --user is required, e.g. --user admin@contoso.example"}
 	case allot.ValidateUPN(c.upn) != nil:
-		return nil, &usageError{fmt.Sprintf("token create: --user %q is not a userPrincipalName of the form name@domain", c.upn)}
+		return nil, &usageError{Msg: fmt.Sprintf("token create: --user %q is not a userPrincipalName of the form name@domain", c.upn)}
 	case c.expires <= 0:
-		return nil, &usageError{fmt.Sprintf("token create: --expires must be positive, not %s", c.expires)}
+		return nil, &usageError{Msg: fmt.Sprintf("token create: --expires must be positive, not %s", c.expires)}
 	}
 	return c, nil
 }
@@ -127,7 +119,7 @@ func (m *Main) parseTokenRevoke(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() != 1 {
-		return nil, &usageError{fmt.Sprintf("token revoke takes one TOKEN_OR_ID after the flags, got %d arguments (run 'allot token revoke -h' for usage)", fs.NArg())}
+		return nil, &usageError{Msg: fmt.Sprintf("token revoke takes one TOKEN_OR_ID after the flags, got %d arguments (run 'allot token revoke -h' for usage)", fs.NArg())}
 	}
 	c.token = fs.Arg(0)
 	return c, nil

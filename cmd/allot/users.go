@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/cmd/internal/cli"
 )
 
 const usersUsage = `Usage: allot users <list|show|delete|restore> [flags] [arguments]
@@ -79,24 +79,13 @@ Example:
 
 // parseUsers dispatches to the users subcommands.
 func (m *Main) parseUsers(args []string) (command, error) {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usersUsage)
-		return nil, &usageError{}
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, usersUsage)
-		return nil, flag.ErrHelp
-	case "list":
-		return m.parseUsersList(args[1:])
-	case "show":
-		return m.parseUserCommand("show", usersShowUsage, args[1:], (*userCommand).show)
-	case "delete":
-		return m.parseUserCommand("delete", usersDeleteUsage, args[1:], (*userCommand).delete)
-	case "restore":
-		return m.parseUserCommand("restore", usersRestoreUsage, args[1:], (*userCommand).restore)
-	}
-	return nil, &usageError{fmt.Sprintf("users: unknown subcommand %q; want list, show, delete or restore", args[0])}
+	g := &cli.Group[command]{Name: "users", Usage: usersUsage, Subcommands: []cli.Subcommand[command]{
+		{Name: "list", Parse: m.parseUsersList},
+		{Name: "show", Parse: m.userCommand("show", usersShowUsage, (*userCommand).show)},
+		{Name: "delete", Parse: m.userCommand("delete", usersDeleteUsage, (*userCommand).delete)},
+		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
+	}}
+	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
 
 // graphUser is the part of Graph's user the CLI reads.
@@ -152,11 +141,11 @@ func (m *Main) parseUsersList(args []string) (command, error) {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return nil, &usageError{fmt.Sprintf("users list takes no arguments, got %q (run 'allot users list -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("users list takes no arguments, got %q (run 'allot users list -h' for usage)", fs.Arg(0))}
 	case c.sku != "" && c.unlicensed:
-		return nil, &usageError{"users list: --sku and --unlicensed exclude each other"}
+		return nil, &usageError{Msg: "users list: --sku and --unlicensed exclude each other"}
 	case c.limit < 0:
-		return nil, &usageError{fmt.Sprintf("users list: --limit must be positive, not %d", c.limit)}
+		return nil, &usageError{Msg: fmt.Sprintf("users list: --limit must be positive, not %d", c.limit)}
 	}
 	if err := c.remote.finish("users list"); err != nil {
 		return nil, err
@@ -221,6 +210,11 @@ type userCommand struct {
 	do     func(c *userCommand, ctx context.Context) error
 }
 
+// userCommand returns the parser of "users NAME UPN", which runs do.
+func (m *Main) userCommand(name, usage string, do func(*userCommand, context.Context) error) func([]string) (command, error) {
+	return func(args []string) (command, error) { return m.parseUserCommand(name, usage, args, do) }
+}
+
 func (m *Main) parseUserCommand(name, usage string, args []string, do func(*userCommand, context.Context) error) (command, error) {
 	fs := newFlagSet("users " + name)
 	c := &userCommand{remote: m.remoteFlags(fs), do: do}
@@ -228,7 +222,7 @@ func (m *Main) parseUserCommand(name, usage string, args []string, do func(*user
 		return nil, err
 	}
 	if fs.NArg() != 1 {
-		return nil, &usageError{fmt.Sprintf("users %s takes one UPN after the flags, got %d arguments (run 'allot users %s -h' for usage)", name, fs.NArg(), name)}
+		return nil, &usageError{Msg: fmt.Sprintf("users %s takes one UPN after the flags, got %d arguments (run 'allot users %s -h' for usage)", name, fs.NArg(), name)}
 	}
 	c.user = strings.TrimSpace(fs.Arg(0))
 	if err := c.remote.finish("users " + name); err != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// TestBenchSmoke runs the CI smoke of the benchmarks through Main, as CI
+// TestBenchSmoke runs the CI smoke of the benchmarks through execute, as CI
 // does: W1, W3, W4 and W5 on the tiny data set. It checks correctness,
 // never speed: every line must report its correctness checks passed, W4
 // its invariant in every round.
@@ -21,9 +21,9 @@ func TestBenchSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	code := benchMain(&stdout, &stderr).Execute(ctx, []string{"bench", "--smoke", "--duration", "200ms", "--data", filepath.Join(dir, "data"), "W1", "W3", "W4", "W5"})
+	code := execute(ctx, &stdout, &stderr, []string{"--smoke", "--duration", "200ms", "--data", filepath.Join(dir, "data"), "W1", "W3", "W4", "W5"})
 	if code != exitOK {
-		t.Fatalf("allot bench --smoke exited %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+		t.Fatalf("allot-bench --smoke exited %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
 	t.Logf("smoke bench took %s", time.Since(start).Round(time.Millisecond))
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
@@ -56,29 +56,22 @@ func TestBenchSmoke(t *testing.T) {
 	}
 }
 
-// benchMain returns a Main with an empty environment.
-func benchMain(stdout, stderr *bytes.Buffer) *Main {
-	m := NewMain(stdout, stderr)
-	m.Getenv = func(string) string { return "" }
-	return m
-}
-
-// TestBenchFlags checks the command line of bench.
+// TestBenchFlags checks the command line of allot-bench.
 func TestBenchFlags(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
 		want int
 	}{
-		{"unknown workload", []string{"bench", "W12"}, exitUsage},
-		{"bad runs", []string{"bench", "--runs", "0"}, exitUsage},
-		{"too few users", []string{"bench", "--users", "10"}, exitUsage},
-		{"help", []string{"bench", "-h"}, exitOK},
+		{"unknown workload", []string{"W12"}, exitUsage},
+		{"bad runs", []string{"--runs", "0"}, exitUsage},
+		{"too few users", []string{"--users", "10"}, exitUsage},
+		{"help", []string{"-h"}, exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if got := benchMain(&stdout, &stderr).Execute(context.Background(), tt.args); got != tt.want {
+			if got := execute(context.Background(), &stdout, &stderr, tt.args); got != tt.want {
 				t.Errorf("exit %d, want %d; stderr: %s", got, tt.want, stderr.String())
 			}
 		})

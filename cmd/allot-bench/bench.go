@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -17,10 +18,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-project/allot/cmd/internal/cli"
 	"github.com/allot-project/allot/internal/loadgen"
 )
 
-const benchUsage = `Usage: allot bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W10 W11]
+const benchUsage = `Usage: allot-bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W10 W11]
 
 Bench runs the benchmark workloads of docs/performance.md (all of them
 when none is named) and prints one JSON line per workload and run on
@@ -38,14 +40,15 @@ targets do not: the machines are shared and noisy.
 
 Examples:
 
-	allot bench --runs 3
-	allot bench --duration 5s W1 W1b W3
-	allot bench --smoke W1 W3 W4 W5
+	allot-bench --runs 3
+	allot-bench --duration 5s W1 W1b W3
+	allot-bench --smoke W1 W3 W4 W5
 `
 
-// benchCommand is "allot bench".
+// benchCommand is one run of allot-bench.
 type benchCommand struct {
-	m          *Main
+	stdout     io.Writer
+	stderr     io.Writer
 	dir        string
 	users      int
 	pgUsers    int
@@ -61,9 +64,10 @@ type benchCommand struct {
 // W4 and W5 so that its exactness check follows their changes.
 var benchWorkloads = []string{"W1", "W1b", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "W11"}
 
-func (m *Main) parseBench(args []string) (command, error) {
-	c := &benchCommand{m: m}
-	fs := newFlagSet("bench")
+// parseBench parses the command line.
+func parseBench(stdout, stderr io.Writer, args []string) (*benchCommand, error) {
+	c := &benchCommand{stdout: stdout, stderr: stderr}
+	fs := cli.NewFlagSet("allot-bench")
 	fs.StringVar(&c.dir, "data", "./bench-data", "keep the generated data set, its working copy and the built binary in this `directory`")
 	fs.IntVar(&c.users, "users", 0, "users in the big tenant (default 1000000, or 2000 with --smoke)")
 	fs.IntVar(&c.pgUsers, "pg-users", 0, "users in the big tenant of W11's PostgreSQL database (default: as --users)")
@@ -72,13 +76,13 @@ func (m *Main) parseBench(args []string) (command, error) {
 	fs.IntVar(&c.runs, "runs", 1, "run each workload this many `times`, printing each run")
 	fs.StringVar(&c.out, "out", "", "also append the JSON lines to this `file` (default bench/results/<UTC date>.jsonl, none with --smoke)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this `file`")
-	if err := m.parseFlags(fs, benchUsage, args); err != nil {
+	if err := cli.ParseFlags(stdout, fs, benchUsage, args); err != nil {
 		return nil, err
 	}
 	for _, a := range fs.Args() {
 		i := slices.IndexFunc(benchWorkloads, func(w string) bool { return strings.EqualFold(w, a) })
 		if i < 0 {
-			return nil, &usageError{fmt.Sprintf("bench: unknown workload %q; want some of %s", a, strings.Join(benchWorkloads, " "))}
+			return nil, &cli.UsageError{Msg: fmt.Sprintf("unknown workload %q; want some of %s", a, strings.Join(benchWorkloads, " "))}
 		}
 		if !slices.Contains(c.names, benchWorkloads[i]) {
 			c.names = append(c.names, benchWorkloads[i])
@@ -86,9 +90,9 @@ func (m *Main) parseBench(args []string) (command, error) {
 	}
 	switch {
 	case c.users < 0 || c.pgUsers < 0 || c.runs < 1 || c.duration <= 0:
-		return nil, &usageError{"bench: --users and --pg-users cannot be negative, --runs and --duration must be positive"}
+		return nil, &cli.UsageError{Msg: "--users and --pg-users cannot be negative, --runs and --duration must be positive"}
 	case c.users > 0 && c.users < 500:
-		return nil, &usageError{"bench: --users must be at least 500"}
+		return nil, &cli.UsageError{Msg: "--users must be at least 500"}
 	}
 	if len(c.names) == 0 {
 		c.names = benchWorkloads
@@ -154,7 +158,7 @@ func (c *benchCommand) run(ctx context.Context) error {
 		}
 	}
 	if failed {
-		fmt.Fprintln(c.m.Stderr, "allot: bench: a correctness check failed (see the JSON lines with \"correct\": false)")
+		fmt.Fprintln(c.stderr, "allot-bench: a correctness check failed (see the JSON lines with \"correct\": false)")
 		return errReported
 	}
 	return nil
@@ -162,7 +166,7 @@ func (c *benchCommand) run(ctx context.Context) error {
 
 // logf reports progress on standard error.
 func (c *benchCommand) logf(format string, args ...any) {
-	fmt.Fprintf(c.m.Stderr, "allot bench: "+format+"\n", args...)
+	fmt.Fprintf(c.stderr, "allot-bench: "+format+"\n", args...)
 }
 
 // benchResult is one JSON line of output.
@@ -261,7 +265,7 @@ func (c *benchCommand) emit(env *benchEnv, r *benchResult, run int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(c.m.Stdout, "%s\n", b); err != nil {
+	if _, err := fmt.Fprintf(c.stdout, "%s\n", b); err != nil {
 		return err
 	}
 	if c.out == "" {

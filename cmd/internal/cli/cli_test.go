@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDispatch(t *testing.T) {
+	g := &Group[string]{Name: "users", Usage: "Usage: users <list|show|delete>\n", Subcommands: []Subcommand[string]{
+		{"list", func(args []string) (string, error) { return "list " + strings.Join(args, " "), nil }},
+		{"show", func(args []string) (string, error) { return "show " + strings.Join(args, " "), nil }},
+		{"delete", func(args []string) (string, error) { return "", errors.New("delete failed") }},
+	}}
+	tests := []struct {
+		name                   string
+		args                   []string
+		want, wantOut, wantErr string
+		wantCode               error
+	}{
+		{"subcommand", []string{"show", "a", "-o", "json"}, "show a -o json", "", "", nil},
+		{"its error", []string{"delete"}, "", "", "", errors.New("delete failed")},
+		{"none", nil, "", "", "Usage: users <list|show|delete>\n", &UsageError{}},
+		{"help", []string{"--help", "list"}, "", "Usage: users <list|show|delete>\n", "", flag.ErrHelp},
+		{"unknown", []string{"lsit"}, "", "", "", &UsageError{`users: unknown subcommand "lsit"; want list, show or delete`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			got, err := g.Dispatch(&stdout, &stderr, tt.args)
+			if got != tt.want || stdout.String() != tt.wantOut || stderr.String() != tt.wantErr || !reflect.DeepEqual(err, tt.wantCode) {
+				t.Errorf("Dispatch(%q) (-want +got):\n- %q, stdout %q, stderr %q, %#v\n+ %q, stdout %q, stderr %q, %#v",
+					tt.args, tt.want, tt.wantOut, tt.wantErr, tt.wantCode, got, stdout.String(), stderr.String(), err)
+			}
+		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name, fsName string
+		args         []string
+		wantArgs     []string
+		wantV        bool
+		wantErr      error
+	}{
+		{"flags after arguments", "allot users show", []string{"a", "-v", "b"}, []string{"a", "b"}, true, nil},
+		{"after --", "allot users show", []string{"-v", "--", "-x", "c"}, []string{"-x", "c"}, true, nil},
+		{"bad flag of a subcommand", "allot users show", []string{"-x"}, nil, false,
+			&UsageError{"users show: flag provided but not defined: -x (run 'allot users show -h' for usage)"}},
+		{"bad flag of a program", "allot-bench", []string{"a", "-x"}, nil, false,
+			&UsageError{"flag provided but not defined: -x (run 'allot-bench -h' for usage)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := NewFlagSet(tt.fsName)
+			v := fs.Bool("v", false, "verbose")
+			var stdout strings.Builder
+			err := ParseFlags(&stdout, fs, "usage", tt.args)
+			if !reflect.DeepEqual(err, tt.wantErr) {
+				t.Fatalf("error (-want +got):\n- %#v\n+ %#v", tt.wantErr, err)
+			}
+			if err == nil && (!reflect.DeepEqual(fs.Args(), tt.wantArgs) || *v != tt.wantV) {
+				t.Errorf("args, -v (-want +got):\n- %q %v\n+ %q %v", tt.wantArgs, tt.wantV, fs.Args(), *v)
+			}
+		})
+	}
+}
+
+func TestParseFlagsHelp(t *testing.T) {
+	fs := NewFlagSet("allot serve")
+	fs.String("addr", ":8080", "listen on this `host:port`")
+	var stdout strings.Builder
+	err := ParseFlags(&stdout, fs, "Usage: allot serve [flags]\n", []string{"-h"})
+	want := "Usage: allot serve [flags]\n\nFlags:\n\n  -addr host:port\n    \tlisten on this host:port (default \":8080\")\n"
+	if !errors.Is(err, flag.ErrHelp) || stdout.String() != want {
+		t.Errorf("-h (-want +got):\n- %q, %v\n+ %q, %v", want, flag.ErrHelp, stdout.String(), err)
+	}
+}
