@@ -3,6 +3,7 @@ package allot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -104,15 +105,21 @@ func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) Che
 	return r
 }
 
-// ValidateChecks returns EINVALID for an empty or oversized batch or one
-// with empty fields.
+// ValidateChecks returns EINVALID for an empty or oversized batch (Count,
+// Limit) or one with an empty field (Field, and Value the check's index).
 func ValidateChecks(reqs []CheckRequest) error {
 	if len(reqs) == 0 || len(reqs) > MaxChecks {
 		return &Error{Code: EINVALID, Count: len(reqs), Limit: MaxChecks, Message: fmt.Sprintf("A batch carries 1 to %d checks, not %d.", MaxChecks, len(reqs))}
 	}
 	for i, r := range reqs {
-		if strings.TrimSpace(r.User) == "" || strings.TrimSpace(r.ServicePlan) == "" {
-			return &Error{Code: EINVALID, Count: i, Message: fmt.Sprintf("Check %d needs a user and a servicePlan.", i)}
+		field := ""
+		if strings.TrimSpace(r.User) == "" {
+			field = "user"
+		} else if strings.TrimSpace(r.ServicePlan) == "" {
+			field = "servicePlan"
+		}
+		if field != "" {
+			return &Error{Code: EINVALID, Field: field, Value: strconv.Itoa(i), Message: fmt.Sprintf("Check %d needs a user and a servicePlan.", i)}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -97,6 +98,11 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"Tokens", testTokens},
 		{"LastSeatRace", testLastSeatRace},
+		{"AuthorizeFirst", testAuthorizeFirst},
+		{"BulkRefusedFirst", testBulkRefusedFirst},
+		{"DuplicateSKUs", testDuplicateSKUs},
+		{"OperatorAudit", testOperatorAudit},
+		{"ErrorFields", testErrorFields},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
@@ -235,4 +241,20 @@ func skuIDs(ls []allot.License) []string {
 		out = append(out, l.SKUID)
 	}
 	return out
+}
+
+// wantFields fails unless err is an *allot.Error with the code and fields
+// of want (its message aside).
+func wantFields(t *testing.T, what string, err error, want *allot.Error) {
+	t.Helper()
+	var e *allot.Error
+	if !errors.As(err, &e) {
+		t.Errorf("%s: error %v, want %+v", what, err, *want)
+		return
+	}
+	got := *e
+	got.Message = ""
+	if !reflect.DeepEqual(&got, want) {
+		t.Errorf("%s (-want +got):\n-%+v\n+%+v", what, *want, got)
+	}
 }
