@@ -53,16 +53,22 @@ type Result struct {
 }
 
 // String describes the result in one line, e.g.
-// "purge-deleted-users: 2 deleted users purged".
+// "purge-deleted-users: 2 deleted users purged" or
+// "purge-deleted-users: failed: …".
 func (r Result) String() string {
 	if r.Err != nil {
 		return fmt.Sprintf("%s: failed: %v", r.Step.Name, r.Err)
 	}
+	return r.Step.Name + ": " + r.Summary()
+}
+
+// Summary says what the count counts, e.g. "2 deleted users purged".
+func (r Result) Summary() string {
 	what := r.Step.Many
 	if r.Count == 1 {
 		what = r.Step.One
 	}
-	return fmt.Sprintf("%s: %d %s", r.Step.Name, r.Count, what)
+	return fmt.Sprintf("%d %s", r.Count, what)
 }
 
 // Run runs each step once, in order, at now, and returns one result per

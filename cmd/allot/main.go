@@ -122,6 +122,7 @@ func (m *Main) commands() []commandInfo {
 		{"serve", "open (and migrate) the database and serve the API", m.parseServe},
 		{"token", "create or revoke API access tokens", m.parseToken},
 		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
+		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, delete and restore users", m.parseUsers},
@@ -139,8 +140,9 @@ Usage:
 Commands:
 
 %s
-"allot serve", "allot token" and "allot doctor" work on the database
-itself; the other commands talk to a running server over its API.
+"allot serve", "allot token", "allot doctor" and "allot lifecycle" work on
+the database itself; the other commands talk to a running server over its
+API.
 
 Environment:
 
