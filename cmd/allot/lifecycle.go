@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
+	"github.com/allot-project/allot/cmd/internal/cli"
 	"github.com/allot-project/allot/lifecycle"
 	"github.com/allot-project/allot/sqlstore"
 )
@@ -44,18 +44,10 @@ Examples:
 
 // parseLifecycle dispatches to "lifecycle run", its one subcommand.
 func (m *Main) parseLifecycle(args []string) (command, error) {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, lifecycleUsage)
-		return nil, &usageError{}
-	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, lifecycleUsage)
-		return nil, flag.ErrHelp
-	case "run":
-		return m.parseLifecycleRun(args[1:])
-	}
-	return nil, &usageError{fmt.Sprintf("lifecycle: unknown subcommand %q; want run", args[0])}
+	g := &cli.Group[command]{Name: "lifecycle", Usage: lifecycleUsage, Subcommands: []cli.Subcommand[command]{
+		{Name: "run", Parse: m.parseLifecycleRun},
+	}}
+	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
 
 // lifecycleRunCommand is "allot lifecycle run".
@@ -75,7 +67,7 @@ func (m *Main) parseLifecycleRun(args []string) (command, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, &usageError{fmt.Sprintf("lifecycle run takes no arguments, got %q (run 'allot lifecycle run -h' for usage)", fs.Arg(0))}
+		return nil, &usageError{Msg: fmt.Sprintf("lifecycle run takes no arguments, got %q (run 'allot lifecycle run -h' for usage)", fs.Arg(0))}
 	}
 	if c.output == "" {
 		c.output = m.global.output
@@ -85,7 +77,7 @@ func (m *Main) parseLifecycleRun(args []string) (command, error) {
 		c.output = "table"
 	case "table", "json":
 	default:
-		return nil, &usageError{fmt.Sprintf("lifecycle run: --output must be table or json, not %q", c.output)}
+		return nil, &usageError{Msg: fmt.Sprintf("lifecycle run: --output must be table or json, not %q", c.output)}
 	}
 	return c, nil
 }
