@@ -6,47 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-)
 
-// bulkPath is allot's bulk license endpoint, an extension of Graph.
-const bulkPath = "/api/bulkAssignLicense"
+	"github.com/allot-project/allot/client"
+	"github.com/allot-project/allot/graph"
+)
 
 // bulkChunk is how many users one per-user bulk request carries, so that
 // the progress bar advances and no request grows huge.
 const bulkChunk = 1000
-
-// bulkRequest is the body of POST /api/bulkAssignLicense.
-type bulkRequest struct {
-	Users          []string          `json:"users"`
-	AddLicenses    []assignedLicense `json:"addLicenses"`
-	RemoveLicenses []string          `json:"removeLicenses"`
-	Mode           string            `json:"mode"` // "perUser" or "allOrNothing"
-	SkipUnchanged  bool              `json:"skipUnchanged"`
-	DryRun         bool              `json:"dryRun"`
-}
-
-// bulkResponse is its answer; the CLI's JSON output merges the answers of
-// all chunks into one.
-type bulkResponse struct {
-	Results   []bulkResult `json:"results"`
-	Changed   int          `json:"changed"`
-	Unchanged int          `json:"unchanged"`
-	Failed    int          `json:"failed"`
-	DryRun    bool         `json:"dryRun"`
-}
-
-// bulkResult is the outcome for one user.
-type bulkResult struct {
-	User    string     `json:"user"`
-	ID      string     `json:"id"`
-	Changed bool       `json:"changed"`
-	Error   *bulkError `json:"error"`
-}
-
-type bulkError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // bulk changes several users (or checks them, with --dry-run) through the
 // bulk endpoint: in chunks of bulkChunk users each succeeding or failing
@@ -55,7 +22,7 @@ type bulkError struct {
 // each see the seats the others would take as still free.
 func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, users []string) error {
 	add, remove := c.changeBody(ref, plans)
-	req := bulkRequest{AddLicenses: add, RemoveLicenses: remove, Mode: "perUser", SkipUnchanged: true, DryRun: c.dryRun}
+	req := graph.BulkRequest{AddLicenses: add, RemoveLicenses: remove, Mode: "perUser", SkipUnchanged: true, DryRun: c.dryRun}
 	chunk := bulkChunk
 	if c.atomic {
 		req.Mode = "allOrNothing"
@@ -66,11 +33,11 @@ func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, 
 	m := c.remote.m
 	bar := newProgress(m.Stderr, c.progressLabel(ref), len(users))
 	defer bar.clear()
-	all := bulkResponse{Results: []bulkResult{}, DryRun: c.dryRun}
+	all := graph.BulkResponse{Results: []graph.BulkResult{}, DryRun: c.dryRun}
 	for start := 0; start < len(users); start += chunk {
 		req.Users = users[start:min(start+chunk, len(users))]
-		var resp bulkResponse
-		err := c.cl.post(ctx, c.cl.url(bulkPath, nil), req, &resp)
+		var resp graph.BulkResponse
+		err := c.cl.Post(ctx, c.cl.URL(client.BulkPath, nil), req, &resp)
 		bar.clear()
 		if err != nil {
 			return c.bulkFailed(err, all, len(users)-start)
@@ -90,10 +57,10 @@ func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, 
 
 // bulkFailed reports a request that failed as a whole, after the users
 // done before it; left users were not processed.
-func (c *licenseCommand) bulkFailed(err error, done bulkResponse, left int) error {
+func (c *licenseCommand) bulkFailed(err error, done graph.BulkResponse, left int) error {
 	m := c.remote.m
-	var ge *graphError
-	if c.atomic && errors.As(err, &ge) && ge.status == http.StatusBadRequest && len(ge.Details) > 0 {
+	var ge *client.Error
+	if c.atomic && errors.As(err, &ge) && ge.Status == http.StatusBadRequest && len(ge.Details) > 0 {
 		for _, d := range ge.Details {
 			if d.Target != "" {
 				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", d.Target, d.Message)
@@ -106,8 +73,10 @@ func (c *licenseCommand) bulkFailed(err error, done bulkResponse, left int) erro
 		}
 		return errReported
 	}
-	if errors.As(err, &ge) && ge.status == http.StatusNotFound && !strings.Contains(ge.Message, "does not exist") {
-		err = fmt.Errorf("%w (is this server older than allot's bulk endpoint %s? change one --user at a time)", err, bulkPath)
+	// An unknown route is 404 UnknownError; a missing object (a SKU, say)
+	// is 404 Request_ResourceNotFound.
+	if errors.As(err, &ge) && ge.Status == http.StatusNotFound && ge.Code != "Request_ResourceNotFound" {
+		err = fmt.Errorf("%w (is this server older than allot's bulk endpoint %s? change one --user at a time)", err, client.BulkPath)
 	}
 	if len(done.Results) == 0 {
 		return err
@@ -123,7 +92,7 @@ func (c *licenseCommand) bulkFailed(err error, done bulkResponse, left int) erro
 // report prints the outcome of a bulk change: the JSON document, or for
 // people a line per user of a dry run and the summary. Failures make the
 // command fail; their lines are already on stderr.
-func (c *licenseCommand) report(all bulkResponse) error {
+func (c *licenseCommand) report(all graph.BulkResponse) error {
 	m := c.remote.m
 	if c.remote.json() {
 		if err := writeJSON(m.Stdout, all); err != nil {
@@ -161,7 +130,7 @@ func (c *licenseCommand) progressLabel(ref *skuRef) string {
 }
 
 // outcome says what a dry run found for one user.
-func (c *licenseCommand) outcome(r bulkResult) string {
+func (c *licenseCommand) outcome(r graph.BulkResult) string {
 	switch {
 	case r.Error != nil:
 		return "would fail (" + r.Error.Code + ")"
@@ -177,7 +146,7 @@ func (c *licenseCommand) outcome(r bulkResult) string {
 
 // summary is the last line of a bulk change, e.g. "assigned Office 365 E3
 // to 97 users; 2 already had it; 1 failed".
-func (c *licenseCommand) summary(all bulkResponse) string {
+func (c *licenseCommand) summary(all graph.BulkResponse) string {
 	var changed, unchanged, failed int
 	for _, r := range all.Results {
 		switch {

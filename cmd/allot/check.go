@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
+	"github.com/allot-project/allot/graph"
 )
 
 const checkUsage = `Usage: allot check --plan PLAN (--user UPN... | --users-from FILE|-) [--output table|json]
@@ -31,7 +33,7 @@ Examples:
 // checkCommand is "allot check".
 type checkCommand struct {
 	remote    *remote
-	cl        *client
+	cl        *client.Client
 	plan      string
 	users     listFlag
 	usersFrom string
@@ -62,16 +64,6 @@ func (m *Main) parseCheck(args []string) (command, error) {
 	return c, err
 }
 
-// checkAnswer is one answer of /api/check.
-type checkAnswer struct {
-	User          string `json:"user"`
-	UserID        string `json:"userId"`
-	ServicePlanID string `json:"servicePlanId"`
-	Licensed      bool   `json:"licensed"`
-	SKUID         string `json:"skuId"`
-	Reason        string `json:"reason"`
-}
-
 func (c *checkCommand) run(ctx context.Context) error {
 	users := append([]string{}, c.users...)
 	if c.usersFrom != "" {
@@ -81,7 +73,7 @@ func (c *checkCommand) run(ctx context.Context) error {
 		}
 		users = append(users, from...)
 	}
-	var answers []checkAnswer
+	var answers []graph.CheckResult
 	for start := 0; start < len(users); start += allot.MaxChecks {
 		type req struct {
 			User        string `json:"user"`
@@ -94,9 +86,9 @@ func (c *checkCommand) run(ctx context.Context) error {
 			body.Checks = append(body.Checks, req{u, c.plan})
 		}
 		var resp struct {
-			Results []checkAnswer `json:"results"`
+			Results []graph.CheckResult `json:"results"`
 		}
-		if err := c.cl.post(ctx, c.cl.url("/api/check", nil), body, &resp); err != nil {
+		if err := c.cl.Post(ctx, c.cl.URL("/api/check", nil), body, &resp); err != nil {
 			return err
 		}
 		answers = append(answers, resp.Results...)
@@ -112,7 +104,7 @@ func (c *checkCommand) run(ctx context.Context) error {
 	return nil
 }
 
-func (c *checkCommand) print(ctx context.Context, answers []checkAnswer) error {
+func (c *checkCommand) print(ctx context.Context, answers []graph.CheckResult) error {
 	out := c.remote.m.Stdout
 	if c.remote.json() {
 		return writeJSON(out, answers)

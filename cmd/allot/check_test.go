@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/allot-project/allot/graph"
 )
 
 func TestCheckCommand(t *testing.T) {
@@ -31,7 +33,7 @@ func TestCheckCommand(t *testing.T) {
 
 	// After an unassignment the next check says so at once.
 	s.mustRun(t, "license", "unassign", "--sku", "SPB", "--user", "adele@contoso.example")
-	var answers []checkAnswer
+	var answers []graph.CheckResult
 	r = s.run(t, "check", "--plan", "TEAMS1", "--user", "adele@contoso.example", "--output", "json")
 	if err := json.Unmarshal([]byte(r.stdout), &answers); err != nil || len(answers) != 1 || answers[0].Reason != "NoLicense" || r.code != 1 {
 		t.Errorf("after unassign: exit %d %+v %v\n%s", r.code, answers, err, r.stdout)

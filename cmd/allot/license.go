@@ -14,7 +14,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 	"github.com/allot-project/allot/cmd/internal/cli"
+	"github.com/allot-project/allot/graph"
 )
 
 const licenseUsage = `Usage: allot license <assign|unassign> --sku PARTNUMBER|GUID [flags]
@@ -99,7 +102,7 @@ func (l *listFlag) Set(v string) error {
 // licenseCommand is "allot license assign" and "allot license unassign".
 type licenseCommand struct {
 	remote    *remote
-	cl        *client
+	cl        *client.Client
 	name      string // "license assign" or "license unassign"
 	unassign  bool
 	sku       string
@@ -196,11 +199,11 @@ func (c *licenseCommand) allUsers() ([]string, error) {
 }
 
 // changeBody returns the addLicenses and removeLicenses of the change.
-func (c *licenseCommand) changeBody(ref *skuRef, plans []string) (add []assignedLicense, remove []string) {
+func (c *licenseCommand) changeBody(ref *skuRef, plans []string) (add []graph.AssignedLicense, remove []string) {
 	if c.unassign {
-		return []assignedLicense{}, []string{ref.ID}
+		return []graph.AssignedLicense{}, []string{ref.ID}
 	}
-	return []assignedLicense{{SKUID: ref.ID, DisabledPlans: plans}}, []string{}
+	return []graph.AssignedLicense{{SKUID: ref.ID, DisabledPlans: plans}}, []string{}
 }
 
 // one changes one user with Graph's assignLicense.
@@ -208,9 +211,9 @@ func (c *licenseCommand) one(ctx context.Context, ref *skuRef, plans []string, u
 	add, remove := c.changeBody(ref, plans)
 	body := map[string]any{"addLicenses": add, "removeLicenses": remove}
 	var raw json.RawMessage
-	err := c.cl.post(ctx, c.cl.url("/v1.0/users/"+url.PathEscape(user)+"/assignLicense", nil), body, &raw)
+	err := c.cl.Post(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(user)+"/assignLicense", nil), body, &raw)
 	m := c.remote.m
-	var ge *graphError
+	var ge *client.Error
 	switch {
 	case c.unassign && errors.As(err, &ge) && notHeld(ge):
 		msg := fmt.Sprintf("%s does not hold %s; nothing to do\n", user, ref.Name)
@@ -220,7 +223,7 @@ func (c *licenseCommand) one(ctx context.Context, ref *skuRef, plans []string, u
 			_, err = fmt.Fprint(m.Stdout, msg)
 		}
 		return err
-	case errors.As(err, &ge) && (ge.status == http.StatusBadRequest || ge.status == http.StatusNotFound):
+	case errors.As(err, &ge) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotFound):
 		return fmt.Errorf("%s: %w", user, err)
 	case err != nil:
 		return err
@@ -235,10 +238,8 @@ func (c *licenseCommand) one(ctx context.Context, ref *skuRef, plans []string, u
 }
 
 // notHeld reports whether a refusal says the user does not hold the SKU
-// it was asked to remove.
-func notHeld(ge *graphError) bool {
-	return ge.rule() == "LicenseNotHeld" || ge.Message == "User does not have a corresponding license."
-}
+// it was asked to remove, by the rule's code, never by the message.
+func notHeld(ge *client.Error) bool { return ge.Rule() == allot.ELICENSENOTHELD }
 
 // readUsersFrom reads the users of --users-from: one UPN per line, blank
 // lines and # comments skipped, or a CSV whose header has a

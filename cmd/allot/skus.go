@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 )
 
 const skusUsage = `Usage: allot skus [--output table|json]
@@ -32,7 +33,7 @@ Examples:
 // skusCommand is "allot skus".
 type skusCommand struct {
 	remote *remote
-	cl     *client
+	cl     *client.Client
 }
 
 func (m *Main) parseSKUs(args []string) (command, error) {
@@ -53,7 +54,7 @@ func (m *Main) parseSKUs(args []string) (command, error) {
 }
 
 func (c *skusCommand) run(ctx context.Context) error {
-	raws, err := c.cl.list(ctx, c.cl.url("/v1.0/subscribedSkus", nil), nil, 0)
+	raws, err := c.cl.List(ctx, c.cl.URL("/v1.0/subscribedSkus", nil), nil, 0)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (c *skusCommand) run(ctx context.Context) error {
 	if c.remote.json() {
 		return writeJSON(out, rawArray(raws))
 	}
-	skus, err := decodeAll[subscribedSKU](raws)
+	skus, err := client.DecodeAll[subscribedSKU](raws)
 	if err != nil {
 		return err
 	}
@@ -77,26 +78,8 @@ func (c *skusCommand) run(ctx context.Context) error {
 	return t.flush()
 }
 
-// subscribedSKU is the part of Graph's subscribedSku the CLI reads.
-type subscribedSKU struct {
-	SKUID         string `json:"skuId"`
-	SKUPartNumber string `json:"skuPartNumber"`
-	ConsumedUnits int    `json:"consumedUnits"`
-	PrepaidUnits  struct {
-		Enabled   int `json:"enabled"`
-		Warning   int `json:"warning"`
-		Suspended int `json:"suspended"`
-		LockedOut int `json:"lockedOut"`
-	} `json:"prepaidUnits"`
-	ServicePlans []servicePlanInfo `json:"servicePlans"`
-}
-
-// servicePlanInfo is Graph's servicePlanInfo.
-type servicePlanInfo struct {
-	ServicePlanID      string `json:"servicePlanId"`
-	ServicePlanName    string `json:"servicePlanName"`
-	ProvisioningStatus string `json:"provisioningStatus"`
-}
+// subscribedSKU is a row of "allot skus".
+type subscribedSKU client.SubscribedSKU
 
 // total is what the Licenses page shows as the product's licenses: those
 // that still work.
@@ -105,8 +88,10 @@ func (s subscribedSKU) total() int { return s.PrepaidUnits.Enabled + s.PrepaidUn
 // available is the licenses left to assign, never negative.
 func (s subscribedSKU) available() int { return max(0, s.PrepaidUnits.Enabled-s.ConsumedUnits) }
 
-// productName is a SKU's English name from the embedded catalog, else its
-// part number, else its id.
+// productName is a SKU's English name, else its part number, else its
+// id. Graph's subscribedSku has no name, so the name comes from cat (the
+// embedded catalog), where a SKU's id names the same product everywhere;
+// the ids and plans themselves always come from the server.
 func productName(cat *allot.Catalog, skuID, part string) string {
 	if sku := cat.SKU(skuID); sku != nil {
 		return sku.DisplayName.EN
@@ -127,57 +112,59 @@ type skuRef struct {
 }
 
 // skuResolver turns the SKU part numbers and plan names of the command
-// line into GUIDs, from the embedded catalog first and else from the
-// tenant's subscribedSkus, which it fetches at most once.
+// line into GUIDs, and GUIDs into part numbers, from the server's catalog
+// as the tenant's subscribedSkus show it, which it fetches at most once:
+// a server started with its own --catalog is understood.
 type skuResolver struct {
-	cat    *allot.Catalog
-	cl     *client
-	server []subscribedSKU
+	cl     *client.Client
+	server []client.SubscribedSKU
 	loaded bool
 }
 
-func newSKUResolver(cl *client) *skuResolver {
-	return &skuResolver{cat: allot.DemoCatalog(), cl: cl}
+func newSKUResolver(cl *client.Client) *skuResolver {
+	return &skuResolver{cl: cl}
 }
 
 // serverSKUs returns the tenant's subscribed SKUs.
-func (r *skuResolver) serverSKUs(ctx context.Context) ([]subscribedSKU, error) {
+func (r *skuResolver) serverSKUs(ctx context.Context) ([]client.SubscribedSKU, error) {
 	if r.loaded {
 		return r.server, nil
 	}
-	raws, err := r.cl.list(ctx, r.cl.url("/v1.0/subscribedSkus", query{"$select": "skuId,skuPartNumber,servicePlans"}), nil, 0)
+	skus, err := r.cl.SubscribedSKUs(ctx, "skuId", "skuPartNumber", "servicePlans")
 	if err != nil {
 		return nil, err
 	}
-	if r.server, err = decodeAll[subscribedSKU](raws); err != nil {
-		return nil, err
-	}
-	r.loaded = true
-	return r.server, nil
+	r.server, r.loaded = skus, true
+	return skus, nil
 }
 
-// find resolves a skuPartNumber or skuId. A GUID known nowhere is passed
-// through for the server to judge; an unknown part number is an error.
+// find resolves a skuPartNumber or skuId among the tenant's products
+// first, then in the embedded catalog (a product the tenant does not
+// hold); another GUID is passed through for the server to judge, another
+// part number is an error.
 func (r *skuResolver) find(ctx context.Context, arg string) (*skuRef, error) {
-	if sku := r.cat.FindSKU(arg); sku != nil {
-		ref := &skuRef{ID: sku.ID, Part: sku.PartNumber, Name: sku.DisplayName.EN, plans: map[string]string{}}
-		for _, p := range sku.Plans {
-			ref.plans[strings.ToUpper(p.Name)] = p.ID
-		}
-		return ref, nil
-	}
 	skus, err := r.serverSKUs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range skus {
 		if strings.EqualFold(s.SKUID, arg) || strings.EqualFold(s.SKUPartNumber, arg) {
-			ref := &skuRef{ID: strings.ToLower(s.SKUID), Part: s.SKUPartNumber, Name: s.SKUPartNumber, plans: map[string]string{}}
+			id := strings.ToLower(s.SKUID)
+			ref := &skuRef{ID: id, Part: s.SKUPartNumber, Name: productName(allot.DemoCatalog(), id, s.SKUPartNumber), plans: map[string]string{}}
 			for _, p := range s.ServicePlans {
 				ref.plans[strings.ToUpper(p.ServicePlanName)] = strings.ToLower(p.ServicePlanID)
 			}
 			return ref, nil
 		}
+	}
+	if sku := allot.DemoCatalog().FindSKU(arg); sku != nil {
+		// A product the tenant does not hold: the server refuses it, as
+		// Graph does, in words the user knows.
+		ref := &skuRef{ID: sku.ID, Part: sku.PartNumber, Name: sku.DisplayName.EN, plans: map[string]string{}}
+		for _, p := range sku.Plans {
+			ref.plans[strings.ToUpper(p.Name)] = p.ID
+		}
+		return ref, nil
 	}
 	if allot.IsGUID(arg) {
 		id := strings.ToLower(arg)
@@ -206,11 +193,8 @@ func (ref *skuRef) plan(arg string) (string, error) {
 }
 
 // partNumber returns the part number of a skuId for display: from the
-// catalog, else from the tenant's SKUs, else the id itself.
+// tenant's SKUs, else the id itself.
 func (r *skuResolver) partNumber(ctx context.Context, id string) string {
-	if sku := r.cat.SKU(id); sku != nil {
-		return sku.PartNumber
-	}
 	if skus, err := r.serverSKUs(ctx); err == nil {
 		for _, s := range skus {
 			if strings.EqualFold(s.SKUID, id) {

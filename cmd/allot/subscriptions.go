@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 )
 
 const subscriptionsUsage = `Usage: allot subscriptions [--output table|json]
@@ -33,7 +34,7 @@ Examples:
 // subscriptionsCommand is "allot subscriptions".
 type subscriptionsCommand struct {
 	remote *remote
-	cl     *client
+	cl     *client.Client
 }
 
 func (m *Main) parseSubscriptions(args []string) (command, error) {
@@ -69,7 +70,7 @@ type companySubscription struct {
 }
 
 func (c *subscriptionsCommand) run(ctx context.Context) error {
-	raws, err := c.cl.list(ctx, c.cl.url("/v1.0/directory/subscriptions", nil), nil, 0)
+	raws, err := c.cl.List(ctx, c.cl.URL("/v1.0/directory/subscriptions", nil), nil, 0)
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func (c *subscriptionsCommand) run(ctx context.Context) error {
 	if c.remote.json() {
 		return writeJSON(out, rawArray(raws))
 	}
-	subs, err := decodeAll[companySubscription](raws)
+	subs, err := client.DecodeAll[companySubscription](raws)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func (c *subscriptionsCommand) owner(ctx context.Context, s companySubscription)
 		var u struct {
 			UPN string `json:"userPrincipalName"`
 		}
-		err := c.cl.get(ctx, c.cl.url("/v1.0/users/"+url.PathEscape(s.OwnerID), query{"$select": "userPrincipalName"}), nil, &u)
+		err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(s.OwnerID), client.Query{"$select": "userPrincipalName"}), nil, &u)
 		if err != nil || u.UPN == "" {
 			return s.OwnerID + " (self-service)"
 		}

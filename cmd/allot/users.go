@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 	"github.com/allot-project/allot/cmd/internal/cli"
+	"github.com/allot-project/allot/graph"
 )
 
 const usersUsage = `Usage: allot users <list|show|delete|restore> [flags] [arguments]
@@ -90,21 +92,15 @@ func (m *Main) parseUsers(args []string) (command, error) {
 
 // graphUser is the part of Graph's user the CLI reads.
 type graphUser struct {
-	ID               string            `json:"id"`
-	DisplayName      string            `json:"displayName"`
-	UPN              string            `json:"userPrincipalName"`
-	UsageLocation    string            `json:"usageLocation"`
-	AccountEnabled   *bool             `json:"accountEnabled"`
-	JobTitle         string            `json:"jobTitle"`
-	CreatedDateTime  string            `json:"createdDateTime"`
-	DeletedDateTime  string            `json:"deletedDateTime"`
-	AssignedLicenses []assignedLicense `json:"assignedLicenses"`
-}
-
-// assignedLicense is Graph's assignedLicense.
-type assignedLicense struct {
-	SKUID         string   `json:"skuId"`
-	DisabledPlans []string `json:"disabledPlans"`
+	ID               string                  `json:"id"`
+	DisplayName      string                  `json:"displayName"`
+	UPN              string                  `json:"userPrincipalName"`
+	UsageLocation    string                  `json:"usageLocation"`
+	AccountEnabled   *bool                   `json:"accountEnabled"`
+	JobTitle         string                  `json:"jobTitle"`
+	CreatedDateTime  string                  `json:"createdDateTime"`
+	DeletedDateTime  string                  `json:"deletedDateTime"`
+	AssignedLicenses []graph.AssignedLicense `json:"assignedLicenses"`
 }
 
 // signIn says whether the user may sign in.
@@ -124,7 +120,7 @@ const userListSelect = "id,displayName,userPrincipalName,usageLocation,accountEn
 // usersListCommand is "allot users list".
 type usersListCommand struct {
 	remote     *remote
-	cl         *client
+	cl         *client.Client
 	sku        string
 	unlicensed bool
 	limit      int
@@ -157,7 +153,7 @@ func (m *Main) parseUsersList(args []string) (command, error) {
 
 func (c *usersListCommand) run(ctx context.Context) error {
 	skus := newSKUResolver(c.cl)
-	q := query{"$select": userListSelect, "$top": "999"}
+	q := client.Query{"$select": userListSelect, "$top": "999"}
 	if c.limit > 0 && c.limit < 999 {
 		q["$top"] = fmt.Sprint(c.limit)
 	}
@@ -174,7 +170,7 @@ func (c *usersListCommand) run(ctx context.Context) error {
 		q["$filter"], q["$count"] = "assignedLicenses/$count eq 0", "true"
 		hdr = http.Header{"Consistencylevel": {"eventual"}}
 	}
-	raws, err := c.cl.list(ctx, c.cl.url("/v1.0/users", q), hdr, c.limit)
+	raws, err := c.cl.List(ctx, c.cl.URL("/v1.0/users", q), hdr, c.limit)
 	if err != nil {
 		return err
 	}
@@ -182,7 +178,7 @@ func (c *usersListCommand) run(ctx context.Context) error {
 	if c.remote.json() {
 		return writeJSON(out, rawArray(raws))
 	}
-	users, err := decodeAll[graphUser](raws)
+	users, err := client.DecodeAll[graphUser](raws)
 	if err != nil {
 		return err
 	}
@@ -205,7 +201,7 @@ func (c *usersListCommand) run(ctx context.Context) error {
 // userCommand is "allot users show|delete|restore UPN".
 type userCommand struct {
 	remote *remote
-	cl     *client
+	cl     *client.Client
 	user   string
 	do     func(c *userCommand, ctx context.Context) error
 }
@@ -236,24 +232,24 @@ func (m *Main) parseUserCommand(name, usage string, args []string, do func(*user
 func (c *userCommand) run(ctx context.Context) error { return c.do(c, ctx) }
 
 // userURL returns the URL of the user's resource, with a suffix path.
-func (c *userCommand) userURL(suffix string, q query) string {
-	return c.cl.url("/v1.0/users/"+url.PathEscape(c.user)+suffix, q)
+func (c *userCommand) userURL(suffix string, q client.Query) string {
+	return c.cl.URL("/v1.0/users/"+url.PathEscape(c.user)+suffix, q)
 }
 
 // licenseDetails is the part of Graph's licenseDetails the CLI reads.
 type licenseDetails struct {
-	SKUID         string            `json:"skuId"`
-	SKUPartNumber string            `json:"skuPartNumber"`
-	ServicePlans  []servicePlanInfo `json:"servicePlans"`
+	SKUID         string                   `json:"skuId"`
+	SKUPartNumber string                   `json:"skuPartNumber"`
+	ServicePlans  []client.ServicePlanInfo `json:"servicePlans"`
 }
 
 func (c *userCommand) show(ctx context.Context) error {
 	var raw json.RawMessage
-	sel := query{"$select": "id,displayName,userPrincipalName,jobTitle,usageLocation,accountEnabled,createdDateTime,assignedLicenses"}
-	if err := c.cl.get(ctx, c.userURL("", sel), nil, &raw); err != nil {
+	sel := client.Query{"$select": "id,displayName,userPrincipalName,jobTitle,usageLocation,accountEnabled,createdDateTime,assignedLicenses"}
+	if err := c.cl.Get(ctx, c.userURL("", sel), nil, &raw); err != nil {
 		return err
 	}
-	details, err := c.cl.list(ctx, c.userURL("/licenseDetails", nil), nil, 0)
+	details, err := c.cl.List(ctx, c.userURL("/licenseDetails", nil), nil, 0)
 	if err != nil {
 		return err
 	}
@@ -272,7 +268,7 @@ func (c *userCommand) show(ctx context.Context) error {
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return err
 	}
-	lds, err := decodeAll[licenseDetails](details)
+	lds, err := client.DecodeAll[licenseDetails](details)
 	if err != nil {
 		return err
 	}
@@ -311,7 +307,7 @@ func writeUser(w io.Writer, u graphUser, lds []licenseDetails) error {
 }
 
 func (c *userCommand) delete(ctx context.Context) error {
-	if err := c.cl.do(ctx, http.MethodDelete, c.userURL("", nil), nil, nil, nil); err != nil {
+	if err := c.cl.Do(ctx, http.MethodDelete, c.userURL("", nil), nil, nil, nil); err != nil {
 		return err
 	}
 	if c.remote.json() {
@@ -330,7 +326,7 @@ func (c *userCommand) restore(ctx context.Context) error {
 		}
 	}
 	var raw json.RawMessage
-	if err := c.cl.post(ctx, c.cl.url("/v1.0/directory/deletedItems/"+url.PathEscape(id)+"/restore", nil), nil, &raw); err != nil {
+	if err := c.cl.Post(ctx, c.cl.URL("/v1.0/directory/deletedItems/"+url.PathEscape(id)+"/restore", nil), nil, &raw); err != nil {
 		return err
 	}
 	if c.remote.json() {
@@ -349,18 +345,18 @@ const deletedURL = "/v1.0/directory/deletedItems/microsoft.graph.user"
 // server to filter; a server refusing that filter gets every page read and
 // matched here.
 func (c *userCommand) findDeleted(ctx context.Context) (string, error) {
-	q := query{"$select": "id,userPrincipalName,deletedDateTime", "$top": "999",
+	q := client.Query{"$select": "id,userPrincipalName,deletedDateTime", "$top": "999",
 		"$filter": "userPrincipalName eq '" + strings.ReplaceAll(c.user, "'", "''") + "'"}
-	raws, err := c.cl.list(ctx, c.cl.url(deletedURL, q), nil, 0)
-	var ge *graphError
-	if errors.As(err, &ge) && ge.status == http.StatusBadRequest {
+	raws, err := c.cl.List(ctx, c.cl.URL(deletedURL, q), nil, 0)
+	var ge *client.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusBadRequest {
 		delete(q, "$filter")
-		raws, err = c.cl.list(ctx, c.cl.url(deletedURL, q), nil, 0)
+		raws, err = c.cl.List(ctx, c.cl.URL(deletedURL, q), nil, 0)
 	}
 	if err != nil {
 		return "", err
 	}
-	users, err := decodeAll[graphUser](raws)
+	users, err := client.DecodeAll[graphUser](raws)
 	if err != nil {
 		return "", err
 	}
