@@ -47,3 +47,15 @@ func BenchmarkObserveRequest(b *testing.B) {
 		f.srv.metrics.observeRequest("/api/check", "GET", http.StatusOK, 150*time.Microsecond)
 	}
 }
+
+// BenchmarkObserveRequestParallel is BenchmarkObserveRequest from every
+// core at once, as under W1's load.
+func BenchmarkObserveRequestParallel(b *testing.B) {
+	f := newFixture(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f.srv.metrics.observeRequest("/api/check", "GET", http.StatusOK, 150*time.Microsecond)
+		}
+	})
+}

@@ -2,14 +2,18 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
+	"log/slog"
+	"maps"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/allot-project/allot"
 )
@@ -18,28 +22,69 @@ import (
 // duration histogram (Prometheus' defaults).
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-// metrics holds the counters served at /metrics, in Prometheus' text
-// format written by hand.
+// seatScrapeTimeout bounds the store reads of one scrape's seat gauges
+// (Prometheus' default scrape timeout).
+const seatScrapeTimeout = 10 * time.Second
+
+// metrics are the server's collectors, registered on the registry of
+// Options.Registry.
 type metrics struct {
-	mu          sync.Mutex
-	requests    map[requestKey]uint64
-	durations   map[string]*histogram // by route
-	assignments map[string]uint64     // by op: add, remove
+	requests       *prometheus.CounterVec   // route, method, status
+	durations      *prometheus.HistogramVec // route
+	added, removed prometheus.Counter
+	mu             sync.Mutex // serializes additions to byRequest
+	byRequest      atomic.Pointer[map[requestKey]requestMetrics]
 }
 
+// requestKey names the series one request updates.
 type requestKey struct {
 	route, method string
 	status        int
 }
 
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative
-	sum    float64
-	count  uint64
+// requestMetrics are the series of one requestKey, kept so that a request
+// updates them without building label values or allocating.
+type requestMetrics struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
-func newMetrics() *metrics {
-	return &metrics{requests: map[requestKey]uint64{}, durations: map[string]*histogram{}, assignments: map[string]uint64{}}
+// newMetrics registers the HTTP and assignment metrics on reg.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{}
+	m.byRequest.Store(&map[requestKey]requestMetrics{})
+	m.requests = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allot_http_requests_total",
+		Help: "HTTP requests by route, method and status.",
+	}, []string{"route", "method", "status"}))
+	m.durations = register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "allot_http_request_duration_seconds",
+		Help:    "HTTP request durations by route.",
+		Buckets: durationBuckets,
+	}, []string{"route"}))
+	assignments := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allot_license_assignments_total",
+		Help: "Licenses added and removed by successful assignLicense calls.",
+	}, []string{"op"}))
+	m.added, m.removed = assignments.WithLabelValues("add"), assignments.WithLabelValues("remove")
+	return m
+}
+
+// register registers c on reg and returns it or, when a collector with the
+// same descriptors is there already (a second Server on one registry), that
+// one. Any other failure is a programming error.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	panic(fmt.Sprintf("graph: registering metrics: %v", err))
 }
 
 // metricMethod bounds the method label to the methods HTTP defines.
@@ -51,111 +96,99 @@ func metricMethod(m string) string {
 	return "OTHER"
 }
 
+// observeRequest counts one request and its duration.
 func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
+	rm := m.series(requestKey{route, metricMethod(method), status})
+	rm.count.Inc()
+	rm.duration.Observe(d.Seconds())
+}
+
+// series returns the series of k, looked up once per distinct k. Requests
+// read the map without locking: it is replaced, never changed, when a new
+// key arrives, which stops happening once every route has been seen.
+func (m *metrics) series(k requestKey) requestMetrics {
+	if rm, ok := (*m.byRequest.Load())[k]; ok {
+		return rm
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[requestKey{route, metricMethod(method), status}]++
-	h := m.durations[route]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(durationBuckets))}
-		m.durations[route] = h
+	old := *m.byRequest.Load()
+	if rm, ok := old[k]; ok {
+		return rm
 	}
-	sec := d.Seconds()
-	for i, b := range durationBuckets {
-		if sec <= b {
-			h.counts[i]++
-			break
-		}
+	rm := requestMetrics{
+		count:    m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(k.status)),
+		duration: m.durations.WithLabelValues(k.route),
 	}
-	h.sum += sec
-	h.count++
+	next := maps.Clone(old)
+	next[k] = rm
+	m.byRequest.Store(&next)
+	return rm
 }
 
 // countAssignments counts the SKUs added and removed by a successful
 // assignLicense.
 func (m *metrics) countAssignments(added, removed int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.assignments["add"] += uint64(added)
-	m.assignments["remove"] += uint64(removed)
+	m.added.Add(float64(added))
+	m.removed.Add(float64(removed))
 }
 
-// write writes the counters in Prometheus' text format, sorted.
-func (m *metrics) write(w io.Writer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintln(w, "# HELP allot_http_requests_total HTTP requests by route, method and status.")
-	fmt.Fprintln(w, "# TYPE allot_http_requests_total counter")
-	keys := make([]requestKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b requestKey) int {
-		return strings.Compare(fmt.Sprint(a.route, a.method, a.status), fmt.Sprint(b.route, b.method, b.status))
-	})
-	for _, k := range keys {
-		fmt.Fprintf(w, "allot_http_requests_total{route=%s,method=%s,status=\"%d\"} %d\n", label(k.route), label(k.method), k.status, m.requests[k])
-	}
-	fmt.Fprintln(w, "# HELP allot_http_request_duration_seconds HTTP request durations by route.")
-	fmt.Fprintln(w, "# TYPE allot_http_request_duration_seconds histogram")
-	routes := make([]string, 0, len(m.durations))
-	for r := range m.durations {
-		routes = append(routes, r)
-	}
-	slices.Sort(routes)
-	for _, r := range routes {
-		h := m.durations[r]
-		var cum uint64
-		for i, b := range durationBuckets {
-			cum += h.counts[i]
-			fmt.Fprintf(w, "allot_http_request_duration_seconds_bucket{route=%s,le=\"%s\"} %d\n", label(r), strconv.FormatFloat(b, 'g', -1, 64), cum)
-		}
-		fmt.Fprintf(w, "allot_http_request_duration_seconds_bucket{route=%s,le=\"+Inf\"} %d\n", label(r), h.count)
-		fmt.Fprintf(w, "allot_http_request_duration_seconds_sum{route=%s} %s\n", label(r), strconv.FormatFloat(h.sum, 'g', -1, 64))
-		fmt.Fprintf(w, "allot_http_request_duration_seconds_count{route=%s} %d\n", label(r), h.count)
-	}
-	fmt.Fprintln(w, "# HELP allot_license_assignments_total Licenses added and removed by successful assignLicense calls.")
-	fmt.Fprintln(w, "# TYPE allot_license_assignments_total counter")
-	for _, op := range []string{"add", "remove"} {
-		fmt.Fprintf(w, "allot_license_assignments_total{op=%q} %d\n", op, m.assignments[op])
-	}
-}
-
-// label quotes a label value with Prometheus' escapes.
-func label(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
-}
-
-// serveMetrics answers GET /metrics, which needs no token.
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	var b strings.Builder
-	s.metrics.write(&b)
-	if err := s.writeSeatGauges(r.Context(), &b); err != nil {
-		s.log.ErrorContext(r.Context(), "metrics: seat gauges", "request_id", infoFrom(r.Context()).id, "err", err)
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	io.WriteString(w, b.String())
-}
-
-// writeSeatGauges writes allot_seats{tenant,sku,state="total|consumed"}
+// seatCollector exports allot_seats{tenant,sku,state="total|consumed"}
 // for every tenant, read with each tenant's system principal at scrape
 // time.
-func (s *Server) writeSeatGauges(ctx context.Context, w io.Writer) error {
-	tenants, err := s.svc.Tenants.FindTenants(ctx)
+type seatCollector struct {
+	desc *prometheus.Desc
+	svc  Services
+	log  *slog.Logger
+}
+
+func newSeatCollector(svc Services, log *slog.Logger) *seatCollector {
+	return &seatCollector{svc: svc, log: log, desc: prometheus.NewDesc("allot_seats",
+		"Seats per tenant and SKU: total (Enabled and Warning units) and consumed.",
+		[]string{"tenant", "sku", "state"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *seatCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector. A failure is logged and the
+// gauges read until then are exported.
+func (c *seatCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), seatScrapeTimeout)
+	defer cancel()
+	if err := c.collect(ctx, ch); err != nil {
+		c.log.ErrorContext(ctx, "metrics: seat gauges", "err", err)
+	}
+}
+
+func (c *seatCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
+	tenants, err := c.svc.Tenants.FindTenants(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "# HELP allot_seats Seats per tenant and SKU: total (Enabled and Warning units) and consumed.")
-	fmt.Fprintln(w, "# TYPE allot_seats gauge")
 	for _, t := range tenants {
-		skus, err := s.svc.Subscriptions.FindSubscribedSKUs(ctx, allot.SystemPrincipal(t.ID, "metrics"))
+		skus, err := c.svc.Subscriptions.FindSubscribedSKUs(ctx, allot.SystemPrincipal(t.ID, "metrics"))
 		if err != nil {
 			return err
 		}
 		for _, sku := range skus {
-			fmt.Fprintf(w, "allot_seats{tenant=%s,sku=%s,state=\"total\"} %d\n", label(t.ID), label(sku.SKU.PartNumber), sku.Total())
-			fmt.Fprintf(w, "allot_seats{tenant=%s,sku=%s,state=\"consumed\"} %d\n", label(t.ID), label(sku.SKU.PartNumber), sku.Consumed)
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(sku.Total()), t.ID, sku.SKU.PartNumber, "total")
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(sku.Consumed), t.ID, sku.SKU.PartNumber, "consumed")
 		}
 	}
 	return nil
 }
+
+// metricsHandler answers GET /metrics, which needs no token, with every
+// metric of the registry in the exposition format the scraper asks for.
+func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      promLogger{log},
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+}
+
+// promLogger passes promhttp's errors to the server's log.
+type promLogger struct{ log *slog.Logger }
+
+func (l promLogger) Println(v ...any) { l.log.Error("metrics", "err", fmt.Sprint(v...)) }

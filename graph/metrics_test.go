@@ -2,14 +2,19 @@ package graph
 
 import (
 	"crypto/sha256"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// TestMetrics checks the hand-written Prometheus output: request counters,
-// the duration histogram, assignment counters and the seat gauges.
+// TestMetrics checks the Prometheus output: request counters, the duration
+// histogram, assignment counters and the seat gauges. The exposition format
+// writes labels sorted by name.
 func TestMetrics(t *testing.T) {
 	f := newFixture(t)
 	a := f.a
@@ -26,10 +31,10 @@ func TestMetrics(t *testing.T) {
 	body := string(resp.body)
 	for _, want := range []string{
 		`# TYPE allot_http_requests_total counter`,
-		`allot_http_requests_total{route="/v1.0/users/{id}/assignLicense",method="POST",status="200"} 2`,
-		`allot_http_requests_total{route="/v1.0/users/{id}/assignLicense",method="POST",status="400"} 1`,
-		`allot_http_requests_total{route="/v1.0/users",method="GET",status="401"} 1`,
-		`allot_http_requests_total{route="unmatched",method="OTHER",status="405"} 1`,
+		`allot_http_requests_total{method="POST",route="/v1.0/users/{id}/assignLicense",status="200"} 2`,
+		`allot_http_requests_total{method="POST",route="/v1.0/users/{id}/assignLicense",status="400"} 1`,
+		`allot_http_requests_total{method="GET",route="/v1.0/users",status="401"} 1`,
+		`allot_http_requests_total{method="OTHER",route="unmatched",status="405"} 1`,
 		`# TYPE allot_http_request_duration_seconds histogram`,
 		`allot_http_request_duration_seconds_bucket{route="/v1.0/users/{id}/assignLicense",le="+Inf"} 3`,
 		`allot_http_request_duration_seconds_count{route="/v1.0/users/{id}/assignLicense"} 3`,
@@ -42,10 +47,10 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, want := range []string{
 		`# TYPE allot_seats gauge`,
-		`allot_seats{tenant="` + a.tenant.ID + `",sku="SPE_E3",state="total"} 100`,
-		`allot_seats{tenant="` + a.tenant.ID + `",sku="SPE_E3",state="consumed"} 1`,
-		`allot_seats{tenant="` + f.b.tenant.ID + `",sku="EXCHANGESTANDARD",state="total"} 1`,
-		`allot_seats{tenant="` + f.b.tenant.ID + `",sku="SPE_E3",state="consumed"} 0`,
+		`allot_seats{sku="SPE_E3",state="total",tenant="` + a.tenant.ID + `"} 100`,
+		`allot_seats{sku="SPE_E3",state="consumed",tenant="` + a.tenant.ID + `"} 1`,
+		`allot_seats{sku="EXCHANGESTANDARD",state="total",tenant="` + f.b.tenant.ID + `"} 1`,
+		`allot_seats{sku="SPE_E3",state="consumed",tenant="` + f.b.tenant.ID + `"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s\n%s", want, body)
@@ -53,22 +58,64 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// TestHistogramBuckets checks that the buckets are cumulative.
+// TestHistogramBuckets checks that the buckets are cumulative and that
+// label values are escaped.
 func TestHistogramBuckets(t *testing.T) {
-	m := newMetrics()
+	reg := prometheus.NewRegistry()
+	m := newMetrics(reg)
 	m.observeRequest("r", "GET", 200, 3*time.Millisecond)
 	m.observeRequest("r", "GET", 200, 300*time.Millisecond)
 	m.observeRequest("r", "GET", 200, time.Minute)
-	var b strings.Builder
-	m.write(&b)
+	m.observeRequest("a\"b\\c\nd", "GET", 200, time.Millisecond)
+	body := scrape(t, reg)
 	for _, want := range []string{`le="0.005"} 1`, `le="0.25"} 1`, `le="0.5"} 2`, `le="10"} 2`, `le="+Inf"} 3`} {
-		if !strings.Contains(b.String(), `allot_http_request_duration_seconds_bucket{route="r",`+want) {
-			t.Errorf("histogram lacks bucket %s:\n%s", want, b.String())
+		if !strings.Contains(body, `allot_http_request_duration_seconds_bucket{route="r",`+want) {
+			t.Errorf("histogram lacks bucket %s:\n%s", want, body)
 		}
 	}
-	if got := label("a\"b\\c\nd"); got != `"a\"b\\c\nd"` {
-		t.Errorf("label escaping -want +got\n-%s\n+%s", `"a\"b\\c\nd"`, got)
+	if want := `allot_http_request_duration_seconds_count{route="a\"b\\c\nd"} 1`; !strings.Contains(body, want) {
+		t.Errorf("label escaping: want %s in\n%s", want, body)
 	}
+}
+
+// TestSharedRegistry checks that the metrics land on the registry given in
+// Options, next to what other packages register there, and that a second
+// server on the same registry counts into the same series.
+func TestSharedRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	other := prometheus.NewCounter(prometheus.CounterOpts{Name: "allot_other_total", Help: "Another package's counter."})
+	reg.MustRegister(other)
+	other.Inc()
+	f := newFixture(t, func(o *Options, _ *Services) { o.Registry = reg })
+	second := NewServer(f.srv.svc, Options{Registry: reg, Logger: f.srv.log})
+	f.get(t, f.a, callerReader, "/v1.0/me")
+	r := httptest.NewRequest("GET", "http://allot.test/v1.0/me", nil)
+	r.Header.Set("Authorization", "Bearer "+f.a.tokens[callerReader])
+	second.Handler().ServeHTTP(httptest.NewRecorder(), r)
+	body := string(f.get(t, f.a, callerNone, "/metrics").body)
+	for _, want := range []string{
+		`allot_other_total 1`,
+		`allot_http_requests_total{method="GET",route="/v1.0/me",status="200"} 2`,
+		`allot_seats{sku="SPE_E3",state="total",tenant="` + f.a.tenant.ID + `"} 100`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s\n%s", want, body)
+		}
+	}
+	if body := scrape(t, reg); !strings.Contains(body, `allot_other_total 1`) {
+		t.Errorf("the registry lost another package's counter:\n%s", body)
+	}
+}
+
+// scrape returns what a Prometheus scrape of reg reads.
+func scrape(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	metricsHandler(reg, slog.Default()).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", w.Code, w.Body)
+	}
+	return w.Body.String()
 }
 
 // TestRateLimit checks the per-token bucket: over the limit is 429

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/allot-project/allot"
 )
 
@@ -64,6 +66,10 @@ type Options struct {
 	// Now returns the current time (for innerError.date and the rate
 	// limiter); nil means time.Now.
 	Now func() time.Time
+	// Registry receives the server's metrics, and /metrics serves all it
+	// holds, so that other packages of the process can register theirs on
+	// the same one; nil means a registry of the server's own.
+	Registry *prometheus.Registry
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
@@ -82,6 +88,7 @@ type Server struct {
 	mux      *http.ServeMux
 	patterns [][]string // the segments of every registered path, for 404 messages
 	metrics  *metrics
+	registry *prometheus.Registry
 	limiter  *limiter
 	handler  http.Handler
 }
@@ -104,7 +111,11 @@ func NewServer(s Services, opts Options) *Server {
 	if srv.now == nil {
 		srv.now = time.Now
 	}
-	srv.metrics = newMetrics()
+	if srv.registry = opts.Registry; srv.registry == nil {
+		srv.registry = prometheus.NewRegistry()
+	}
+	srv.metrics = newMetrics(srv.registry)
+	register(srv.registry, newSeatCollector(s, srv.log))
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	if opts.RateLimit > 0 {
 		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
@@ -119,7 +130,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) registerRoutes() {
 	s.handle("GET /healthz", http.HandlerFunc(s.healthz))
-	s.handle("GET /metrics", http.HandlerFunc(s.serveMetrics))
+	s.handle("GET /metrics", metricsHandler(s.registry, s.log))
 	s.registerSubscribedSKURoutes()
 	s.registerUserRoutes()
 	s.registerLicenseRoutes()
