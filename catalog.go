@@ -3,6 +3,7 @@ package allot
 import (
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -155,15 +156,15 @@ func (c *Catalog) index() error {
 	for _, p := range c.ServicePlans {
 		p.ID = strings.ToLower(p.ID)
 		if !IsGUID(p.ID) || p.Name == "" {
-			return Errorf(EINVALID, "catalog: service plan %q: needs a GUID id and a name", p.Name)
+			return catalogError("", p.ID, []string{p.Name}, "catalog: service plan %q: needs a GUID id and a name", p.Name)
 		}
 		switch p.Data {
 		case DataNone, DataMailbox, DataFiles:
 		default:
-			return Errorf(EINVALID, "catalog: service plan %s: data must be none, mailbox or files", p.Name)
+			return catalogError("", p.ID, []string{p.Name}, "catalog: service plan %s: data must be none, mailbox or files", p.Name)
 		}
 		if c.plansByID[p.ID] != nil || c.plansByName[p.Name] != nil {
-			return Errorf(EINVALID, "catalog: service plan %s defined twice", p.Name)
+			return catalogError("", p.ID, []string{p.Name}, "catalog: service plan %s defined twice", p.Name)
 		}
 		c.plansByID[p.ID], c.plansByName[p.Name] = p, p
 	}
@@ -180,22 +181,24 @@ func (c *Catalog) index() error {
 func (c *Catalog) indexSKU(s *SKU) error {
 	s.ID = strings.ToLower(s.ID)
 	if !IsGUID(s.ID) || s.PartNumber == "" || s.DisplayName.EN == "" {
-		return Errorf(EINVALID, "catalog: SKU %q: needs a GUID id, a part number and an English name", s.PartNumber)
+		return catalogError(s.ID, "", nil, "catalog: SKU %q: needs a GUID id, a part number and an English name", s.PartNumber)
 	}
 	if c.skusByID[s.ID] != nil || c.skusByPart[strings.ToUpper(s.PartNumber)] != nil {
-		return Errorf(EINVALID, "catalog: SKU %s defined twice", s.PartNumber)
+		return catalogError(s.ID, "", nil, "catalog: SKU %s defined twice", s.PartNumber)
 	}
 	if s.AppliesTo == "" {
 		s.AppliesTo = "User"
 	}
 	if len(s.PlanNames) > 64 {
-		return Errorf(EINVALID, "catalog: SKU %s has %d service plans; at most 64 are supported", s.PartNumber, len(s.PlanNames))
+		e := catalogError(s.ID, "", nil, "catalog: SKU %s has %d service plans; at most 64 are supported", s.PartNumber, len(s.PlanNames))
+		e.Count, e.Limit = len(s.PlanNames), 64
+		return e
 	}
 	s.Plans = s.Plans[:0]
 	for _, name := range s.PlanNames {
 		p := c.plansByName[name]
 		if p == nil {
-			return Errorf(EINVALID, "catalog: SKU %s: unknown service plan %s", s.PartNumber, name)
+			return catalogError(s.ID, "", []string{name}, "catalog: SKU %s: unknown service plan %s", s.PartNumber, name)
 		}
 		s.Plans = append(s.Plans, p)
 	}
@@ -206,22 +209,22 @@ func (c *Catalog) indexSKU(s *SKU) error {
 func (c *Catalog) checkRules() error {
 	for _, r := range c.Rules.MutuallyExclusive {
 		if len(r.Plans) < 2 {
-			return Errorf(EINVALID, "catalog: an exclusion rule needs two plans or more")
+			return catalogError("", "", r.Plans, "catalog: an exclusion rule needs two plans or more")
 		}
 		for _, n := range r.Plans {
 			if c.plansByName[n] == nil {
-				return Errorf(EINVALID, "catalog: exclusion rule names unknown plan %s", n)
+				return catalogError("", "", []string{n}, "catalog: exclusion rule names unknown plan %s", n)
 			}
 		}
 	}
 	for _, r := range c.Rules.Dependencies {
 		for _, n := range append([]string{r.Plan}, r.RequiresAny...) {
 			if c.plansByName[n] == nil {
-				return Errorf(EINVALID, "catalog: dependency rule names unknown plan %s", n)
+				return catalogError("", "", []string{n}, "catalog: dependency rule names unknown plan %s", n)
 			}
 		}
 		if len(r.RequiresAny) == 0 {
-			return Errorf(EINVALID, "catalog: dependency rule for %s requires nothing", r.Plan)
+			return catalogError("", "", []string{r.Plan}, "catalog: dependency rule for %s requires nothing", r.Plan)
 		}
 	}
 	return nil
@@ -247,4 +250,10 @@ func (c *Catalog) ServicePlan(idOrName string) *ServicePlan {
 		return p
 	}
 	return c.plansByName[idOrName]
+}
+
+// catalogError is the EINVALID of a malformed catalog, naming the SKU,
+// the service plan (by id) or the plans (by name) at fault.
+func catalogError(skuID, planID string, plans []string, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, SKUID: skuID, PlanID: planID, Plans: plans, Message: fmt.Sprintf(format, args...)}
 }

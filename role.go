@@ -52,7 +52,8 @@ const (
 
 // allowed says which roles may perform each action. The system principal may
 // perform every action; an ordinary user none of them (a user may still read
-// their own user and licenses, which services check with ReadSelf).
+// their own user, licenses and roles, which services check with
+// AuthorizeNamed).
 var allowed = map[Action][]Role{
 	ActionRead:                AdminRoles,
 	ActionCheck:               Roles,
@@ -81,15 +82,6 @@ func Authorize(p Principal, a Action) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "Insufficient privileges to complete the operation: %s needs one of the roles %s.", a, roleList(allowed[a]))
-}
-
-// AuthorizeSelf returns nil if the principal may read anything or is the
-// user userID itself, else EFORBIDDEN.
-func AuthorizeSelf(p Principal, userID string) error {
-	if p.UserID != "" && p.UserID == userID {
-		return nil
-	}
-	return Authorize(p, ActionRead)
 }
 
 // AuthorizeNamed decides, from the principal alone and before anything is
@@ -150,6 +142,7 @@ type RoleService interface {
 	// UnassignRole takes a role away. Idempotent. Needs ActionManageRoles.
 	UnassignRole(ctx context.Context, p Principal, userID string, r Role) error
 	// FindRoles returns the roles held by a user. The user itself or any
-	// reader may call it.
+	// reader may call it (AuthorizeNamed, decided before anything is read).
+	// Returns EFORBIDDEN, ENOTFOUND.
 	FindRoles(ctx context.Context, p Principal, userID string) ([]Role, error)
 }

@@ -1,5 +1,7 @@
 package allot
 
+import "sort"
+
 // LicenseUnits counts a SKU's prepaid units by the status of the
 // subscriptions they come from (Graph's licenseUnitsDetail).
 type LicenseUnits struct {
@@ -82,4 +84,37 @@ func BetterStatus(a, b SubscriptionStatus) SubscriptionStatus {
 		return b
 	}
 	return a
+}
+
+// AggregateSKUs makes the Licenses view (Graph's subscribedSkus) of a
+// tenant from its subscriptions and its seat pools with their counters,
+// never from assignment rows: per SKU, the best status, the prepaid units
+// by status (13 = 5 + 8 for two Enabled subscriptions), the seats consumed
+// in every pool, ordered by English name. A SKU no longer in the catalog
+// stays in the database, hidden.
+func AggregateSKUs(c *Catalog, tenantID string, subs []*Subscription, pools map[string][]SeatPool) []*SubscribedSKU {
+	bySKU := map[string]*SubscribedSKU{}
+	var order []string
+	for _, s := range subs {
+		agg := bySKU[s.SKUID]
+		if agg == nil {
+			agg = &SubscribedSKU{TenantID: tenantID, SKU: c.SKU(s.SKUID), Pools: pools[s.SKUID]}
+			for _, sp := range agg.Pools {
+				agg.Consumed += sp.Consumed
+			}
+			bySKU[s.SKUID] = agg
+			order = append(order, s.SKUID)
+		}
+		agg.CapabilityStatus = BetterStatus(agg.CapabilityStatus, s.Status)
+		agg.Prepaid.Add(s.Status, s.Quantity)
+		agg.SubscriptionIDs = append(agg.SubscriptionIDs, s.ID)
+	}
+	out := make([]*SubscribedSKU, 0, len(order))
+	for _, id := range order {
+		if bySKU[id].SKU != nil {
+			out = append(out, bySKU[id])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SKU.DisplayName.EN < out[j].SKU.DisplayName.EN })
+	return out
 }

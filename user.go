@@ -205,8 +205,10 @@ type UserService interface {
 	// ECONFLICT if the userPrincipalName is taken.
 	CreateUser(ctx context.Context, p Principal, u *User) error
 	// FindUser returns a user by id or userPrincipalName with its licenses.
-	// Readers may find anyone, a user only itself. Returns ENOTFOUND if no
-	// such user is active in the principal's tenant.
+	// Readers may find anyone, a user only itself (AuthorizeNamed, decided
+	// before anything is read, so EFORBIDDEN says nothing of whether the
+	// user exists). Returns ENOTFOUND if no such user is active in the
+	// principal's tenant.
 	FindUser(ctx context.Context, p Principal, idOrUPN string) (*User, error)
 	// FindUsers returns one page of users matching f and whether more
 	// follow. Needs ActionRead.
@@ -215,12 +217,14 @@ type UserService interface {
 	// Needs ActionRead.
 	CountUsers(ctx context.Context, p Principal, f UserFilter) (int, error)
 	// UpdateUser changes a user. Needs ActionManageUsers, or
-	// ActionAssignLicenses for a change of usage location only. Returns
-	// ENOTFOUND, EINVALID.
+	// ActionAssignLicenses for a change of usage location only
+	// (AuthorizeUserUpdate). Returns ENOTFOUND, EINVALID, and
+	// EUSAGELOCATION for clearing the usage location of a licensed user.
 	UpdateUser(ctx context.Context, p Principal, idOrUPN string, upd UserUpdate) (*User, error)
 	// DeleteUser soft-deletes a user: its licenses are freed in the same
 	// transaction and kept on record for a restore within DeletedRetention.
-	// Needs ActionManageUsers. Returns ENOTFOUND.
+	// Needs ActionManageUsers. Returns ENOTFOUND, and EINVALID for one's
+	// own account.
 	DeleteUser(ctx context.Context, p Principal, idOrUPN string) error
 	// RestoreUser brings a deleted user back with its licenses. Needs
 	// ActionManageUsers. Returns ENOTFOUND if no such deleted user,

@@ -124,9 +124,8 @@ func (db *DB) FindPoolAccess(ctx context.Context, tenantID string) (map[allot.Po
 			if err := rows.Scan(&k.TenantID, &k.SKUID, &id, &owner, &status); err != nil {
 				return err
 			}
-			if owner == allot.OwnerUser {
-				k.Pool = id
-			}
+			s := allot.Subscription{ID: id, OwnerType: owner}
+			k.Pool = s.Pool()
 			out[k] = out[k] || allot.SubscriptionStatus(status).KeepsAccess()
 		}
 		return rows.Err()

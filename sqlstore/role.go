@@ -56,9 +56,6 @@ func (db *DB) FindRoles(ctx context.Context, p allot.Principal, userID string) (
 		if err != nil {
 			return err
 		}
-		if err := allot.AuthorizeSelf(p, u.ID); err != nil {
-			return err
-		}
 		roles, err = tx.findRoles(ctx, p.TenantID, u.ID)
 		return err
 	})

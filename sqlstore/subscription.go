@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -193,7 +192,7 @@ func (db *DB) FindSubscribedSKUs(ctx context.Context, p allot.Principal) ([]*all
 		if err != nil {
 			return err
 		}
-		out = aggregateSKUs(db.catalog, p.TenantID, subs, pools)
+		out = allot.AggregateSKUs(db.catalog, p.TenantID, subs, pools)
 		return nil
 	})
 	return out, err
@@ -213,33 +212,6 @@ func (db *DB) FindSubscribedSKU(ctx context.Context, p allot.Principal, skuID st
 	}
 	return nil, &allot.Error{Code: allot.ENOTFOUND, SKUID: skuID,
 		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", skuID)}
-}
-
-func aggregateSKUs(c *allot.Catalog, tenantID string, subs []*allot.Subscription, pools map[string][]allot.SeatPool) []*allot.SubscribedSKU {
-	bySKU := map[string]*allot.SubscribedSKU{}
-	var order []string
-	for _, s := range subs {
-		agg := bySKU[s.SKUID]
-		if agg == nil {
-			agg = &allot.SubscribedSKU{TenantID: tenantID, SKU: c.SKU(s.SKUID), Pools: pools[s.SKUID]}
-			for _, sp := range agg.Pools {
-				agg.Consumed += sp.Consumed
-			}
-			bySKU[s.SKUID] = agg
-			order = append(order, s.SKUID)
-		}
-		agg.CapabilityStatus = allot.BetterStatus(agg.CapabilityStatus, s.Status)
-		agg.Prepaid.Add(s.Status, s.Quantity)
-		agg.SubscriptionIDs = append(agg.SubscriptionIDs, s.ID)
-	}
-	out := make([]*allot.SubscribedSKU, 0, len(order))
-	for _, id := range order {
-		if bySKU[id].SKU != nil { // a SKU dropped from the catalog stays in the database, hidden
-			out = append(out, bySKU[id])
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].SKU.DisplayName.EN < out[j].SKU.DisplayName.EN })
-	return out
 }
 
 // findPools returns the tenant's seat pools, per SKU, the admin pool first;

@@ -67,9 +67,6 @@ func (db *DB) FindUser(ctx context.Context, p allot.Principal, idOrUPN string) (
 		if u, err = tx.findUser(ctx, p.TenantID, idOrUPN, false); err != nil {
 			return err
 		}
-		if err := allot.AuthorizeSelf(p, u.ID); err != nil {
-			return err
-		}
 		u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID)
 		return err
 	})
