@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/graph"
 	"github.com/allot-project/allot/internal/loadgen"
 )
 
@@ -18,32 +19,21 @@ import (
 // while checks go on) and W6 (assign a SKU to 100 k users, then refuse one
 // seat short).
 
-// benchBulkBody is a /api/bulkAssignLicense body.
+// benchBulkBody is an allOrNothing /api/bulkAssignLicense body adding
+// the SKU add and removing the SKU remove ("" for none).
 func benchBulkBody(ids []string, add, remove string) []byte {
-	var b strings.Builder
-	b.WriteString(`{"users":[`)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"` + id + `"`)
-	}
-	b.WriteString(`],"addLicenses":[`)
+	req := graph.BulkRequest{Users: ids, AddLicenses: []graph.AssignedLicense{}, RemoveLicenses: []string{}, Mode: graph.BulkAllOrNothing}
 	if add != "" {
-		b.WriteString(`{"skuId":"` + add + `","disabledPlans":[]}`)
+		req.AddLicenses = append(req.AddLicenses, graph.AssignedLicense{SKUID: add, DisabledPlans: []string{}})
 	}
-	b.WriteString(`],"removeLicenses":[`)
 	if remove != "" {
-		b.WriteString(`"` + remove + `"`)
+		req.RemoveLicenses = append(req.RemoveLicenses, remove)
 	}
-	b.WriteString(`],"mode":"allOrNothing"}`)
-	return []byte(b.String())
-}
-
-// benchBulkAnswer is the part of a bulk answer the workloads read.
-type benchBulkAnswer struct {
-	Changed int `json:"changed"`
-	Failed  int `json:"failed"`
+	b, err := json.Marshal(req)
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	return b
 }
 
 // benchPostBulk sends a bulk change and returns its status, answer body and
@@ -115,7 +105,7 @@ func (env *benchEnv) bulkWithChecks(ctx context.Context, r *benchResult, base st
 	if err := loadgen.Expect(status, b, http.StatusOK); err != nil {
 		return 0, nil, err
 	}
-	var a benchBulkAnswer
+	var a graph.BulkResponse
 	if err := json.Unmarshal(b, &a); err != nil {
 		return 0, nil, err
 	}
@@ -223,7 +213,7 @@ func (env *benchEnv) w6(ctx context.Context) (*benchResult, error) {
 	if err := loadgen.Expect(status, b, http.StatusOK); err != nil {
 		return nil, err
 	}
-	var a benchBulkAnswer
+	var a graph.BulkResponse
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, err
 	}

@@ -7,11 +7,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
+	"github.com/allot-project/allot/graph"
 	"github.com/allot-project/allot/internal/loadgen"
 )
 
@@ -51,20 +52,10 @@ func (d *benchData) randomCheck(rng *rand.Rand) benchQuery {
 	return q
 }
 
-// benchAnswer is the JSON of one answer of /api/check.
-type benchAnswer struct {
-	User          string `json:"user"`
-	UserID        string `json:"userId"`
-	ServicePlanID string `json:"servicePlanId"`
-	Licensed      bool   `json:"licensed"`
-	SKUID         string `json:"skuId"`
-	Reason        string `json:"reason"`
-}
-
 // benchSample is an answer kept to be compared with the database.
 type benchSample struct {
 	q   benchQuery
-	got benchAnswer
+	got graph.CheckResult
 }
 
 // benchSampler keeps up to max answers, one in every.
@@ -108,7 +99,7 @@ func (env *benchEnv) checkOp(c *loadgen.Client, base func(w *loadgen.Worker) str
 			return err
 		}
 		if s != nil && s.want(w.Rand) {
-			var a benchAnswer
+			var a graph.CheckResult
 			if err := json.Unmarshal(body, &a); err != nil {
 				return err
 			}
@@ -124,7 +115,7 @@ func benchBase(base string) func(*loadgen.Worker) string {
 
 // expected computes the answers to qs from the database alone: the
 // users' stored entitlements and pools, decided by allot.Check.
-func (env *benchEnv) expected(ctx context.Context, src allot.EntitlementSource, qs []benchQuery) ([]benchAnswer, error) {
+func (env *benchEnv) expected(ctx context.Context, src allot.EntitlementSource, qs []benchQuery) ([]graph.CheckResult, error) {
 	seen := map[string]bool{}
 	var ids []string
 	for _, q := range qs {
@@ -146,10 +137,10 @@ func (env *benchEnv) expected(ctx context.Context, src allot.EntitlementSource, 
 		return nil, err
 	}
 	has := func(t, sku, pool string) bool { return access[allot.PoolKey{TenantID: t, SKUID: sku, Pool: pool}] }
-	out := make([]benchAnswer, len(qs))
+	out := make([]graph.CheckResult, len(qs))
 	for i, q := range qs {
 		a := allot.Check(env.d.catalog, byID[env.d.users[q.ui].id()], env.d.catalog.ServicePlan(q.plan), has)
-		out[i] = benchAnswer{User: q.user, UserID: a.UserID, ServicePlanID: a.ServicePlanID, Licensed: a.Licensed, SKUID: a.SKUID, Reason: a.Reason}
+		out[i] = graph.CheckResult{User: q.user, UserID: a.UserID, ServicePlanID: a.ServicePlanID, Licensed: a.Licensed, SKUID: a.SKUID, Reason: a.Reason}
 	}
 	return out, nil
 }
@@ -194,12 +185,14 @@ func (env *benchEnv) sweep(ctx context.Context, src allot.EntitlementSource, r *
 	for len(qs) < n {
 		qs = append(qs, env.d.randomCheck(rng))
 	}
-	c := env.client(1)
-	defer c.Close()
+	c, err := env.api(base)
+	if err != nil {
+		return nil, err
+	}
 	var samples []benchSample
 	for start := 0; start < len(qs); start += 100 {
 		batch := qs[start:min(start+100, len(qs))]
-		answers, err := benchPostChecks(ctx, c, base, batch)
+		answers, err := benchPostChecks(ctx, c, batch)
 		if err != nil {
 			return nil, err
 		}
@@ -212,37 +205,33 @@ func (env *benchEnv) sweep(ctx context.Context, src allot.EntitlementSource, r *
 
 // benchChecksBody is the body of POST /api/check for qs.
 func benchChecksBody(qs []benchQuery) []byte {
-	var b strings.Builder
-	b.WriteString(`{"checks":[`)
-	for i, q := range qs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"user":%q,"servicePlan":%q}`, q.user, q.plan)
+	b, err := json.Marshal(graph.CheckBatch{Checks: benchCheckRequests(qs)})
+	if err != nil {
+		panic(err) // strings only: cannot fail
 	}
-	b.WriteString(`]}`)
-	return []byte(b.String())
+	return b
 }
 
-// benchPostChecks asks a batch of checks and returns the answers.
-func benchPostChecks(ctx context.Context, c *loadgen.Client, base string, qs []benchQuery) ([]benchAnswer, error) {
-	status, body, err := c.Do(ctx, http.MethodPost, base+"/api/check", benchChecksBody(qs))
+// benchCheckRequests returns the checks of qs.
+func benchCheckRequests(qs []benchQuery) []graph.CheckRequest {
+	reqs := make([]graph.CheckRequest, len(qs))
+	for i, q := range qs {
+		reqs[i] = graph.CheckRequest{User: q.user, ServicePlan: q.plan}
+	}
+	return reqs
+}
+
+// benchPostChecks asks a batch of checks through the API's client and
+// returns the answers.
+func benchPostChecks(ctx context.Context, c *client.Client, qs []benchQuery) ([]graph.CheckResult, error) {
+	answers, err := c.Check(ctx, benchCheckRequests(qs))
 	if err != nil {
 		return nil, err
 	}
-	if err := loadgen.Expect(status, body, http.StatusOK); err != nil {
-		return nil, err
+	if len(answers) != len(qs) {
+		return nil, fmt.Errorf("asked %d checks, got %d answers", len(qs), len(answers))
 	}
-	var out struct {
-		Results []benchAnswer `json:"results"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, err
-	}
-	if len(out.Results) != len(qs) {
-		return nil, fmt.Errorf("asked %d checks, got %d answers", len(qs), len(out.Results))
-	}
-	return out.Results, nil
+	return answers, nil
 }
 
 // sweepSize is how many checks are verified after a check workload.
@@ -312,7 +301,7 @@ func (env *benchEnv) startBare() (string, func(), error) {
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		a := benchAnswer{User: q.Get("user"), ServicePlanID: q.Get("servicePlan"), Reason: allot.ReasonNoLicense}
+		a := graph.CheckResult{User: q.Get("user"), ServicePlanID: q.Get("servicePlan"), Reason: allot.ReasonNoLicense}
 		if sku, ok := m[a.User]; ok {
 			a.UserID, a.SKUID, a.Licensed, a.Reason = a.User, sku, true, allot.ReasonLicensed
 		}
@@ -407,9 +396,7 @@ func (env *benchEnv) w2(ctx context.Context, run int) (*benchResult, error) {
 			return err
 		}
 		if s.want(w.Rand) {
-			var out struct {
-				Results []benchAnswer `json:"results"`
-			}
+			var out graph.CheckResults
 			if err := json.Unmarshal(body, &out); err != nil {
 				return err
 			}

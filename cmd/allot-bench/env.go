@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 	"github.com/allot-project/allot/cmd/internal/server"
 	"github.com/allot-project/allot/internal/loadgen"
 	"github.com/allot-project/allot/sqlstore"
@@ -160,6 +161,18 @@ func (env *benchEnv) close() {
 // account's token.
 func (env *benchEnv) client(conns int) *loadgen.Client {
 	return loadgen.NewClient(conns, http.Header{"Authorization": {"Bearer " + env.token}})
+}
+
+// api returns a client of the API on base (an in-process or a W10/W11
+// server) with the service account's token, for the requests around the
+// measurements; the measured loads use loadgen.
+func (env *benchEnv) api(base string) (*client.Client, error) {
+	c, err := client.New(base, env.token)
+	if err != nil {
+		return nil, err
+	}
+	c.UserAgent = "allot-bench"
+	return c, nil
 }
 
 // bulkClient returns a client for bulk requests, which may take minutes.

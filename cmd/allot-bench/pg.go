@@ -225,7 +225,7 @@ func (pe *benchEnv) pgW7(ctx context.Context, r *benchResult, bases []string) (*
 	r.Ratio = benchRound(float64(groupBy) / float64(res.Quantile(0.99)))
 	r.Met = r.P99 <= 2 && r.Errors == 0
 	for _, b := range bases {
-		if err := pe.checkLicensesPage(ctx, r, c, b+"/v1.0/subscribedSkus", counts); err != nil {
+		if err := pe.checkLicensesPage(ctx, r, b, counts); err != nil {
 			return nil, err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/allot-project/allot/graph"
 	"github.com/allot-project/allot/internal/loadgen"
 )
 
@@ -118,7 +119,7 @@ func benchFreePort() (int, error) {
 
 // waitCorrect asks q until the process answers want, and returns the time
 // since its start.
-func (p *benchProc) waitCorrect(ctx context.Context, c *loadgen.Client, q benchQuery, want benchAnswer, timeout time.Duration) (time.Duration, error) {
+func (p *benchProc) waitCorrect(ctx context.Context, c *loadgen.Client, q benchQuery, want graph.CheckResult, timeout time.Duration) (time.Duration, error) {
 	deadline := p.start.Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
@@ -131,7 +132,7 @@ func (p *benchProc) waitCorrect(ctx context.Context, c *loadgen.Client, q benchQ
 		}
 		status, body, err := c.Do(ctx, http.MethodGet, q.url(p.base), nil)
 		if err == nil && status == http.StatusOK {
-			var got benchAnswer
+			var got graph.CheckResult
 			if json.Unmarshal(body, &got) == nil && got == want {
 				return time.Since(p.start), nil
 			}
@@ -183,12 +184,12 @@ func (p *benchProc) memory() (rss, peak int64) {
 
 // probe is the check a started server must answer correctly: user 0
 // about a plan of its first SKU.
-func (env *benchEnv) probe(ctx context.Context) (benchQuery, benchAnswer, error) {
+func (env *benchEnv) probe(ctx context.Context) (benchQuery, graph.CheckResult, error) {
 	u := &env.d.users[0]
 	q := benchQuery{ui: 0, user: u.id(), plan: env.d.skuPlans[u.skus[0]][0]}
 	want, err := env.expected(ctx, env.db, []benchQuery{q})
 	if err != nil {
-		return q, benchAnswer{}, err
+		return q, graph.CheckResult{}, err
 	}
 	return q, want[0], nil
 }
