@@ -231,16 +231,22 @@ func decodeGUID(prop string, raw json.RawMessage) (string, error) {
 // appendGUIDs decodes an array member of GUIDs, appending them to dst in
 // lower case.
 func appendGUIDs(dst []string, prop string, raw json.RawMessage) ([]string, error) {
+	return appendItems(dst, prop, raw, func(_ int, it json.RawMessage) (string, error) { return decodeGUID(prop, it) })
+}
+
+// appendItems decodes the array member prop, appending to dst each element
+// as decoded by item, which is given the element's index.
+func appendItems[T any](dst []T, prop string, raw json.RawMessage, item func(int, json.RawMessage) (T, error)) ([]T, error) {
 	items, err := decodeArray(prop, raw)
 	if err != nil {
 		return dst, err
 	}
-	for _, it := range items {
-		id, err := decodeGUID(prop, it)
+	for i, it := range items {
+		v, err := item(i, it)
 		if err != nil {
 			return dst, err
 		}
-		dst = append(dst, id)
+		dst = append(dst, v)
 	}
 	return dst, nil
 }

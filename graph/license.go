@@ -83,23 +83,16 @@ func decodeLicenseChange(body []byte) (allot.LicenseChange, error) {
 // both present.
 func licenseChangeFrom(m map[string]json.RawMessage) (allot.LicenseChange, error) {
 	var ch allot.LicenseChange
-	adds, err := decodeArray("addLicenses", m["addLicenses"])
-	if err != nil {
+	var err error
+	if ch.Add, err = appendItems(ch.Add, "addLicenses", m["addLicenses"], decodeAssignedLicense); err != nil {
 		return ch, err
-	}
-	for i, raw := range adds {
-		a, err := decodeAssignedLicense(i, raw)
-		if err != nil {
-			return ch, err
-		}
-		ch.Add = append(ch.Add, a)
 	}
 	ch.Remove, err = appendGUIDs(ch.Remove, "removeLicenses", m["removeLicenses"])
 	return ch, err
 }
 
 // decodeAssignedLicense decodes item i of addLicenses.
-func decodeAssignedLicense(i int, raw []byte) (allot.AssignedLicense, error) {
+func decodeAssignedLicense(i int, raw json.RawMessage) (allot.AssignedLicense, error) {
 	var a allot.AssignedLicense
 	obj, err := decodeObject("addLicenses", raw)
 	if err != nil {
@@ -158,11 +151,7 @@ func (s *Server) details(u *allot.User) []licenseDetail {
 // listLicenseDetails answers /users/{id}/licenseDetails and
 // /me/licenseDetails. A user may read its own; readers anyone's.
 func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) error {
-	sel, err := parseSelect(r, licenseDetailsType)
-	if err != nil {
-		return err
-	}
-	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	sel, u, err := s.licenseDetailsRequest(r)
 	if err != nil {
 		return err
 	}
@@ -171,11 +160,7 @@ func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) erro
 
 // getLicenseDetails answers one licenseDetails of a user by its id.
 func (s *Server) getLicenseDetails(w http.ResponseWriter, r *http.Request) error {
-	sel, err := parseSelect(r, licenseDetailsType)
-	if err != nil {
-		return err
-	}
-	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	sel, u, err := s.licenseDetailsRequest(r)
 	if err != nil {
 		return err
 	}
@@ -187,6 +172,17 @@ func (s *Server) getLicenseDetails(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	return allot.Errorf(allot.ENOTFOUND, "Resource '%s' does not exist or one of its queried reference-property objects are not present.", truncate(detailsID, 100))
+}
+
+// licenseDetailsRequest reads the $select of a licenseDetails request and
+// finds the user of its path.
+func (s *Server) licenseDetailsRequest(r *http.Request) (selection[licenseDetail], *allot.User, error) {
+	sel, err := parseSelect(r, licenseDetailsType)
+	if err != nil {
+		return sel, nil, err
+	}
+	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	return sel, u, err
 }
 
 // licenseDetailsPath is the @odata.context path of u's licenseDetails.
