@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -84,74 +86,184 @@ func bulkErrorDetail(err error, user string) *BulkError {
 	return &BulkError{Code: code, Message: e.message, Target: user}
 }
 
-// decodeBulkChange decodes a bulk request. Unlike Graph's bodies, an
-// unknown property is refused: this API is allot's own, and a misspelt
-// "dryRun" must not write.
+// decodeBulkChange decodes a bulk request (a BulkRequest) into bulkBody
+// with encoding/json and checks it. Unlike Graph's bodies, an unknown
+// property is refused: this API is allot's own, and a misspelt "dryRun"
+// must not write. Names match case-insensitively, as Graph's do; a
+// property given twice, or null, is refused or ignored as by parseObject.
 func decodeBulkChange(body []byte) (allot.BulkLicenseChange, error) {
 	var b allot.BulkLicenseChange
-	obj, err := parseObject(body)
-	if err != nil {
+	if err := checkBulkMembers(body); err != nil {
 		return b, err
 	}
-	m, unknown, err := obj.members([]string{"users", "addLicenses", "removeLicenses", "mode", "skipUnchanged", "dryRun"})
-	if err != nil {
-		return b, err
+	bb := bulkBody{SkipUnchanged: boolMember{prop: "skipUnchanged"}, DryRun: boolMember{prop: "dryRun"}}
+	if err := json.Unmarshal(body, &bb); err != nil {
+		return b, badRequest(msgBadJSON)
 	}
-	if len(unknown) > 0 {
-		return b, badRequest(fmt.Sprintf("The property '%s' does not exist on bulkAssignLicense.", truncate(unknown[0], 60)))
+	return bb.change()
+}
+
+// bulkMembers are the properties of a bulk request.
+var bulkMembers = []string{"users", "addLicenses", "removeLicenses", "mode", "skipUnchanged", "dryRun"}
+
+// checkBulkMembers checks that body is a JSON object whose properties are
+// bulkMembers, each at most once, or annotations.
+func checkBulkMembers(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 || !json.Valid(body) || nodeKind(body) != "StartObject" {
+		_, err := parseObject(body)
+		return err
 	}
-	users, ok := m["users"]
-	if !ok || isNull(users) {
+	var names map[string]skipValue
+	if err := json.Unmarshal(body, &names); err != nil {
+		return badRequest(msgBadJSON)
+	}
+	obj := make(jsonObject, len(names))
+	for n := range names {
+		obj[n] = nil
+	}
+	_, unknown, err := obj.members(bulkMembers)
+	if err == nil && len(unknown) > 0 {
+		err = badRequest(fmt.Sprintf("The property '%s' does not exist on bulkAssignLicense.", truncate(unknown[0], 60)))
+	}
+	return err
+}
+
+// skipValue is a JSON value read and dropped.
+type skipValue struct{}
+
+// UnmarshalJSON drops the value.
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// bulkBody is a BulkRequest as decoded: each member decodes itself with
+// Graph's checks and keeps its error, which change reports in a fixed
+// order. JSON null is the same as an absent member.
+type bulkBody struct {
+	Users          usersMember  `json:"users"`
+	AddLicenses    rawMember    `json:"addLicenses"`
+	RemoveLicenses rawMember    `json:"removeLicenses"`
+	Mode           stringMember `json:"mode"`
+	SkipUnchanged  boolMember   `json:"skipUnchanged"`
+	DryRun         boolMember   `json:"dryRun"`
+}
+
+// change checks the body and returns the change it asks for.
+func (bb *bulkBody) change() (allot.BulkLicenseChange, error) {
+	b := allot.BulkLicenseChange{Users: bb.Users.users, SkipUnchanged: bb.SkipUnchanged.v, DryRun: bb.DryRun.v}
+	var err error
+	switch {
+	case !bb.Users.set:
 		return b, badRequest("The parameter 'users' is missing: list the ids or userPrincipalNames to change.")
-	}
-	items, err := decodeArray("users", users)
-	if err != nil {
-		return b, err
-	}
-	for _, it := range items {
-		u, err := decodeString("users", it)
-		if err != nil {
-			return b, err
-		}
-		b.Users = append(b.Users, u)
-	}
-	if len(b.Users) == 0 {
+	case bb.Users.err != nil:
+		return b, bb.Users.err
+	case len(b.Users) == 0:
 		return b, badRequest("The parameter 'users' is empty: list at least one user.")
 	}
-	for _, name := range []string{"addLicenses", "removeLicenses"} {
-		if v, ok := m[name]; !ok || isNull(v) {
-			m[name] = []byte("[]") // optional here, unlike in Graph's assignLicense
-		}
-	}
+	// Optional here, unlike in Graph's assignLicense.
+	m := map[string]json.RawMessage{"addLicenses": bb.AddLicenses.orEmpty(), "removeLicenses": bb.RemoveLicenses.orEmpty()}
 	if b.Change, err = licenseChangeFrom(m); err != nil {
 		return b, err
 	}
 	if len(b.Change.Add) == 0 && len(b.Change.Remove) == 0 {
 		return b, badRequest("No license changes provided. At least one license to add or remove must be specified.")
 	}
-	mode := ""
-	if v, ok := m["mode"]; ok {
-		if mode, err = decodeString("mode", v); err != nil {
-			return b, err
+	if b.AllOrNothing, err = bb.Mode.allOrNothing(); err != nil {
+		return b, err
+	}
+	if err = bb.SkipUnchanged.err; err == nil {
+		err = bb.DryRun.err
+	}
+	return b, err
+}
+
+// usersMember is the users of a bulk request.
+type usersMember struct {
+	set   bool
+	users []string
+	err   error
+}
+
+// UnmarshalJSON decodes the users in one pass, and again item by item
+// only to explain an error with Graph's message.
+func (m *usersMember) UnmarshalJSON(raw []byte) error {
+	*m = usersMember{} // a later duplicate wins, as in parseObject
+	if isNull(raw) {
+		return nil
+	}
+	m.set = true
+	if json.Unmarshal(raw, &m.users) == nil {
+		return nil
+	}
+	m.users = nil
+	items, err := decodeArray("users", raw)
+	for _, it := range items {
+		if _, err = decodeString("users", it); err != nil {
+			break
 		}
 	}
-	switch mode {
-	case "", "perUser":
-	case "allOrNothing":
-		b.AllOrNothing = true
-	default:
-		return b, badRequest(fmt.Sprintf("Invalid mode '%s': use perUser or allOrNothing.", truncate(mode, 40)))
+	if m.err = err; err == nil { // cannot happen: the fast path failed
+		m.err = badRequest(msgBadJSON)
 	}
-	flags := []struct {
-		name string
-		dst  *bool
-	}{{"skipUnchanged", &b.SkipUnchanged}, {"dryRun", &b.DryRun}}
-	for _, fl := range flags {
-		if v, ok := m[fl.name]; ok && !isNull(v) {
-			if *fl.dst, err = decodeBool(fl.name, v); err != nil {
-				return b, err
-			}
-		}
+	return nil
+}
+
+// rawMember is a small member checked later by a helper shared with
+// Graph's bodies (addLicenses, removeLicenses).
+type rawMember struct{ raw json.RawMessage }
+
+// UnmarshalJSON keeps a copy of the member.
+func (m *rawMember) UnmarshalJSON(raw []byte) error {
+	m.raw = nil
+	if !isNull(raw) {
+		m.raw = bytes.Clone(raw)
 	}
-	return b, nil
+	return nil
+}
+
+// orEmpty returns the member, or an empty array when it is absent.
+func (m *rawMember) orEmpty() json.RawMessage {
+	if m.raw == nil {
+		return json.RawMessage("[]")
+	}
+	return m.raw
+}
+
+// stringMember is the mode of a bulk request.
+type stringMember struct {
+	s   string
+	err error
+}
+
+// UnmarshalJSON decodes the mode.
+func (m *stringMember) UnmarshalJSON(raw []byte) error {
+	m.s, m.err = decodeString("mode", raw)
+	return nil
+}
+
+// allOrNothing reports whether the mode is BulkAllOrNothing.
+func (m *stringMember) allOrNothing() (bool, error) {
+	switch {
+	case m.err != nil:
+		return false, m.err
+	case m.s == "" || m.s == BulkPerUser:
+		return false, nil
+	case m.s == BulkAllOrNothing:
+		return true, nil
+	}
+	return false, badRequest(fmt.Sprintf("Invalid mode '%s': use perUser or allOrNothing.", truncate(m.s, 40)))
+}
+
+// boolMember is a flag of a bulk request, named prop.
+type boolMember struct {
+	prop string
+	v    bool
+	err  error
+}
+
+// UnmarshalJSON decodes the flag.
+func (m *boolMember) UnmarshalJSON(raw []byte) error {
+	m.v, m.err = false, nil
+	if !isNull(raw) {
+		m.v, m.err = decodeBool(m.prop, raw)
+	}
+	return nil
 }

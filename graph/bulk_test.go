@@ -1,10 +1,14 @@
 package graph
 
 import (
+	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/allot-project/allot"
 )
 
 // TestBulkAssignLicense checks allot's bulk extension: per-user results,
@@ -92,5 +96,76 @@ func TestBulkAssignLicense(t *testing.T) {
 				t.Errorf("a refused request changed state (-before +after):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestDecodeBulkChange checks the typed decoding of the bulk body where
+// the end-to-end test does not reach: names in any case, annotations,
+// null members, properties given twice, and which refusal comes first.
+func TestDecodeBulkChange(t *testing.T) {
+	const g = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	add := `"addLicenses":[{"skuId":"` + strings.ToUpper(g) + `","disabledPlans":["` + g + `"]}]`
+	e3 := allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: g, DisabledPlans: []string{g}}}}
+	tests := []struct {
+		name    string
+		body    string
+		want    allot.BulkLicenseChange
+		wantErr string
+	}{
+		{"all members", `{"users":["a","b"],` + add + `,"removeLicenses":null,"mode":"allOrNothing","skipUnchanged":true,"dryRun":true}`,
+			allot.BulkLicenseChange{Users: []string{"a", "b"}, Change: e3, AllOrNothing: true, SkipUnchanged: true, DryRun: true}, ""},
+		{"PascalCase and annotations", `{"@odata.type":"#x","Users":["a"],"AddLicenses":[{"skuId":"` + g + `"}],"Mode":"perUser","users@odata.bind":1}`,
+			allot.BulkLicenseChange{Users: []string{"a"}, Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: g, DisabledPlans: []string{}}}}}, ""},
+		{"null is absent", `{"users":["a"],"removeLicenses":["` + g + `"],"addLicenses":null,"mode":null,"dryRun":null}`,
+			allot.BulkLicenseChange{Users: []string{"a"}, Change: allot.LicenseChange{Remove: []string{g}}}, ""},
+		{"the later of two wins", `{"users":[1],"users":["a"],` + add + `}`, allot.BulkLicenseChange{Users: []string{"a"}, Change: e3}, ""},
+		{"twice in two cases", `{"users":["a"],"USERS":["b"],` + add + `}`, allot.BulkLicenseChange{}, "The property 'users' is given more than once."},
+		{"unknown before bad users", `{"users":[1],"zz":1,"aa":2}`, allot.BulkLicenseChange{}, "The property 'aa' does not exist on bulkAssignLicense."},
+		{"users before mode", `{"mode":"yolo","users":[{}]}`, allot.BulkLicenseChange{},
+			"A node of type 'StartObject' was read from the JSON reader when trying to read the contents of the property 'users'; however, a 'PrimitiveValue' node was expected."},
+		{"users not an array", `{"users":"a"}`, allot.BulkLicenseChange{},
+			"A node of type 'PrimitiveValue' was read from the JSON reader when trying to read the contents of the property 'users'; however, a 'StartArray' node was expected."},
+		{"skipUnchanged before dryRun", `{"users":["a"],` + add + `,"dryRun":1,"skipUnchanged":"x"}`, allot.BulkLicenseChange{},
+			"Cannot convert the literal '\"x\"' to the expected type 'Edm.Boolean' of property 'skipUnchanged'."},
+		{"not an object", `["a"]`, allot.BulkLicenseChange{}, "The request body must be a JSON object, not a JSON array."},
+		{"not JSON", `{"users":`, allot.BulkLicenseChange{}, msgBadJSON + " (unexpected end of JSON input at offset 9)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeBulkChange([]byte(tt.body))
+			gotErr := ""
+			if err != nil {
+				gotErr = err.(*apiError).message
+				got = allot.BulkLicenseChange{}
+			}
+			if !reflect.DeepEqual(got, tt.want) || gotErr != tt.wantErr {
+				t.Errorf("decodeBulkChange(%s) (-want +got):\n-%+v %q\n+%+v %q", tt.body, tt.want, tt.wantErr, got, gotErr)
+			}
+		})
+	}
+}
+
+// TestDecodeBulkChangeAllocs checks that a large body is decoded in one
+// pass: about one allocation per user (its string), where decoding member
+// by member took four.
+func TestDecodeBulkChangeAllocs(t *testing.T) {
+	const n = 10_000
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"user%06d@contoso.example"`, i)
+	}
+	b.WriteString(`],"removeLicenses":["6fd2c87f-b296-42f0-b197-1e91e994b900"],"mode":"allOrNothing"}`)
+	body := []byte(b.String())
+	allocs := testing.AllocsPerRun(3, func() {
+		if _, err := decodeBulkChange(body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if perUser := allocs / n; perUser > 1.5 {
+		t.Errorf("%.0f allocations for %d users (%.2f a user), want at most 1.5 a user", allocs, n, perUser)
 	}
 }
