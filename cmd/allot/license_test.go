@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/demo"
 )
 
@@ -166,4 +168,75 @@ func TestUnassignManyFromFile(t *testing.T) {
 	if r != want {
 		t.Errorf("license unassign --users-from -:\nwant %+v\ngot  %+v", want, r)
 	}
+}
+
+// TestCustomCatalog runs the client commands against a server started
+// with its own --catalog, where SPB is sold as SPB_CUSTOM and Viva Engage
+// is the plan VIVA_ENGAGE_CUSTOM: the CLI must learn those names from the
+// server, not from the catalog built into it.
+func TestCustomCatalog(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "catalog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := strings.NewReplacer(`"partNumber": "SPB"`, `"partNumber": "SPB_CUSTOM"`, `"YAMMER_ENTERPRISE"`, `"VIVA_ENGAGE_CUSTOM"`).Replace(string(data))
+	if custom == string(data) || !strings.Contains(custom, "SPB_CUSTOM") {
+		t.Fatal("catalog.json changed: the test no longer renames SPB and YAMMER_ENTERPRISE")
+	}
+	file := filepath.Join(t.TempDir(), "catalog.json")
+	if err := os.WriteFile(file, []byte(custom), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--catalog", file)
+	const upn = "christie@contoso.example"
+	spbHolders := strings.Join(demoUPNs(holds(allot.DemoCatalog().SKUByPartNumber("SPB").ID)), "\n")
+	plansOmitted := func(_ *testing.T, r result) result { // the list of plans is long
+		r.stderr, _, _ = strings.Cut(r.stderr, "whose plans are ")
+		return r
+	}
+	upnsOnly := func(t *testing.T, r result) result {
+		r.stdout = strings.Join(jsonUPNs(t, r.stdout), "\n")
+		return r
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		clean func(*testing.T, result) result // keeps what the test is about
+		want  result
+	}{
+		{"assign with a plan named by the server", []string{"license", "assign", "--sku", "ENTERPRISEPACK", "--user", upn, "--disable-plan", "viva_engage_custom"},
+			nil, result{0, "assigned Office 365 E3 to " + upn + "\n", ""}},
+		{"the built-in plan name is unknown there", []string{"license", "assign", "--sku", "ENTERPRISEPACK", "--user", upn, "--disable-plan", "YAMMER_ENTERPRISE"},
+			plansOmitted, result{1, "", "allot: service plan \"YAMMER_ENTERPRISE\" is not part of ENTERPRISEPACK, "}},
+		{"list by the server's part number", []string{"users", "list", "--sku", "SPB_CUSTOM", "-o", "json"}, upnsOnly, result{0, spbHolders, ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := s.run(t, tt.args...)
+			if tt.clean != nil {
+				got = tt.clean(t, got)
+			}
+			if got != tt.want {
+				t.Errorf("allot %s (-want +got):\n-%+v\n+%+v", strings.Join(tt.args, " "), tt.want, got)
+			}
+		})
+	}
+}
+
+// jsonUPNs returns the sorted userPrincipalNames of a JSON list of users.
+func jsonUPNs(t *testing.T, out string) []string {
+	t.Helper()
+	var users []struct {
+		UPN string `json:"userPrincipalName"`
+	}
+	if err := json.Unmarshal([]byte(out), &users); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var upns []string
+	for _, u := range users {
+		upns = append(upns, u.UPN)
+	}
+	slices.Sort(upns)
+	return upns
 }
