@@ -36,8 +36,7 @@ func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, 
 	all := graph.BulkResponse{Results: []graph.BulkResult{}, DryRun: c.dryRun}
 	for start := 0; start < len(users); start += chunk {
 		req.Users = users[start:min(start+chunk, len(users))]
-		var resp graph.BulkResponse
-		err := c.cl.Post(ctx, c.cl.URL(client.BulkPath, nil), req, &resp)
+		resp, err := c.cl.BulkAssignLicense(ctx, req)
 		bar.clear()
 		if err != nil {
 			return c.bulkFailed(err, all, len(users)-start)

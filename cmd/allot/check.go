@@ -75,23 +75,15 @@ func (c *checkCommand) run(ctx context.Context) error {
 	}
 	var answers []graph.CheckResult
 	for start := 0; start < len(users); start += allot.MaxChecks {
-		type req struct {
-			User        string `json:"user"`
-			ServicePlan string `json:"servicePlan"`
-		}
-		var body struct {
-			Checks []req `json:"checks"`
-		}
+		var checks []graph.CheckRequest
 		for _, u := range users[start:min(start+allot.MaxChecks, len(users))] {
-			body.Checks = append(body.Checks, req{u, c.plan})
+			checks = append(checks, graph.CheckRequest{User: u, ServicePlan: c.plan})
 		}
-		var resp struct {
-			Results []graph.CheckResult `json:"results"`
-		}
-		if err := c.cl.Post(ctx, c.cl.URL("/api/check", nil), body, &resp); err != nil {
+		res, err := c.cl.Check(ctx, checks)
+		if err != nil {
 			return err
 		}
-		answers = append(answers, resp.Results...)
+		answers = append(answers, res...)
 	}
 	if err := c.print(ctx, answers); err != nil {
 		return err
