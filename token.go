@@ -16,6 +16,13 @@ type Token struct {
 	RevokedAt time.Time // zero unless revoked
 }
 
+// Authenticates reports whether the token lets its user u in at now: it
+// is neither revoked nor expired, and u is active (not deleted) with
+// sign-in allowed. A nil u (purged) is let in by no token.
+func (t *Token) Authenticates(u *User, now time.Time) bool {
+	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && u != nil && !u.Deleted() && u.AccountEnabled
+}
+
 // ValidateTokenTTL returns EINVALID unless a token's lifetime is positive.
 func ValidateTokenTTL(ttl time.Duration) error {
 	if ttl <= 0 {

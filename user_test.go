@@ -134,3 +134,32 @@ func TestShapes(t *testing.T) {
 		t.Errorf("defaults: %+v", *s)
 	}
 }
+
+func TestTokenAuthenticates(t *testing.T) {
+	active := user(holderID, "FR")
+	blocked, gone := user(holderID, "FR"), user(holderID, "FR")
+	blocked.AccountEnabled, gone.DeletedAt = false, testNow.Add(-time.Minute)
+	valid := allot.Token{UserID: holderID, CreatedAt: testNow.Add(-time.Hour), ExpiresAt: testNow.Add(time.Hour)}
+	revoked, expired := valid, valid
+	revoked.RevokedAt, expired.ExpiresAt = testNow.Add(-time.Minute), testNow
+	tests := []struct {
+		name string
+		tok  allot.Token
+		u    *allot.User
+		want bool
+	}{
+		{"valid", valid, active, true},
+		{"revoked", revoked, active, false},
+		{"expiring now", expired, active, false},
+		{"user blocked", valid, blocked, false},
+		{"user deleted", valid, gone, false},
+		{"user purged", valid, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.tok.Authenticates(tt.u, testNow); got != tt.want {
+				t.Errorf("Authenticates -want +got\n-%v\n+%v", tt.want, got)
+			}
+		})
+	}
+}

@@ -84,22 +84,33 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (allot.Principal,
 	}
 	var p allot.Principal
 	err := db.view(ctx, func(tx *Tx) error {
-		var expires int64
-		var revoked sql.NullInt64
-		var enabled bool
-		err := tx.QueryRowContext(ctx, `SELECT t.user_id, t.expires_at, t.revoked_at, u.upn, u.account_enabled FROM tokens t
-			JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id AND u.deleted_at IS NULL
-			WHERE t.tenant_id = $1 AND t.token_hash = $2`, tenant, hashToken(secret)).Scan(&p.UserID, &expires, &revoked, &p.Name, &enabled)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (revoked.Valid || !tx.now.Before(fromMicros(expires)) || !enabled)) {
+		t, u, err := tx.findToken(ctx, tenant, hashToken(secret))
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !t.Authenticates(u, tx.now)) {
 			return unauthorized
 		} else if err != nil {
 			return err
 		}
-		p.TenantID = tenant
-		p.Roles, err = tx.findRoles(ctx, tenant, p.UserID)
+		p = allot.Principal{TenantID: tenant, UserID: u.ID, Name: u.UserPrincipalName}
+		p.Roles, err = tx.findRoles(ctx, tenant, u.ID)
 		return err
 	})
 	return p, err
+}
+
+// findToken reads a token by its hash with the user it belongs to.
+func (tx *Tx) findToken(ctx context.Context, tenantID, hash string) (*allot.Token, *allot.User, error) {
+	t, u := &allot.Token{TenantID: tenantID}, &allot.User{TenantID: tenantID}
+	var expires int64
+	var revoked, deleted sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT t.user_id, t.expires_at, t.revoked_at, u.upn, u.account_enabled, u.deleted_at FROM tokens t
+		JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id
+		WHERE t.tenant_id = $1 AND t.token_hash = $2`, tenantID, hash).Scan(&u.ID, &expires, &revoked, &u.UserPrincipalName, &u.AccountEnabled, &deleted)
+	t.UserID, t.ExpiresAt = u.ID, fromMicros(expires)
+	if revoked.Valid {
+		t.RevokedAt = time.UnixMicro(revoked.Int64).UTC()
+	}
+	u.DeletedAt = fromMicros(deleted.Int64)
+	return t, u, err
 }
 
 // tokenTenant extracts the tenant id from a secret's second part.

@@ -196,4 +196,13 @@ func testTokens(t *testing.T, open Opener) {
 	must(t, err)
 	_, err = f.S.Authenticate(ctx, plain)
 	wantCode(t, "blocked user's token", err, allot.EUNAUTHORIZED)
+
+	leaver := f.User("leaver@contoso.example", "FR")
+	gone, _, err := f.S.CreateToken(ctx, f.Tenant.ID, leaver.ID, time.Hour)
+	must(t, err)
+	_, err = f.S.Authenticate(ctx, gone)
+	wantCode(t, "active user's token", err, "")
+	must(t, f.S.DeleteUser(ctx, f.Sys, leaver.ID))
+	_, err = f.S.Authenticate(ctx, gone)
+	wantCode(t, "deleted user's token", err, allot.EUNAUTHORIZED)
 }
