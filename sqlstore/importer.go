@@ -21,26 +21,10 @@ type ImportSet struct {
 // assignment rules, audits the tenant's creation as one event (not each
 // row), and sets every seat counter from the rows it wrote. Ids must be set.
 func (db *DB) Import(ctx context.Context, set ImportSet) error {
-	t := set.Tenant
-	t.ID = strings.ToLower(t.ID)
-	if t.ID == "" {
-		return &allot.Error{Code: allot.EINVALID, Field: "id", Message: "An imported tenant needs its id."}
-	}
-	if err := t.Validate(); err != nil {
+	if err := db.validateImport(set); err != nil {
 		return err
 	}
-	for _, s := range set.Subscriptions {
-		s.TenantID = t.ID
-		if err := s.Validate(db.catalog); err != nil {
-			return err
-		}
-	}
-	for _, u := range set.Users {
-		u.TenantID = t.ID
-		if err := u.Validate(); err != nil {
-			return err
-		}
-	}
+	t := set.Tenant
 	err := db.update(ctx, func(tx *Tx) error {
 		if err := tx.insertTenant(ctx, t); err != nil {
 			return err
@@ -76,6 +60,32 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 		}
 		return nil
 	})
+}
+
+// validateImport normalizes and validates the shapes of what an import
+// writes, and gives every row the tenant's id.
+func (db *DB) validateImport(set ImportSet) error {
+	t := set.Tenant
+	t.ID = strings.ToLower(t.ID)
+	if t.ID == "" {
+		return &allot.Error{Code: allot.EINVALID, Field: "id", Message: "An imported tenant needs its id."}
+	}
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	for _, s := range set.Subscriptions {
+		s.TenantID = t.ID
+		if err := s.Validate(db.catalog); err != nil {
+			return err
+		}
+	}
+	for _, u := range set.Users {
+		u.TenantID = t.ID
+		if err := u.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // analyzeAfter is the size of an import that refreshes the planner's
