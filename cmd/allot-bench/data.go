@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,7 +100,7 @@ type benchUser struct {
 }
 
 // id returns the user's id.
-func (u *benchUser) id() string { return benchFormatGUID(u.key) }
+func (u *benchUser) id() string { return allot.GUID(u.key).String() }
 
 // holds reports whether the user holds SKU number s.
 func (u *benchUser) holds(s int) bool {
@@ -151,7 +150,7 @@ func generateBench(size benchSize, sets bool) *benchData {
 func benchGUID(rng *rand.Rand) string {
 	var b [16]byte
 	benchPutGUID(rng, &b)
-	return benchFormatGUID(b)
+	return allot.GUID(b).String()
 }
 
 func benchPutGUID(rng *rand.Rand, b *[16]byte) {
@@ -163,20 +162,6 @@ func benchPutGUID(rng *rand.Rand, b *[16]byte) {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-}
-
-func benchFormatGUID(b [16]byte) string {
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }
 
 // genCatalog makes Plans service plans and SKUs SKUs of PlansPerSKU

@@ -315,31 +315,10 @@ func (pe *benchEnv) pgW3(ctx context.Context, r *benchResult, bases []string, on
 
 // pgW4 races the last seats through all the processes.
 func (pe *benchEnv) pgW4(ctx context.Context, r *benchResult, bases []string) (*benchResult, error) {
-	racers := make([]string, 64)
-	for i := range racers {
-		racers[i] = pe.d.users[i*len(pe.d.users)/64].id()
+	total, err := pe.raceRounds(ctx, r, pe.raceSKU(bases[0]), bases...)
+	if err != nil {
+		return nil, err
 	}
-	c := pe.client(64)
-	defer c.Close()
-	var winners, losers loadgen.Result
-	start := time.Now()
-	total := 0
-	for _, k := range []int{1, 10} {
-		n, err := pe.race(ctx, r, c, k, racers, &winners, &losers, pe.raceSKU(bases[0]), bases...)
-		if err != nil {
-			return nil, err
-		}
-		r.extra(fmt.Sprintf("rounds_k%d", k), n)
-		total += n
-	}
-	benchSortResult(&losers)
-	benchSortResult(&winners)
-	losers.Elapsed = time.Since(start)
-	r.setLatency(&losers)
-	r.Ops = int64(total * len(racers))
-	r.Throughput = benchRound(float64(r.Ops) / losers.Elapsed.Seconds())
-	r.Errors = losers.Errors + winners.Errors
-	r.extra("winner_p99_ms", benchMS(winners.Quantile(0.99)))
 	r.note("%d rounds; latencies are the losers' (W11 asks only W4's invariant of them)", total)
 	r.Met = r.Errors == 0 // the invariant itself is checked by race: r.Correct
 	return r, pe.setSeats(ctx, benchSKURace, 1)

@@ -179,31 +179,10 @@ func (env *benchEnv) countRows(ctx context.Context, s int) (int, error) {
 // losers refused with CountViolation, and the counter equal to the rows.
 func (env *benchEnv) w4(ctx context.Context) (*benchResult, error) {
 	r := &benchResult{Correct: true, Target: "exactly K winners and 0 seats oversold in every round, losers get CountViolation with p99 ≤ 5 ms, counter = COUNT(*) after every round"}
-	racers := make([]string, 64)
-	for i := range racers {
-		racers[i] = env.d.users[i*len(env.d.users)/64].id()
+	total, err := env.raceRounds(ctx, r, env.raceSKU(env.base))
+	if err != nil {
+		return nil, err
 	}
-	c := env.client(64)
-	defer c.Close()
-	var losers, winners loadgen.Result
-	start := time.Now()
-	total := 0
-	for _, k := range []int{1, 10} {
-		n, err := env.race(ctx, r, c, k, racers, &winners, &losers, env.raceSKU(env.base))
-		if err != nil {
-			return nil, err
-		}
-		r.extra(fmt.Sprintf("rounds_k%d", k), n)
-		total += n
-	}
-	benchSortResult(&losers)
-	benchSortResult(&winners)
-	losers.Elapsed = time.Since(start)
-	r.setLatency(&losers)
-	r.Ops = int64(total * len(racers))
-	r.Throughput = benchRound(float64(r.Ops) / losers.Elapsed.Seconds())
-	r.Errors = losers.Errors + winners.Errors
-	r.extra("winner_p99_ms", benchMS(winners.Quantile(0.99)))
 	r.note("%d rounds (the spec asks 10^5; rounds run for --duration per K); latencies are the losers'", total)
 	r.Met = r.P99 <= 5 && r.Errors == 0
 	return r, env.setSeats(ctx, benchSKURace, 1)
@@ -223,6 +202,39 @@ func (env *benchEnv) raceDone(round int, since time.Time) bool {
 func (env *benchEnv) setSeats(ctx context.Context, s, n int) error {
 	_, err := env.db.UpdateSubscription(ctx, env.system(), env.subIDs[s], allot.SubscriptionUpdate{Quantity: &n})
 	return err
+}
+
+// raceRounds runs W4's rounds for K = 1 and then K = 10 free seats among
+// 64 racers, spread over bases (none: env.base), reading the race SKU's
+// counter with sku. It records the losers' latencies, the operations and
+// errors and the winners' p99 in r, and returns the number of rounds.
+func (env *benchEnv) raceRounds(ctx context.Context, r *benchResult, sku func(context.Context, *loadgen.Client) (int, error), bases ...string) (int, error) {
+	racers := make([]string, 64)
+	for i := range racers {
+		racers[i] = env.d.users[i*len(env.d.users)/64].id()
+	}
+	c := env.client(64)
+	defer c.Close()
+	var losers, winners loadgen.Result
+	start := time.Now()
+	total := 0
+	for _, k := range []int{1, 10} {
+		n, err := env.race(ctx, r, c, k, racers, &winners, &losers, sku, bases...)
+		if err != nil {
+			return 0, err
+		}
+		r.extra(fmt.Sprintf("rounds_k%d", k), n)
+		total += n
+	}
+	benchSortResult(&losers)
+	benchSortResult(&winners)
+	losers.Elapsed = time.Since(start)
+	r.setLatency(&losers)
+	r.Ops = int64(total * len(racers))
+	r.Throughput = benchRound(float64(r.Ops) / losers.Elapsed.Seconds())
+	r.Errors = losers.Errors + winners.Errors
+	r.extra("winner_p99_ms", benchMS(winners.Quantile(0.99)))
+	return total, nil
 }
 
 // raceSKU returns the consumedUnits of the race SKU as GET

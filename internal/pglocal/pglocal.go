@@ -171,8 +171,41 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := newServerDir(opts.Dir, cred, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			if rerr := os.RemoveAll(s.dir); rerr != nil {
+				logf("pglocal: removing %s: %v", s.dir, rerr)
+			}
+		}
+	}()
+	t0 := time.Now()
+	if err := s.initdb(ctx, bin, cred); err != nil {
+		return nil, err
+	}
+	logf("pglocal: initdb in %s took %v", s.dataDir, time.Since(t0).Round(time.Millisecond))
+	for attempt := 1; ; attempt++ {
+		err := s.start(ctx, bin, cred)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errPortInUse) && attempt < portAttempts {
+			logf("pglocal: port %d taken, retrying with another port", s.port)
+			continue
+		}
+		return nil, err
+	}
+	logf("pglocal: postgres ready on port %d (socket dir %q) after %v", s.port, s.sockDir, time.Since(t0).Round(time.Millisecond))
+	return s, nil
+}
 
-	parent := opts.Dir
+// newServerDir creates the cluster's directory under parent ("" for the
+// system's temporary directory), with its socket directory, owned by cred
+// when the server runs as another user. On error nothing is left behind.
+func newServerDir(parent string, cred *syscall.Credential, logf func(string, ...any)) (_ *Server, err error) {
 	if parent != "" {
 		// Absolute, so that the paths handed to postgres and put in URLs
 		// do not depend on a working directory.
@@ -191,7 +224,6 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 			}
 		}
 	}()
-
 	s := &Server{
 		dir:     dir,
 		dataDir: filepath.Join(dir, "data"),
@@ -207,22 +239,32 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	} else if err := os.Mkdir(s.sockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("pglocal: %w", err)
 	}
-
 	if cred != nil {
-		if err := checkTraversable(dir, cred); err != nil {
+		if err := s.chown(cred); err != nil {
 			return nil, err
 		}
-		for _, p := range []string{dir, s.sockDir} {
-			if p == "" {
-				continue
-			}
-			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
-				return nil, fmt.Errorf("pglocal: %w", err)
-			}
+	}
+	return s, nil
+}
+
+// chown gives the cluster's directories to the server's user.
+func (s *Server) chown(cred *syscall.Credential) error {
+	if err := checkTraversable(s.dir, cred); err != nil {
+		return err
+	}
+	for _, p := range []string{s.dir, s.sockDir} {
+		if p == "" {
+			continue
+		}
+		if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
+			return fmt.Errorf("pglocal: %w", err)
 		}
 	}
+	return nil
+}
 
-	t0 := time.Now()
+// initdb creates the cluster.
+func (s *Server) initdb(ctx context.Context, bin string, cred *syscall.Credential) error {
 	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
 		"-D", s.dataDir,
 		"-A", "trust",
@@ -231,27 +273,13 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		"-U", superuser,
 		"--no-sync",
 	)
-	initdb.Dir = dir
+	initdb.Dir = s.dir
 	initdb.Env = childEnv()
 	initdb.SysProcAttr = sysProcAttr(cred)
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pglocal: initdb failed: %w\n%s", err, tail(out))
+		return fmt.Errorf("pglocal: initdb failed: %w\n%s", err, tail(out))
 	}
-	logf("pglocal: initdb in %s took %v", s.dataDir, time.Since(t0).Round(time.Millisecond))
-
-	for attempt := 1; ; attempt++ {
-		err := s.start(ctx, bin, cred)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, errPortInUse) && attempt < portAttempts {
-			logf("pglocal: port %d taken, retrying with another port", s.port)
-			continue
-		}
-		return nil, err
-	}
-	logf("pglocal: postgres ready on port %d (socket dir %q) after %v", s.port, s.sockDir, time.Since(t0).Round(time.Millisecond))
-	return s, nil
+	return nil
 }
 
 // errPortInUse reports that postgres could not bind its TCP port.
