@@ -236,6 +236,44 @@ func (env *benchEnv) w9Rate() float64 {
 	return 10000
 }
 
+// mixLatencies records the latencies of a mixed load: the first kind's
+// (the checks') as r's, the other kinds' p99 and counts as extras.
+// lat holds each kind's latencies, worker by worker.
+func (r *benchResult) mixLatencies(kinds []string, lat [][][]time.Duration, res *loadgen.Result) {
+	checks := &loadgen.Result{Elapsed: res.Elapsed}
+	for k, name := range kinds {
+		all := slices.Concat(lat[k]...)
+		slices.Sort(all)
+		kr := &loadgen.Result{Latencies: all}
+		if k == 0 {
+			checks.Latencies = all
+		} else {
+			r.extra(name+"_p99_ms", benchMS(kr.Quantile(0.99)))
+			r.extra(name+"_ops", len(all))
+		}
+	}
+	r.setLatency(checks)
+	r.Ops, r.Errors, r.Throughput = res.Ops, res.Errors+res.Dropped, benchRound(res.Throughput())
+}
+
+// judgeW9 compares W9's checks with W1b's (ref) and says whether the
+// target was met.
+func (env *benchEnv) judgeW9(r *benchResult, res *loadgen.Result, ref *benchResult) {
+	r.note("throughput is all requests; latencies are the checks' (95 %%); reads: 3.5 %% GET /v1.0/users/{id}, 0.5 %% GET /v1.0/subscribedSkus (each costs ~4 ms of CPU and ~3 MB of garbage)")
+	benchNoteErr(r, res)
+	r.Baseline = &benchBaseline{Name: "W1b check p99", P99: ref.P99}
+	if ref.P99 > 0 {
+		r.Ratio = benchRound(r.P99 / ref.P99)
+	}
+	// A saturated open loop measures queueing, not the server: both W9
+	// and its reference must have kept up with their rates.
+	kept := res.Throughput() >= 0.95*env.w9Rate() && ref.Throughput >= 0.95*env.w1bRate()
+	if !kept {
+		r.note("saturated: W9 delivered %.0f of %.0f requests/s, W1b %.0f of %.0f checks/s; the latencies are queueing", res.Throughput(), env.w9Rate(), ref.Throughput, env.w1bRate())
+	}
+	r.Met = kept && r.P99 <= 2*ref.P99 && r.Errors == 0
+}
+
 // w9 is a mixed open loop: 95 % checks, 4 % reads (a user; the Licenses
 // page), 1 % assignments; the checks' p99 is compared with W1b's.
 func (env *benchEnv) w9(ctx context.Context, run int) (*benchResult, error) {
@@ -288,33 +326,8 @@ func (env *benchEnv) w9(ctx context.Context, run int) (*benchResult, error) {
 		return err
 	})
 	r.gcShare(cpu)
-	checks := &loadgen.Result{Elapsed: res.Elapsed}
-	for k, name := range kinds {
-		all := slices.Concat(lat[k]...)
-		slices.Sort(all)
-		kr := &loadgen.Result{Latencies: all}
-		if k == 0 {
-			checks.Latencies = all
-		} else {
-			r.extra(name+"_p99_ms", benchMS(kr.Quantile(0.99)))
-			r.extra(name+"_ops", len(all))
-		}
-	}
-	r.setLatency(checks)
-	r.Ops, r.Errors, r.Throughput = res.Ops, res.Errors+res.Dropped, benchRound(res.Throughput())
-	r.note("throughput is all requests; latencies are the checks' (95 %%); reads: 3.5 %% GET /v1.0/users/{id}, 0.5 %% GET /v1.0/subscribedSkus (each costs ~4 ms of CPU and ~3 MB of garbage)")
-	benchNoteErr(r, res)
-	r.Baseline = &benchBaseline{Name: "W1b check p99", P99: ref.P99}
-	if ref.P99 > 0 {
-		r.Ratio = benchRound(r.P99 / ref.P99)
-	}
-	// A saturated open loop measures queueing, not the server: both W9
-	// and its reference must have kept up with their rates.
-	kept := res.Throughput() >= 0.95*env.w9Rate() && ref.Throughput >= 0.95*env.w1bRate()
-	if !kept {
-		r.note("saturated: W9 delivered %.0f of %.0f requests/s, W1b %.0f of %.0f checks/s; the latencies are queueing", res.Throughput(), env.w9Rate(), ref.Throughput, env.w1bRate())
-	}
-	r.Met = kept && r.P99 <= 2*ref.P99 && r.Errors == 0
+	r.mixLatencies(kinds, lat, res)
+	env.judgeW9(r, res, ref)
 	n := int(assigned.Load())
 	if err := env.verify(ctx, env.db, r, s.samples, func(ui int) bool { return ui < n }); err != nil {
 		return nil, err
