@@ -19,6 +19,7 @@ import (
 	"github.com/allot-project/allot/graph"
 	"github.com/allot-project/allot/index"
 	"github.com/allot-project/allot/sqlstore"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options are the knobs of a Server.
@@ -33,6 +34,9 @@ type Options struct {
 	// Now is the clock of the API and the background jobs; nil means
 	// time.Now.
 	Now func() time.Time
+	// Registry receives the metrics of the API and of whatever else the
+	// process runs; nil means a new registry, which /metrics serves.
+	Registry *prometheus.Registry
 	// PurgeEvery is how often deleted users past their 30 days are purged
 	// (also once at start); 0 means hourly.
 	PurgeEvery time.Duration
@@ -80,7 +84,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	s.api = graph.NewServer(graph.Services{
 		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db,
 		Checks: s.index, Catalog: db.Catalog(),
-	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now})
+	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry})
 	return s, nil
 }
 
@@ -94,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PurgeEvery <= 0 {
 		o.PurgeEvery = time.Hour
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
 	}
 	return o
 }

@@ -6,12 +6,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/sqlstore"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestPurges checks that a running server purges users deleted more than
@@ -106,5 +109,26 @@ func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOneRegistry checks that /metrics serves what other parts of the
+// process register on the registry given in Options, beside the API's.
+func TestOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "allot_test_gauge", Help: "A gauge of the test."})
+	reg.MustRegister(g)
+	g.Set(7)
+	s, err := Start(context.Background(), openDB(t, time.Now), Options{Logger: discard(), Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{"allot_test_gauge 7", "allot_license_assignments_total"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET /metrics lacks %q:\n%s", want, rec.Body.String())
+		}
 	}
 }
