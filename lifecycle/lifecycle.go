@@ -19,8 +19,9 @@
 // changes and audits only the rows its own statements changed). Time is
 // always passed in, never read inside a step, so tests pin it.
 //
-// The package imports only the root package; the store is reached through
-// the small Store interface, which sqlstore.DB implements.
+// The package imports no other package of allot (the root would be the
+// only one allowed); the store is reached through the small Store
+// interface, which sqlstore.DB implements.
 package lifecycle
 
 import (
