@@ -209,15 +209,15 @@ func mapKeys(m map[string]bool) []string {
 // seatBook counts, in memory, the seats a bulk change takes and frees per
 // pool, starting from the locked counters.
 type seatBook struct {
-	free  map[[2]string]int // (sku, pool) -> seats left; may be negative after a reduction
-	delta map[[2]string]int // (sku, pool) -> net change of consumed
+	pools map[[2]string]allot.SeatPool // (sku, pool) -> the pool with the seats booked so far
+	delta map[[2]string]int            // (sku, pool) -> net change of consumed
 }
 
 func newSeatBook(pools map[string][]allot.SeatPool) *seatBook {
-	s := &seatBook{free: map[[2]string]int{}, delta: map[[2]string]int{}}
+	s := &seatBook{pools: map[[2]string]allot.SeatPool{}, delta: map[[2]string]int{}}
 	for sku, ps := range pools {
 		for _, sp := range ps {
-			s.free[[2]string{sku, sp.SubscriptionID}] = sp.Capacity - sp.Consumed
+			s.pools[[2]string{sku, sp.SubscriptionID}] = sp
 		}
 	}
 	return s
@@ -234,12 +234,14 @@ func (s *seatBook) book(plan *allot.LicensePlan) error {
 		need[[2]string{l.SKUID, l.Pool()}]--
 	}
 	for k, n := range need {
-		if !(allot.SeatPool{Capacity: s.free[k]}).TakeSeats(n) {
-			return allot.SeatsError(k[0], n, s.free[k])
+		if sp := s.pools[k]; !sp.TakeSeats(n) {
+			return allot.SeatsError(k[0], n, sp.Capacity-sp.Consumed)
 		}
 	}
 	for k, n := range need {
-		s.free[k] -= n
+		sp := s.pools[k]
+		sp.Consumed += n
+		s.pools[k] = sp
 		s.delta[k] += n
 	}
 	return nil

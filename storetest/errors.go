@@ -32,6 +32,10 @@ func testErrorFields(t *testing.T, open Opener) {
 	}{
 		{"no seat left", func() error { _, err := f.S.AssignLicenses(ctx, f.Admin(), c.ID, add(O365E3)); return err },
 			&allot.Error{Code: allot.ECOUNTVIOLATION, SKUID: O365E3, Count: 1, Limit: 0}},
+		{"no seat left, bulk", func() error {
+			_, err := f.S.AssignLicensesBulk(ctx, f.Admin(), allot.BulkLicenseChange{Users: []string{c.ID}, Change: add(O365E3), AllOrNothing: true})
+			return err
+		}, &allot.Error{Code: allot.ECOUNTVIOLATION, SKUID: O365E3, Count: 1, Limit: 0}},
 		{"quantity below what is assigned", func() error {
 			_, err := f.S.UpdateSubscription(ctx, billing, e3.ID, allot.SubscriptionUpdate{Quantity: ptr(1)})
 			return err
