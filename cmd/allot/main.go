@@ -55,15 +55,15 @@ func (m *Main) Execute(ctx context.Context, args []string) int {
 		err = m.Run(ctx)
 	}
 	err = errors.Join(err, m.Close())
-	usage, isUsage := usageMessage(err)
+	var uerr *usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.Is(err, errReported):
 		return exitFailure
-	case isUsage:
-		if usage != "" {
-			fmt.Fprintln(m.Stderr, "allot: "+usage)
+	case errors.As(err, &uerr):
+		if uerr.Msg != "" {
+			fmt.Fprintln(m.Stderr, "allot: "+uerr.Msg)
 		}
 		return exitUsage
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -264,25 +264,8 @@ func (m *Main) Close() error {
 }
 
 // usageError is a mistake in the command line; it makes allot exit with
-// status 2, as a *cli.UsageError does. An empty message means the usage
-// was printed instead.
-type usageError struct{ Msg string }
-
-func (e *usageError) Error() string { return e.Msg }
-
-// usageMessage reports whether err is a mistake in the command line, and
-// its message.
-func usageMessage(err error) (string, bool) {
-	var uerr *usageError
-	var cerr *cli.UsageError
-	switch {
-	case errors.As(err, &uerr):
-		return uerr.Msg, true
-	case errors.As(err, &cerr):
-		return cerr.Msg, true
-	}
-	return "", false
-}
+// status 2. An empty message means the usage was printed instead.
+type usageError = cli.UsageError
 
 // newFlagSet returns the flag set of "allot name", which prints nothing
 // itself: parseFlags reports its errors and prints its usage when asked.
