@@ -159,7 +159,7 @@ func (c *benchCommand) run(ctx context.Context) error {
 	}
 	if failed {
 		fmt.Fprintln(c.stderr, "allot-bench: a correctness check failed (see the JSON lines with \"correct\": false)")
-		return errReported
+		return cli.ErrReported
 	}
 	return nil
 }

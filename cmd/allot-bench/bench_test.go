@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/allot-project/allot/cmd/internal/cli"
 )
 
 // TestBenchSmoke runs the CI smoke of the benchmarks through execute, as CI
@@ -22,7 +24,7 @@ func TestBenchSmoke(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	code := execute(ctx, &stdout, &stderr, []string{"--smoke", "--duration", "200ms", "--data", filepath.Join(dir, "data"), "W1", "W3", "W4", "W5"})
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("allot-bench --smoke exited %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
 	t.Logf("smoke bench took %s", time.Since(start).Round(time.Millisecond))
@@ -63,10 +65,10 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"unknown workload", []string{"W12"}, exitUsage},
-		{"bad runs", []string{"--runs", "0"}, exitUsage},
-		{"too few users", []string{"--users", "10"}, exitUsage},
-		{"help", []string{"-h"}, exitOK},
+		{"unknown workload", []string{"W12"}, cli.ExitUsage},
+		{"bad runs", []string{"--runs", "0"}, cli.ExitUsage},
+		{"too few users", []string{"--users", "10"}, cli.ExitUsage},
+		{"help", []string{"-h"}, cli.ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

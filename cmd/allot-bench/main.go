@@ -12,9 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -30,17 +27,6 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1 // a workload failed or a correctness check did
-	exitUsage   = 2 // the command line is wrong
-)
-
-// errReported makes allot-bench exit with status 1 without a line of its
-// own: the failures have been reported already.
-var errReported = errors.New("failures reported above")
-
 // execute runs the benchmark of one command line and returns the exit
 // code; errors are reported as one line on stderr.
 func execute(ctx context.Context, stdout, stderr io.Writer, args []string) int {
@@ -48,20 +34,5 @@ func execute(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 	if err == nil {
 		err = c.run(ctx)
 	}
-	var uerr *cli.UsageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.Is(err, errReported):
-		return exitFailure
-	case errors.As(err, &uerr):
-		fmt.Fprintln(stderr, "allot-bench: "+uerr.Msg)
-		return exitUsage
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		fmt.Fprintln(stderr, "allot-bench: interrupted")
-		return exitFailure
-	default:
-		fmt.Fprintln(stderr, "allot-bench: "+err.Error())
-		return exitFailure
-	}
+	return cli.Exit(ctx, stderr, "allot-bench", err, nil)
 }

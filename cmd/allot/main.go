@@ -36,16 +36,9 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1 // the command ran and failed
-	exitUsage   = 2 // the command line is wrong
-)
-
 // errReported makes allot exit with status 1 without a line of its own:
 // the command has already reported each of its failures.
-var errReported = errors.New("failures reported above")
+var errReported = cli.ErrReported
 
 // Execute runs one command line (ParseFlags, Run, Close) and returns the
 // process exit code. Errors are reported as one line on stderr.
@@ -54,25 +47,7 @@ func (m *Main) Execute(ctx context.Context, args []string) int {
 	if err == nil {
 		err = m.Run(ctx)
 	}
-	err = errors.Join(err, m.Close())
-	var uerr *usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.Is(err, errReported):
-		return exitFailure
-	case errors.As(err, &uerr):
-		if uerr.Msg != "" {
-			fmt.Fprintln(m.Stderr, "allot: "+uerr.Msg)
-		}
-		return exitUsage
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		fmt.Fprintln(m.Stderr, "allot: interrupted")
-		return exitFailure
-	default:
-		fmt.Fprintln(m.Stderr, "allot: "+errorLine(err))
-		return exitFailure
-	}
+	return cli.Exit(ctx, m.Stderr, "allot", errors.Join(err, m.Close()), errorLine)
 }
 
 // Main is the allot program: ParseFlags picks a command from the command

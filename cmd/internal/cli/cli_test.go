@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -77,5 +79,37 @@ func TestParseFlagsHelp(t *testing.T) {
 	want := "Usage: allot serve [flags]\n\nFlags:\n\n  -addr host:port\n    \tlisten on this host:port (default \":8080\")\n"
 	if !errors.Is(err, flag.ErrHelp) || stdout.String() != want {
 		t.Errorf("-h (-want +got):\n- %q, %v\n+ %q, %v", want, flag.ErrHelp, stdout.String(), err)
+	}
+}
+
+func TestExit(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	upper := func(err error) string { return strings.ToUpper(err.Error()) }
+	tests := []struct {
+		name       string
+		ctx        context.Context
+		err        error
+		line       func(error) string
+		want       int
+		wantStderr string
+	}{
+		{"success", context.Background(), nil, nil, ExitOK, ""},
+		{"help", context.Background(), fmt.Errorf("parse: %w", flag.ErrHelp), nil, ExitOK, ""},
+		{"reported", context.Background(), ErrReported, nil, ExitFailure, ""},
+		{"usage", context.Background(), &UsageError{"bad flag"}, nil, ExitUsage, "prog: bad flag\n"},
+		{"usage printed", context.Background(), &UsageError{}, nil, ExitUsage, ""},
+		{"interrupted", canceled, fmt.Errorf("run: %w", context.Canceled), nil, ExitFailure, "prog: interrupted\n"},
+		{"failure", context.Background(), errors.New("no database"), nil, ExitFailure, "prog: no database\n"},
+		{"failure rendered", context.Background(), errors.New("no database"), upper, ExitFailure, "prog: NO DATABASE\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			got := Exit(tt.ctx, &stderr, "prog", tt.err, tt.line)
+			if got != tt.want || stderr.String() != tt.wantStderr {
+				t.Errorf("Exit(%v) (-want +got):\n- %d %q\n+ %d %q", tt.err, tt.want, tt.wantStderr, got, stderr.String())
+			}
+		})
 	}
 }
