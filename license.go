@@ -129,9 +129,14 @@ func AuthorizeLicenseChange(p Principal, pools map[string][]SeatPool) error {
 	return Authorize(p, ActionAssignLicenses)
 }
 
+// MaxChangeSKUs is the most SKUs one license change may name, added and
+// removed together: far more than any catalog holds, few enough that the
+// store looks their seat pools up in one statement.
+const MaxChangeSKUs = 1000
+
 // Normalize returns the change with its GUIDs in lower case, in new slices,
-// or EINVALID when it is empty, names a malformed id, lists a SKU twice or
-// both adds and removes one. Stores call it before using the change's SKU
+// or EINVALID when it is empty, names more than MaxChangeSKUs SKUs or a
+// malformed id, lists a SKU twice or both adds and removes one. Stores call it before using the change's SKU
 // list, so that a request naming one SKU thousands of times is refused
 // before it reaches the database.
 func (ch LicenseChange) Normalize() (LicenseChange, error) {
@@ -164,6 +169,10 @@ func (ch LicenseChange) Normalize() (LicenseChange, error) {
 		}
 		removed[id] = true
 		out.Remove[i] = id
+	}
+	if n := len(out.Add) + len(out.Remove); n > MaxChangeSKUs {
+		return ch, &Error{Code: EINVALID, Message: fmt.Sprintf("A license change names %d SKUs; at most %d are allowed.", n, MaxChangeSKUs),
+			Count: n, Limit: MaxChangeSKUs}
 	}
 	return out, nil
 }
@@ -359,12 +368,6 @@ type BulkResult struct {
 	Err     error  // nil on success; an *Error otherwise
 }
 
-// AuthorizeBulk decides from the principal alone whether it may make a
-// bulk change: bulk changes are an administrator's tool, so they need
-// ActionAssignLicenses; self-service purchasers assign their own seats one
-// user at a time. Returns EFORBIDDEN.
-func AuthorizeBulk(p Principal) error { return Authorize(p, ActionAssignLicenses) }
-
 // LicenseService assigns and unassigns licenses.
 type LicenseService interface {
 	// AssignLicenses applies a change to one user atomically and returns the
@@ -375,8 +378,10 @@ type LicenseService interface {
 	// ECOUNTVIOLATION; a refused change changes nothing.
 	AssignLicenses(ctx context.Context, p Principal, idOrUPN string, ch LicenseChange) (*User, error)
 	// AssignLicensesBulk applies one change to many users in one
-	// transaction. Needs ActionAssignLicenses, decided before anything is
-	// read (AuthorizeBulk); the change is normalized before it is used.
+	// transaction. Needs ActionAssignLicenses, or a self-service purchase
+	// of the SKUs involved (AuthorizeLicenseChange, decided from the SKUs'
+	// seat pools before any user is read); the change is normalized before
+	// it is used.
 	// With AllOrNothing, the first refusal is returned as the
 	// error and nothing changes; otherwise each user's result says what
 	// happened to it and the error is only for failures of the whole. A

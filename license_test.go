@@ -1,6 +1,7 @@
 package allot_test
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -231,6 +232,10 @@ func TestLicenseChangeNormalize(t *testing.T) {
 		{name: "one SKU removed 32,766 times", ch: allot.LicenseChange{Add: []allot.AssignedLicense{}, Remove: same},
 			wantErr: &allot.Error{Code: allot.EINVALID, Field: "removeLicenses", SKUID: skuE3}},
 		{name: "empty", wantErr: &allot.Error{Code: allot.EINVALID}},
+		{name: "1,001 distinct SKUs", ch: allot.LicenseChange{Remove: distinctGUIDs(allot.MaxChangeSKUs + 1)},
+			wantErr: &allot.Error{Code: allot.EINVALID, Count: allot.MaxChangeSKUs + 1, Limit: allot.MaxChangeSKUs}},
+		{name: "1,000 distinct SKUs", ch: allot.LicenseChange{Remove: distinctGUIDs(allot.MaxChangeSKUs)},
+			want: allot.LicenseChange{Add: []allot.AssignedLicense{}, Remove: distinctGUIDs(allot.MaxChangeSKUs)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,6 +251,15 @@ func TestLicenseChangeNormalize(t *testing.T) {
 	if _, err := ch.Normalize(); err != nil || ch.Add[0].SKUID != strings.ToUpper(skuE3) {
 		t.Errorf("Normalize changed its receiver's slice: %+v %v", ch, err)
 	}
+}
+
+// distinctGUIDs returns n different skuIds in lower case.
+func distinctGUIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("00000000-0000-4000-8000-%012x", i)
+	}
+	return out
 }
 
 func TestSkipUnchanged(t *testing.T) {
@@ -274,23 +288,21 @@ func TestSkipUnchanged(t *testing.T) {
 
 func TestAuthorizeLicenseChange(t *testing.T) {
 	tests := []struct {
-		name     string
-		p        allot.Principal
-		pools    map[string][]allot.SeatPool
-		want     *allot.Error
-		wantBulk *allot.Error
+		name  string
+		p     allot.Principal
+		pools map[string][]allot.SeatPool
+		want  *allot.Error
 	}{
-		{"administrator", principal(adminID, allot.RoleLicenseAdmin), nil, nil, nil},
-		{"purchaser of a pool named", principal(buyerID), testPools(), nil, &allot.Error{Code: allot.EFORBIDDEN}},
-		{"ordinary user", principal(freshUserID), testPools(), &allot.Error{Code: allot.EFORBIDDEN}, &allot.Error{Code: allot.EFORBIDDEN}},
-		{"purchaser, no pool of theirs named", principal(buyerID), map[string][]allot.SeatPool{skuE3: {{Capacity: 1}}}, &allot.Error{Code: allot.EFORBIDDEN}, &allot.Error{Code: allot.EFORBIDDEN}},
-		{"Billing Administrator", principal(adminID, allot.RoleBillingAdmin), testPools(), &allot.Error{Code: allot.EFORBIDDEN}, &allot.Error{Code: allot.EFORBIDDEN}},
-		{"no user id", allot.Principal{TenantID: testTenant}, map[string][]allot.SeatPool{skuE3: {{SubscriptionID: subE5SS}}}, &allot.Error{Code: allot.EFORBIDDEN}, &allot.Error{Code: allot.EFORBIDDEN}},
+		{"administrator", principal(adminID, allot.RoleLicenseAdmin), nil, nil},
+		{"purchaser of a pool named", principal(buyerID), testPools(), nil},
+		{"ordinary user", principal(freshUserID), testPools(), &allot.Error{Code: allot.EFORBIDDEN}},
+		{"purchaser, no pool of theirs named", principal(buyerID), map[string][]allot.SeatPool{skuE3: {{Capacity: 1}}}, &allot.Error{Code: allot.EFORBIDDEN}},
+		{"Billing Administrator", principal(adminID, allot.RoleBillingAdmin), testPools(), &allot.Error{Code: allot.EFORBIDDEN}},
+		{"no user id", allot.Principal{TenantID: testTenant}, map[string][]allot.SeatPool{skuE3: {{SubscriptionID: subE5SS}}}, &allot.Error{Code: allot.EFORBIDDEN}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantError(t, allot.AuthorizeLicenseChange(tt.p, tt.pools), tt.want)
-			wantError(t, allot.AuthorizeBulk(tt.p), tt.wantBulk)
 		})
 	}
 }

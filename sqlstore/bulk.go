@@ -18,12 +18,13 @@ const bulkChunk = 500
 // in memory and then taken with one conditional UPDATE per pool, and rows,
 // versions and audit events are written with multi-row statements.
 func (db *DB) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
-	if err := allot.AuthorizeBulk(p); err != nil {
-		return nil, err
-	}
 	var err error
 	if b.Change, err = b.Change.Normalize(); err != nil {
 		return nil, err
+	}
+	if !p.Can(allot.ActionAssignLicenses) && p.UserID == "" {
+		// Only a user can have purchased a pool: refuse before any read.
+		return nil, allot.AuthorizeLicenseChange(p, nil)
 	}
 	var results []allot.BulkResult
 	err = db.update(ctx, func(tx *Tx) error {
@@ -45,6 +46,9 @@ type bulkUser struct {
 func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
 	pools, err := tx.findPools(ctx, p.TenantID, b.Change.SKUs())
 	if err != nil {
+		return nil, err
+	}
+	if err := allot.AuthorizeLicenseChange(p, pools); err != nil {
 		return nil, err
 	}
 	results := make([]allot.BulkResult, len(b.Users))

@@ -57,9 +57,12 @@ func testAuthorizeFirst(t *testing.T, open Opener) {
 	}
 }
 
-// testBulkRefusedFirst checks that a bulk change is authorized and
-// normalized before the database is touched: with a canceled context, a
-// store that reached the database would fail with the context's error.
+// testBulkRefusedFirst checks that a malformed bulk change, or one from a
+// principal that is no user and no license administrator, is refused
+// before the database is touched: with a canceled context, a store that
+// reached the database would fail with the context's error. Users who are
+// not license administrators are refused after one look at the SKUs' seat
+// pools (they might have purchased one), before any user is read.
 func testBulkRefusedFirst(t *testing.T, open Opener) {
 	f := NewFixture(t, open, 1)
 	many := make([]string, 40_000)
@@ -68,23 +71,29 @@ func testBulkRefusedFirst(t *testing.T, open Opener) {
 	}
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
+	before := snapshot(t, f)
 	tests := []struct {
-		name string
-		p    allot.Principal
-		b    allot.BulkLicenseChange
-		want string
+		name    string
+		p       allot.Principal
+		b       allot.BulkLicenseChange
+		want    string
+		noReads bool // refused with a canceled context too
 	}{
-		{"Billing Administrator, 40,000 users", f.Admins[allot.RoleBillingAdmin], allot.BulkLicenseChange{Users: many, Change: add(O365E3)}, allot.EFORBIDDEN},
-		{"ordinary user, 40,000 users", f.Plain, allot.BulkLicenseChange{Users: many, Change: add(O365E3)}, allot.EFORBIDDEN},
-		{"one SKU removed 32,766 times", f.Admin(), allot.BulkLicenseChange{Users: many[:2], Change: remove(slices.Repeat([]string{O365E3}, 32_766)...)}, allot.EINVALID},
-		{"skuId not a GUID", f.Admin(), allot.BulkLicenseChange{Users: many[:2], Change: add("E3")}, allot.EINVALID},
+		{"Billing Administrator, 40,000 users", f.Admins[allot.RoleBillingAdmin], allot.BulkLicenseChange{Users: many, Change: add(O365E3)}, allot.EFORBIDDEN, false},
+		{"ordinary user, 40,000 users", f.Plain, allot.BulkLicenseChange{Users: many, Change: add(O365E3)}, allot.EFORBIDDEN, false},
+		{"a principal with no user and no role", allot.Principal{TenantID: f.Tenant.ID, Via: allot.ChannelAPI}, allot.BulkLicenseChange{Users: many, Change: add(O365E3)}, allot.EFORBIDDEN, true},
+		{"one SKU removed 32,766 times", f.Admin(), allot.BulkLicenseChange{Users: many[:2], Change: remove(slices.Repeat([]string{O365E3}, 32_766)...)}, allot.EINVALID, true},
+		{"skuId not a GUID", f.Admin(), allot.BulkLicenseChange{Users: many[:2], Change: add("E3")}, allot.EINVALID, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.S.AssignLicensesBulk(canceled, tt.p, tt.b)
-			wantCode(t, "with a canceled context", err, tt.want)
-			_, err = f.S.AssignLicensesBulk(context.Background(), tt.p, tt.b)
+			if tt.noReads {
+				_, err := f.S.AssignLicensesBulk(canceled, tt.p, tt.b)
+				wantCode(t, "with a canceled context", err, tt.want)
+			}
+			_, err := f.S.AssignLicensesBulk(context.Background(), tt.p, tt.b)
 			wantCode(t, "with a live context", err, tt.want)
+			diff(t, "nothing changed", snapshot(t, f), before)
 		})
 	}
 }

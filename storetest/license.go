@@ -168,6 +168,18 @@ func testSelfService(t *testing.T, open Opener) {
 	_, err = f.S.AssignLicenses(ctx, buyerP, colleague.ID, remove(BusinessBasic))
 	must(t, err)
 	f.CheckCounters()
+
+	// The purchaser may change several users at once, within their own
+	// subscription only.
+	third := f.User("third@contoso.example", "US")
+	both := []string{colleague.ID, third.ID}
+	res, err := f.S.AssignLicensesBulk(ctx, buyerP, allot.BulkLicenseChange{Users: both, Change: add(BusinessBasic), AllOrNothing: true})
+	must(t, err)
+	diff(t, "purchaser's bulk results", len(res), 2)
+	diff(t, "self-service seats taken by bulk", f.SKU(BusinessBasic).Pools[0].Consumed, 2)
+	_, err = f.S.AssignLicensesBulk(ctx, buyerP, allot.BulkLicenseChange{Users: both, Change: add(BusinessPremium)})
+	wantCode(t, "purchaser's bulk on admin seats", err, allot.EFORBIDDEN)
+	f.CheckCounters()
 }
 
 func testBulk(t *testing.T, open Opener) {
