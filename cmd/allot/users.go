@@ -18,22 +18,29 @@ import (
 	"github.com/allot-project/allot/graph"
 )
 
-const usersUsage = `Usage: allot users <list|show|delete|restore> [flags] [arguments]
+const usersUsage = `Usage: allot users <list|show|create|update|delete|restore|import|export> [flags] [arguments]
 
-Users lists and inspects the tenant's users, deletes them and restores them.
+Users lists and inspects the tenant's users, creates, changes, deletes and
+restores them, and imports and exports them as CSV.
 
-	list     list users, all or those holding a product or none
+	list     list users, all or those holding a product or none, or the deleted ones
 	show     show one user and its licenses
+	create   create a user
+	update   change a user's name, usage location or sign-in
 	delete   delete a user: its licenses are freed at once
 	restore  restore a user deleted less than 30 days ago, with its licenses
+	import   create and update users and their licenses from a CSV file
+	export   write every user and its licenses as CSV
 
 The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
 Run "allot help users list" for the flags of one.
 `
 
-const usersListUsage = `Usage: allot users list [--sku PARTNUMBER|GUID | --unlicensed] [--limit N] [--output table|json]
+const usersListUsage = `Usage: allot users list [--sku PARTNUMBER|GUID | --unlicensed | --deleted] [--limit N] [--output table|json]
 
-List lists the tenant's users (GET /v1.0/users), all pages of them:
+List lists the tenant's users (GET /v1.0/users), all pages of them, or
+with --deleted the users deleted less than 30 days ago, which "allot users
+restore" brings back (GET /v1.0/directory/deletedItems/microsoft.graph.user):
 
 	UPN       the userPrincipalName
 	NAME      the display name
@@ -46,6 +53,7 @@ Examples:
 	allot users list --sku SPB
 	allot users list --unlicensed
 	allot users list --limit 10 -o json
+	allot users list --deleted
 `
 
 const usersShowUsage = `Usage: allot users show [--output table|json] UPN
@@ -58,10 +66,11 @@ Example:
 	allot users show adele@contoso.example
 `
 
-const usersDeleteUsage = `Usage: allot users delete UPN
+const usersDeleteUsage = `Usage: allot users delete [--output table|json] UPN
 
 Delete deletes a user, given its userPrincipalName or id. Its licenses are
-freed at once; the user can be restored, with them, for 30 days.
+freed at once; the user can be restored, with them, for 30 days. With
+-o json it prints the deleted user as the deleted items list it.
 
 Example:
 
@@ -84,6 +93,8 @@ func (m *Main) parseUsers(args []string) (command, error) {
 	g := &cli.Group[command]{Name: "users", Usage: usersUsage, Subcommands: []cli.Subcommand[command]{
 		{Name: "list", Parse: m.parseUsersList},
 		{Name: "show", Parse: m.userCommand("show", usersShowUsage, (*userCommand).show)},
+		{Name: "create", Parse: m.parseUsersCreate},
+		{Name: "update", Parse: m.parseUsersUpdate},
 		{Name: "delete", Parse: m.userCommand("delete", usersDeleteUsage, (*userCommand).delete)},
 		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
 	}}
@@ -123,6 +134,7 @@ type usersListCommand struct {
 	cl         *client.Client
 	sku        string
 	unlicensed bool
+	deleted    bool
 	limit      int
 }
 
@@ -131,6 +143,7 @@ func (m *Main) parseUsersList(args []string) (command, error) {
 	c := &usersListCommand{remote: m.remoteFlags(fs)}
 	fs.StringVar(&c.sku, "sku", "", "only users holding this product: its `PARTNUMBER` (e.g. SPB) or skuId GUID")
 	fs.BoolVar(&c.unlicensed, "unlicensed", false, "only users holding no license")
+	fs.BoolVar(&c.deleted, "deleted", false, "the deleted users, restorable for 30 days, instead of the active ones")
 	fs.IntVar(&c.limit, "limit", 0, "list at most `N` users (0: all)")
 	if err := m.parseFlags(fs, usersListUsage, args); err != nil {
 		return nil, err
@@ -140,6 +153,8 @@ func (m *Main) parseUsersList(args []string) (command, error) {
 		return nil, &usageError{Msg: fmt.Sprintf("users list takes no arguments, got %q (run 'allot users list -h' for usage)", fs.Arg(0))}
 	case c.sku != "" && c.unlicensed:
 		return nil, &usageError{Msg: "users list: --sku and --unlicensed exclude each other"}
+	case c.deleted && (c.sku != "" || c.unlicensed):
+		return nil, &usageError{Msg: "users list: --deleted lists every deleted user; it excludes --sku and --unlicensed"}
 	case c.limit < 0:
 		return nil, &usageError{Msg: fmt.Sprintf("users list: --limit must be positive, not %d", c.limit)}
 	}
@@ -170,7 +185,11 @@ func (c *usersListCommand) run(ctx context.Context) error {
 		q["$filter"], q["$count"] = "assignedLicenses/$count eq 0", "true"
 		hdr = http.Header{"Consistencylevel": {"eventual"}}
 	}
-	raws, err := c.cl.List(ctx, c.cl.URL("/v1.0/users", q), hdr, c.limit)
+	path := "/v1.0/users"
+	if c.deleted {
+		path, q["$select"] = deletedURL, userListSelect+",deletedDateTime"
+	}
+	raws, err := c.cl.List(ctx, c.cl.URL(path, q), hdr, c.limit)
 	if err != nil {
 		return err
 	}
@@ -187,13 +206,21 @@ func (c *usersListCommand) run(ctx context.Context) error {
 		return nil
 	}
 	slices.SortFunc(users, func(a, b graphUser) int { return strings.Compare(strings.ToLower(a.UPN), strings.ToLower(b.UPN)) })
-	t := newTable(out, "UPN", "NAME", "LOCATION", "SIGN-IN", "LICENSES")
+	header := []string{"UPN", "NAME", "LOCATION", "SIGN-IN", "LICENSES"}
+	if c.deleted {
+		header = append(header, "DELETED")
+	}
+	t := newTable(out, header...)
 	for _, u := range users {
 		var parts []string
 		for _, l := range u.AssignedLicenses {
 			parts = append(parts, skus.partNumber(ctx, l.SKUID))
 		}
-		t.row(u.UPN, u.DisplayName, orDash(u.UsageLocation), u.signIn(), orDash(strings.Join(parts, ",")))
+		cells := []string{u.UPN, u.DisplayName, orDash(u.UsageLocation), u.signIn(), orDash(strings.Join(parts, ","))}
+		if c.deleted {
+			cells = append(cells, date(u.DeletedDateTime))
+		}
+		t.row(cells...)
 	}
 	return t.flush()
 }
@@ -307,13 +334,14 @@ func writeUser(w io.Writer, u graphUser, lds []licenseDetails) error {
 }
 
 func (c *userCommand) delete(ctx context.Context) error {
-	if err := c.cl.Do(ctx, http.MethodDelete, c.userURL("", nil), nil, nil, nil); err != nil {
+	raw, err := c.cl.DeleteUser(ctx, c.user)
+	if err != nil {
 		return err
 	}
 	if c.remote.json() {
-		return nil // 204: there is no object to print
+		return writeJSON(c.remote.m.Stdout, raw)
 	}
-	_, err := fmt.Fprintf(c.remote.m.Stdout, "deleted %s and freed its licenses; 'allot users restore %s' brings both back within 30 days\n", c.user, c.user)
+	_, err = fmt.Fprintf(c.remote.m.Stdout, "deleted %s and freed its licenses; 'allot users restore %s' brings both back within 30 days\n", c.user, c.user)
 	return err
 }
 
