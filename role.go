@@ -48,6 +48,9 @@ const (
 	ActionManageSubscriptions Action = "manage subscriptions"
 	ActionManageRoles         Action = "manage roles"
 	ActionCheck               Action = "check licenses" // ask whether users may use service plans
+	// ActionReadAudit reads the audit log; License Administrators see
+	// the license events only (AuditScope).
+	ActionReadAudit Action = "read the audit log"
 )
 
 // allowed says which roles may perform each action. The system principal may
@@ -61,6 +64,7 @@ var allowed = map[Action][]Role{
 	ActionManageUsers:         {RoleGlobalAdmin, RoleUserAdmin},
 	ActionManageSubscriptions: {RoleGlobalAdmin, RoleBillingAdmin},
 	ActionManageRoles:         {RoleGlobalAdmin},
+	ActionReadAudit:           {RoleGlobalAdmin, RoleGlobalReader, RoleLicenseAdmin},
 }
 
 // Can reports whether the principal's roles allow action a.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/allot-project/allot"
 )
@@ -37,6 +38,7 @@ func (tx *Tx) writeAudit(ctx context.Context, p allot.Principal, events []auditE
 	if via == "" {
 		via = allot.ChannelAPI
 	}
+	actor := actorID(p.UserID, "")
 	rows := make([][]any, 0, len(events))
 	for i, e := range events {
 		before, err := marshalOrEmpty(e.before)
@@ -47,9 +49,21 @@ func (tx *Tx) writeAudit(ctx context.Context, p allot.Principal, events []auditE
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, []any{p.TenantID, ids[i], micros(tx.now), p.UserID, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after})
+		rows = append(rows, []any{p.TenantID, ids[i], micros(tx.now), actor, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after})
 	}
 	return ids, tx.insertRows(ctx, `INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json)`, 12, rows)
+}
+
+// appActor prefixes the actor_id of an application acting with its own
+// token, so that one column tells users and applications apart.
+const appActor = "app:"
+
+// actorID is the actor_id recorded for a principal.
+func actorID(userID, appID string) string {
+	if appID != "" && userID == "" {
+		return appActor + appID
+	}
+	return userID
 }
 
 func marshalOrEmpty(v any) (string, error) {
@@ -62,67 +76,144 @@ func marshalOrEmpty(v any) (string, error) {
 
 // FindAuditEvents implements allot.AuditService.
 func (db *DB) FindAuditEvents(ctx context.Context, p allot.Principal, f allot.AuditFilter) ([]*allot.AuditEvent, error) {
-	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+	actions, err := allot.AuditScope(p, f)
+	if err != nil {
 		return nil, err
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	q, args := auditQuery(p.TenantID, f)
+	if actions != nil && len(actions) == 0 {
+		return nil, nil
+	}
+	q, args := auditQuery(p.TenantID, f, actions)
 	var out []*allot.AuditEvent
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
+	err = db.view(ctx, func(tx *Tx) error {
+		var err error
+		if out, err = tx.readAuditEvents(ctx, p.TenantID, q, args); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			e := &allot.AuditEvent{TenantID: p.TenantID}
-			var at int64
-			var via, before, after string
-			if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &via, &e.Action, &e.TargetType, &e.TargetID, &e.SKUID, &before, &after); err != nil {
-				return err
+		for _, e := range out {
+			if e.TargetType == "users" && e.TargetID == "" {
+				if err := tx.readAuditSubjects(ctx, e); err != nil {
+					return err
+				}
 			}
-			e.At, e.Via = fromMicros(at), allot.Channel(via)
-			e.Before, e.After = json.RawMessage(before), json.RawMessage(after)
-			out = append(out, e)
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
 
-// auditQuery selects a page of events. Per user it unites the events that
-// target the user and the bulk events that name the user among their
-// subjects, each through its own index, and shows a bulk event with that
-// user's before and after.
-func auditQuery(tenantID string, f allot.AuditFilter) (string, []any) {
+// readAuditEvents reads the events a query of auditQuery selects.
+func (tx *Tx) readAuditEvents(ctx context.Context, tenantID, q string, args []any) ([]*allot.AuditEvent, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*allot.AuditEvent
+	for rows.Next() {
+		e := &allot.AuditEvent{TenantID: tenantID}
+		var at int64
+		var via, before, after string
+		if err := rows.Scan(&e.ID, &at, &e.ActorID, &e.ActorName, &via, &e.Action, &e.TargetType, &e.TargetID, &e.SKUID, &before, &after, &e.TargetUPN, &e.TargetName); err != nil {
+			return nil, err
+		}
+		e.At, e.Via = fromMicros(at), allot.Channel(via)
+		e.ActorID, e.ActorApp = strings.CutPrefix(e.ActorID, appActor)
+		e.Before, e.After = json.RawMessage(before), json.RawMessage(after)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// readAuditSubjects fills in the users of a bulk change: how many, and
+// the first allot.MaxAuditSubjects of them by id.
+func (tx *Tx) readAuditSubjects(ctx context.Context, e *allot.AuditEvent) error {
+	var head struct{ Users int }
+	json.Unmarshal(e.After, &head) // written by bulkAudit; a zero count only hides the total
+	e.SubjectCount = head.Users
+	rows, err := tx.QueryContext(ctx, `SELECT s.user_id, COALESCE(u.upn, ''), COALESCE(u.display_name, ''), s.before_json, s.after_json
+		FROM audit_subjects s LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
+		WHERE s.tenant_id = $1 AND s.event_id = $2 ORDER BY s.user_id LIMIT $3`, e.TenantID, e.ID, allot.MaxAuditSubjects)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s allot.AuditSubject
+		var before, after string
+		if err := rows.Scan(&s.UserID, &s.UPN, &s.Name, &before, &after); err != nil {
+			return err
+		}
+		s.Before, s.After = json.RawMessage(before), json.RawMessage(after)
+		e.Subjects = append(e.Subjects, s)
+	}
+	return rows.Err()
+}
+
+// auditQuery selects a page of events, with the userPrincipalName and
+// name of a user target. Per target it unites the events that target the
+// object and the bulk events that name it among their subjects, each
+// through its own index, and shows a bulk event with that user's before
+// and after. actions, when not nil, are the only actions selected
+// (allot.AuditScope).
+func auditQuery(tenantID string, f allot.AuditFilter, actions []string) (string, []any) {
 	args := []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
 	const cols = `e.event_id, e.at, e.actor_id, e.actor_name, e.via, e.action, e.target_type`
-	var conds string
-	if f.SKUID != "" {
-		conds += " AND e.sku_id = " + arg(f.SKUID)
-	}
-	if f.BeforeID > 0 {
-		conds += " AND e.event_id < " + arg(f.BeforeID)
-	}
-	if f.UserID == "" {
-		return `SELECT ` + cols + `, e.target_id, e.sku_id, e.before_json, e.after_json FROM audit_events e
-			WHERE e.tenant_id = $1` + conds + ` ORDER BY e.event_id DESC LIMIT ` + arg(f.Limit), args
-	}
-	user := arg(f.UserID)
-	return `SELECT * FROM (
-		SELECT ` + cols + `, e.target_id, e.sku_id, e.before_json, e.after_json FROM audit_events e
+	conds := auditConds(f, actions, arg)
+	inner := `SELECT ` + cols + `, e.target_id, e.sku_id, e.before_json, e.after_json FROM audit_events e
+		WHERE e.tenant_id = $1` + conds
+	if f.UserID != "" {
+		user := arg(f.UserID)
+		inner = `SELECT ` + cols + `, e.target_id, e.sku_id, e.before_json, e.after_json FROM audit_events e
 			WHERE e.tenant_id = $1 AND e.target_id = ` + user + conds + `
 		UNION ALL
 		SELECT ` + cols + `, s.user_id, e.sku_id, s.before_json, s.after_json FROM audit_subjects s
 			JOIN audit_events e ON e.tenant_id = s.tenant_id AND e.event_id = s.event_id
-			WHERE s.tenant_id = $1 AND s.user_id = ` + user + conds + `
-	) x ORDER BY 1 DESC LIMIT ` + arg(f.Limit), args
+			WHERE s.tenant_id = $1 AND s.user_id = ` + user + conds
+	}
+	return `SELECT x.*, COALESCE(u.upn, ''), COALESCE(u.display_name, '') FROM (` + inner + ` ORDER BY 1 DESC LIMIT ` + arg(f.Limit) + `) x
+		LEFT JOIN users u ON u.tenant_id = $1 AND u.user_id = x.target_id ORDER BY x.event_id DESC`, args
+}
+
+// auditConds returns the conditions of f other than the target, ANDed.
+func auditConds(f allot.AuditFilter, actions []string, arg func(any) string) string {
+	var conds string
+	add := func(cond string, v any) { conds += " AND " + cond + " " + arg(v) }
+	if f.ID > 0 {
+		add("e.event_id =", f.ID)
+	}
+	if f.SKUID != "" {
+		add("e.sku_id =", f.SKUID)
+	}
+	if f.ActorID != "" && f.ActorApp {
+		add("e.actor_id =", appActor+f.ActorID)
+	} else if f.ActorID != "" {
+		add("e.actor_id =", f.ActorID)
+	}
+	if !f.Since.IsZero() {
+		add("e.at >=", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("e.at <=", micros(f.Until))
+	}
+	if f.BeforeID > 0 {
+		add("e.event_id <", f.BeforeID)
+	}
+	if actions != nil {
+		list := make([]string, len(actions))
+		for i, a := range actions {
+			list[i] = arg(a)
+		}
+		conds += " AND e.action IN (" + strings.Join(list, ", ") + ")"
+	}
+	return conds
 }
 
 // bulkAudit records a bulk change: one event per action and SKU, whose
