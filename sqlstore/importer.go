@@ -36,10 +36,7 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 			return err
 		}
 		tx.change(t.ID).All = true
-		if err := tx.importPools(ctx, t.ID, set); err != nil {
-			return err
-		}
-		return tx.audit(ctx, operator(t.ID), tenantEvent(t))
+		return tx.importPools(ctx, t.ID, set) // insertTenant audited the tenant
 	})
 	if err != nil || len(set.Users) < analyzeAfter {
 		return err
@@ -63,7 +60,8 @@ func (db *DB) Import(ctx context.Context, set ImportSet) error {
 }
 
 // validateImport normalizes and validates the shapes of what an import
-// writes, and gives every row the tenant's id.
+// writes (users on the tenant's domain), and gives every row the
+// tenant's id.
 func (db *DB) validateImport(set ImportSet) error {
 	t := set.Tenant
 	t.ID = strings.ToLower(t.ID)
@@ -79,9 +77,13 @@ func (db *DB) validateImport(set ImportSet) error {
 			return err
 		}
 	}
+	domains := []allot.Domain{{Name: t.Domain, IsVerified: true}}
 	for _, u := range set.Users {
 		u.TenantID = t.ID
 		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := allot.CheckUPNDomain(u.UserPrincipalName, domains); err != nil {
 			return err
 		}
 	}

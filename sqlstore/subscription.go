@@ -36,18 +36,24 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
-			micros(s.CreatedAt), micros(s.NextLifecycleAt))
-		if err != nil {
-			return err
-		}
-		if _, err := tx.refreshPool(ctx, p.TenantID, s); err != nil {
-			return err
-		}
-		tx.touchPools(p.TenantID)
-		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionCreate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, after: subscriptionJSON(s)})
+		return tx.createSubscription(ctx, p, s)
 	})
+}
+
+// createSubscription writes a new subscription, adds its units to its seat
+// pool and audits it.
+func (tx *Tx) createSubscription(ctx context.Context, p allot.Principal, s *allot.Subscription) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
+		micros(s.CreatedAt), micros(s.NextLifecycleAt))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.refreshPool(ctx, p.TenantID, s); err != nil {
+		return err
+	}
+	tx.touchPools(p.TenantID)
+	return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionCreate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, after: subscriptionJSON(s)})
 }
 
 // UpdateSubscription implements allot.SubscriptionService.

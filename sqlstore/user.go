@@ -35,14 +35,23 @@ func (db *DB) CreateUser(ctx context.Context, p allot.Principal, u *allot.User) 
 			u.CreatedAt = tx.now
 		}
 		u.DeletedAt, u.Licenses = time.Time{}, nil
-		if err := tx.insertUser(ctx, u); err != nil {
-			return err
-		}
-		if err := tx.touch(ctx, u); err != nil {
-			return err
-		}
-		return tx.audit(ctx, p, auditEvent{action: allot.AuditUserCreate, targetType: "user", targetID: u.ID, after: userJSON(u)})
+		return tx.createUser(ctx, p, u)
 	})
+}
+
+// createUser writes a new user, refusing a userPrincipalName on a domain
+// the tenant does not have, and audits it.
+func (tx *Tx) createUser(ctx context.Context, p allot.Principal, u *allot.User) error {
+	if err := tx.checkUPNDomain(ctx, u.TenantID, u.UserPrincipalName); err != nil {
+		return err
+	}
+	if err := tx.insertUser(ctx, u); err != nil {
+		return err
+	}
+	if err := tx.touch(ctx, u); err != nil {
+		return err
+	}
+	return tx.audit(ctx, p, auditEvent{action: allot.AuditUserCreate, targetType: "user", targetID: u.ID, after: userJSON(u)})
 }
 
 func (tx *Tx) insertUser(ctx context.Context, u *allot.User) error {
@@ -256,6 +265,11 @@ func (db *DB) UpdateUser(ctx context.Context, p allot.Principal, idOrUPN string,
 		}
 		if err := allot.CheckUsageLocationKept(u, upd); err != nil {
 			return err
+		}
+		if blocked := before["accountEnabled"] == true && !u.AccountEnabled; blocked {
+			if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET display_name = $3, display_lower = $4, given_name = $5, surname = $6, job_title = $7, usage_location = $8, account_enabled = $9
 			WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled)

@@ -25,6 +25,7 @@ type Store interface {
 	allot.RoleService
 	allot.AuditService
 	allot.TokenService
+	allot.DomainService
 	Catalog() *allot.Catalog
 	// CounterMismatches returns one line per seat pool whose counter
 	// differs from its assignment rows.
@@ -96,9 +97,6 @@ func Run(t *testing.T, open Opener) {
 		{"Roles", testRoles},
 		{"TenantIsolation", testTenantIsolation},
 		{"Audit", testAudit},
-		{"AuditFilters", testAuditFilters},
-		{"AuditVisibility", testAuditVisibility},
-		{"AuditPaging", testAuditPaging},
 		{"Tokens", testTokens},
 		{"LastSeatRace", testLastSeatRace},
 		{"AuthorizeFirst", testAuthorizeFirst},
@@ -106,6 +104,8 @@ func Run(t *testing.T, open Opener) {
 		{"DuplicateSKUs", testDuplicateSKUs},
 		{"OperatorAudit", testOperatorAudit},
 		{"ErrorFields", testErrorFields},
+		{"Domains", testDomains},
+		{"TenantSetup", testTenantSetup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
