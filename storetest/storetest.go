@@ -26,6 +26,7 @@ type Store interface {
 	allot.AuditService
 	allot.TokenService
 	allot.DomainService
+	allot.UserImportService
 	Catalog() *allot.Catalog
 	// CounterMismatches returns one line per seat pool whose counter
 	// differs from its assignment rows.
@@ -106,6 +107,7 @@ func Run(t *testing.T, open Opener) {
 		{"ErrorFields", testErrorFields},
 		{"Domains", testDomains},
 		{"TenantSetup", testTenantSetup},
+		{"UserImport", testUserImport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -1,0 +1,188 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.UserImportService = (*DB)(nil)
+
+// ImportUsers implements allot.UserImportService. Like a bulk change it
+// reads the users and seat pools of all rows first (users locked), plans
+// every row in memory with allot.PlanUserImport, books seats in memory
+// against the locked counters, and only then writes the rows that were
+// not refused: a refused row is never written, and with opts.Atomic or
+// opts.DryRun nothing is.
+func (db *DB) ImportUsers(ctx context.Context, p allot.Principal, rows []allot.ImportRow, opts allot.ImportOptions) ([]allot.ImportResult, error) {
+	if err := allot.Authorize(p, allot.ActionAssignLicenses); err != nil {
+		return nil, err
+	}
+	if len(rows) > allot.MaxImportRows {
+		return nil, &allot.Error{Code: allot.EINVALID, Count: len(rows), Limit: allot.MaxImportRows,
+			Message: fmt.Sprintf("An import takes at most %d rows at once, not %d; send the file in chunks.", allot.MaxImportRows, len(rows))}
+	}
+	var results []allot.ImportResult
+	err := db.update(ctx, func(tx *Tx) (err error) {
+		results, err = tx.importRows(ctx, p, rows, opts)
+		return err
+	})
+	return results, err
+}
+
+// importUser is one planned row on its way to being written.
+type importUser struct {
+	before *allot.User // nil for a new user
+	plan   *allot.ImportPlan
+}
+
+// importState is what the rows of one import are planned against.
+type importState struct {
+	users   map[string]*allot.User // by lower-case userPrincipalName
+	pools   map[string][]allot.SeatPool
+	domains []allot.Domain
+	seats   *seatBook
+	seen    allot.ImportSeen
+}
+
+func (tx *Tx) importRows(ctx context.Context, p allot.Principal, rows []allot.ImportRow, opts allot.ImportOptions) ([]allot.ImportResult, error) {
+	st, err := tx.loadImport(ctx, p.TenantID, rows)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]allot.ImportResult, len(rows))
+	var todo []importUser
+	refused := false
+	for i := range rows {
+		r := &results[i]
+		r.Line, r.UserPrincipalName = rows[i].Line, rows[i].UserPrincipalName
+		iu, err := tx.planImportRow(p, &rows[i], st)
+		if err != nil {
+			r.Err, refused = err, true
+			continue
+		}
+		r.UserID, r.Action, r.Fields = iu.plan.User.ID, iu.plan.Action, iu.plan.Fields
+		if lp := iu.plan.Licenses; lp != nil {
+			r.Added, r.Removed = licenseSKUs(lp.Add), licenseSKUs(lp.Remove)
+		}
+		if iu.plan.Action != allot.ImportUnchanged {
+			todo = append(todo, iu)
+		}
+	}
+	if opts.DryRun || (opts.Atomic && refused) || len(todo) == 0 {
+		return results, nil
+	}
+	return results, tx.writeImport(ctx, p, todo, st.seats)
+}
+
+// loadImport reads the users the rows name with their licenses, the
+// tenant's domains, and locks the seat pools of every SKU involved.
+func (tx *Tx) loadImport(ctx context.Context, tenantID string, rows []allot.ImportRow) (*importState, error) {
+	st := &importState{seen: allot.ImportSeen{}}
+	upns := make([]string, len(rows))
+	skus := map[string]bool{}
+	for i, r := range rows {
+		upns[i] = r.UserPrincipalName
+		for _, id := range r.Licenses {
+			skus[id] = true
+		}
+	}
+	var err error
+	if st.users, err = tx.bulkUsers(ctx, tenantID, upns); err != nil {
+		return nil, err
+	}
+	if st.pools, err = tx.findPools(ctx, tenantID, mapKeys(skus)); err != nil {
+		return nil, err
+	}
+	if err := tx.bulkLicenses(ctx, tenantID, st.users, st.pools); err != nil {
+		return nil, err
+	}
+	if st.pools, err = tx.lockPools(ctx, tenantID, slices.Collect(maps.Keys(st.pools))); err != nil {
+		return nil, err
+	}
+	ds, err := tx.findDomains(ctx, tenantID)
+	for _, d := range ds {
+		st.domains = append(st.domains, *d)
+	}
+	st.seats = newSeatBook(st.pools)
+	return st, err
+}
+
+// planImportRow plans one row and books its seats.
+func (tx *Tx) planImportRow(p allot.Principal, row *allot.ImportRow, st *importState) (importUser, error) {
+	if err := st.seen.Check(row.UserPrincipalName, row.Line); err != nil {
+		return importUser{}, err
+	}
+	u := st.users[strings.ToLower(row.UserPrincipalName)]
+	if u == nil {
+		if err := allot.CheckUPNDomain(row.UserPrincipalName, st.domains); err != nil {
+			return importUser{}, err
+		}
+	}
+	plan, err := allot.PlanUserImport(tx.db.catalog, p, *row, u, st.pools, tx.db.newID(), tx.now)
+	if err != nil {
+		return importUser{}, err
+	}
+	if plan.Licenses != nil {
+		if err := st.seats.book(plan.Licenses); err != nil {
+			return importUser{}, err
+		}
+	}
+	return importUser{before: u, plan: plan}, nil
+}
+
+// writeImport writes the planned rows: new users and changed fields one
+// user at a time, then every license change together as a bulk change
+// writes them (seat counters, rows, versions, audit).
+func (tx *Tx) writeImport(ctx context.Context, p allot.Principal, todo []importUser, seats *seatBook) error {
+	var lics []bulkUser
+	for _, iu := range todo {
+		u := iu.plan.User
+		switch {
+		case iu.before == nil:
+			u.Licenses = nil
+			if err := tx.createUser(ctx, p, u); err != nil {
+				return err
+			}
+		case len(iu.plan.Fields) > 0:
+			if err := tx.writeImportedFields(ctx, p, iu.before, u); err != nil {
+				return err
+			}
+		}
+		if iu.plan.Licenses != nil {
+			u.Licenses = iu.plan.Licenses.Before
+			lics = append(lics, bulkUser{user: u, plan: iu.plan.Licenses})
+		}
+	}
+	if len(lics) == 0 {
+		return nil
+	}
+	return tx.writeBulk(ctx, p, lics, seats)
+}
+
+// writeImportedFields stores the fields of u an import changed and audits
+// the change as UpdateUser does.
+func (tx *Tx) writeImportedFields(ctx context.Context, p allot.Principal, before, u *allot.User) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $3, display_lower = $4, usage_location = $5, account_enabled = $6
+		WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, u.DisplayName, strings.ToLower(u.DisplayName), u.UsageLocation, u.AccountEnabled)
+	if err != nil {
+		return err
+	}
+	if err := tx.touch(ctx, u); err != nil {
+		return err
+	}
+	return tx.audit(ctx, p, auditEvent{action: allot.AuditUserUpdate, targetType: "user", targetID: u.ID, before: userJSON(before), after: userJSON(u)})
+}
+
+// licenseSKUs returns the SKUs of licenses.
+func licenseSKUs(ls []allot.License) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.SKUID
+	}
+	return out
+}
