@@ -22,14 +22,15 @@ const (
 	ChannelSystem Channel = "System"
 )
 
-// Principal is the acting identity of an operation: a user of one tenant with
-// the roles that user holds, or the system itself.
+// Principal is the acting identity of an operation: a user or an
+// application of one tenant with the roles it holds, or the system itself.
 //
 // Every service method takes the principal and refuses what its roles do not
 // allow; every query is scoped to Principal.TenantID.
 type Principal struct {
 	TenantID string
-	UserID   string // empty for the system principal
+	UserID   string // empty for the system principal and applications
+	AppID    string // the application acting with its own token; empty for users and the system
 	Name     string // userPrincipalName, or a label for the system
 	Roles    []Role
 	Via      Channel

@@ -132,21 +132,78 @@ func roleList(rs []Role) string {
 	return s
 }
 
-// RoleAssignment records that a user holds a role.
+// RoleAssignment records that a principal, a user or an application,
+// holds a role in its tenant (Graph's unifiedRoleAssignment, always at the
+// directory scope "/").
 type RoleAssignment struct {
-	UserID string
-	Role   Role
+	ID            string // RoleAssignmentID(Role, PrincipalID)
+	PrincipalID   string // the id of the user or application
+	PrincipalType string // PrincipalUser or PrincipalApp
+	PrincipalName string // the user's userPrincipalName or the application's name
+	Role          Role
 }
 
-// RoleService manages role assignments.
+// The kinds of principal a role is assigned to.
+const (
+	PrincipalUser = "user"
+	PrincipalApp  = "application"
+)
+
+// RoleAssignmentFilter selects role assignments; zero fields select all.
+type RoleAssignmentFilter struct {
+	PrincipalID string
+	Role        Role
+}
+
+// CheckGlobalAdminKept returns EINVALID when the user userID losing the
+// Global Administrator role (by revocation, deletion or blocked sign-in)
+// would leave its tenant without an active one. holders are the users
+// holding the role; only those not deleted and allowed to sign in count,
+// and applications never do: a tenant keeps a person who can administer
+// it. Losing the role when userID is not an active holder is allowed.
+func CheckGlobalAdminKept(holders []*User, userID string) error {
+	losing, others := false, 0
+	for _, u := range holders {
+		switch {
+		case u.Deleted() || !u.AccountEnabled:
+		case strings.EqualFold(u.ID, userID):
+			losing = true
+		default:
+			others++
+		}
+	}
+	if losing && others == 0 {
+		return &Error{Code: EINVALID, UserID: userID, Value: string(RoleGlobalAdmin),
+			Message: "The last Global Administrator of the tenant cannot be removed, deleted or blocked: assign the role to another user first."}
+	}
+	return nil
+}
+
+// RoleService manages role assignments. A principal of the assignments is
+// a user (by id, or by userPrincipalName where noted) or an application.
 type RoleService interface {
 	// AssignRole gives a user a role. Idempotent. Needs ActionManageRoles.
 	// Returns ENOTFOUND if the user does not exist, EINVALID for an unknown role.
 	AssignRole(ctx context.Context, p Principal, userID string, r Role) error
 	// UnassignRole takes a role away. Idempotent. Needs ActionManageRoles.
+	// Returns EINVALID when it would remove the last Global Administrator
+	// (CheckGlobalAdminKept).
 	UnassignRole(ctx context.Context, p Principal, userID string, r Role) error
 	// FindRoles returns the roles held by a user. The user itself or any
 	// reader may call it (AuthorizeNamed, decided before anything is read).
 	// Returns EFORBIDDEN, ENOTFOUND.
 	FindRoles(ctx context.Context, p Principal, userID string) ([]Role, error)
+	// FindRoleAssignments lists the tenant's assignments matching f, by
+	// role (in the order of Roles) then principal id. Needs ActionRead.
+	FindRoleAssignments(ctx context.Context, p Principal, f RoleAssignmentFilter) ([]*RoleAssignment, error)
+	// CreateRoleAssignment gives role r to the user (id or
+	// userPrincipalName) or application principalID. Needs
+	// ActionManageRoles. Returns ENOTFOUND if there is no such principal,
+	// EINVALID for an unknown role, ECONFLICT if the principal already
+	// holds the role (as Graph answers a duplicate assignment).
+	CreateRoleAssignment(ctx context.Context, p Principal, principalID string, r Role) (*RoleAssignment, error)
+	// DeleteRoleAssignment revokes the assignment with the given id. Needs
+	// ActionManageRoles. Returns ENOTFOUND if there is no such assignment,
+	// EINVALID for the last Global Administrator (CheckGlobalAdminKept).
+	DeleteRoleAssignment(ctx context.Context, p Principal, id string) error
 }

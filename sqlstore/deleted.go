@@ -25,6 +25,9 @@ func (db *DB) DeleteUser(ctx context.Context, p allot.Principal, idOrUPN string)
 		if err := allot.CheckDelete(p, u); err != nil {
 			return err
 		}
+		if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
+			return err
+		}
 		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
 			return err
 		}
