@@ -33,8 +33,6 @@ type Services struct {
 	Roles         allot.RoleService
 	Audit         allot.AuditService
 	Tokens        allot.TokenService
-	// Imports applies CSV imports of users (/api/users/import).
-	Imports allot.UserImportService
 	Domains       allot.DomainService
 	// Checks answers license checks (/api/check); nil leaves those routes
 	// answering 501.
@@ -141,8 +139,6 @@ func (s *Server) registerRoutes() {
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
 	s.registerCheckRoutes()
-	s.registerUserImportRoutes()
-	s.registerAuditRoutes()
 	s.registerDomainRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)
 }
