@@ -7,9 +7,12 @@ import (
 	"github.com/allot-project/allot"
 )
 
-// This file is the $filter parser for users: a tokenizer and a recursive
-// descent parser of the small OData subset that allot's UserFilter can
-// answer. Grammar (keywords and property names case-insensitive):
+// This file is the $filter parser: a tokenizer and a recursive descent
+// parser of the small OData subset that allot's filters can answer. The
+// connectives, parentheses, lambdas (collection/any(v:v/prop eq value))
+// and comparisons are shared; each entity gives the clauses it supports
+// (users here, directoryAudits in audit.go). For users, the grammar is
+// (keywords and property names case-insensitive):
 //
 //	filter  = clause *( "and" clause )
 //	clause  = "(" filter ")"
@@ -132,32 +135,47 @@ type userQuery struct {
 
 // parseFilter parses a $filter on users. Its errors are *apiError.
 func parseFilter(s string) (*userQuery, error) {
-	if len(s) > maxFilterLen {
-		return nil, badRequest(fmt.Sprintf("The $filter is longer than %d characters.", maxFilterLen))
-	}
-	toks, err := lexFilter(s)
-	if err != nil {
+	p := &filterParser{entity: "users"}
+	p.clause = p.userClause
+	if err := p.parse(s); err != nil {
 		return nil, err
-	}
-	p := &filterParser{toks: toks, seen: map[string]bool{}}
-	if p.peek().kind == tokEOF {
-		return nil, filterSyntax(0, "the filter is empty")
-	}
-	if err := p.parseAnd(); err != nil {
-		return nil, err
-	}
-	if t := p.peek(); t.kind != tokEOF {
-		return nil, p.unexpected(t)
 	}
 	return &p.q, nil
 }
 
+// filterParser parses one $filter. clause parses the clauses of the
+// entity that start with a property or function name (t), the parser
+// itself the rest.
 type filterParser struct {
-	toks  []token
-	i     int
-	depth int
-	seen  map[string]bool
-	q     userQuery
+	toks   []token
+	i      int
+	depth  int
+	seen   map[string]bool
+	entity string // the entity set filtered, for messages ("users")
+	clause func(t token) error
+	q      userQuery
+}
+
+// parse parses the whole filter s. Its errors are *apiError.
+func (p *filterParser) parse(s string) error {
+	if len(s) > maxFilterLen {
+		return badRequest(fmt.Sprintf("The $filter is longer than %d characters.", maxFilterLen))
+	}
+	toks, err := lexFilter(s)
+	if err != nil {
+		return err
+	}
+	p.toks, p.seen = toks, map[string]bool{}
+	if p.peek().kind == tokEOF {
+		return filterSyntax(0, "the filter is empty")
+	}
+	if err := p.parseAnd(); err != nil {
+		return err
+	}
+	if t := p.peek(); t.kind != tokEOF {
+		return p.unexpected(t)
+	}
+	return nil
 }
 
 func (p *filterParser) peek() token { return p.toks[p.i] }
@@ -175,7 +193,7 @@ func isWord(t token, w string) bool { return t.kind == tokWord && strings.EqualF
 
 func (p *filterParser) unexpected(t token) error {
 	if isWord(t, "or") || isWord(t, "not") {
-		return unsupportedQuery(fmt.Sprintf("The operator '%s' is not supported in $filter on users; only 'and' is.", strings.ToLower(t.text)))
+		return unsupportedQuery(fmt.Sprintf("The operator '%s' is not supported in $filter on %s; only 'and' is.", strings.ToLower(t.text), p.entity))
 	}
 	return filterSyntax(t.pos, "unexpected "+t.String())
 }
@@ -217,7 +235,14 @@ func (p *filterParser) parseClause() error {
 	case t.kind != tokWord:
 		return filterSyntax(t.pos, "expected a property or a function but found "+t.String())
 	case isWord(t, "not"):
-		return unsupportedQuery("The operator 'not' is not supported in $filter on users.")
+		return unsupportedQuery(fmt.Sprintf("The operator 'not' is not supported in $filter on %s.", p.entity))
+	}
+	return p.clause(t)
+}
+
+// userClause parses a clause of a filter on users.
+func (p *filterParser) userClause(t token) error {
+	switch {
 	case p.peek().kind == tokLParen:
 		return p.parseFunction(t)
 	case isWord(t, "assignedLicenses"):
@@ -231,7 +256,7 @@ func (p *filterParser) parseClause() error {
 // once refuses a second clause of the same kind.
 func (p *filterParser) once(kind string) error {
 	if p.seen[kind] {
-		return unsupportedQuery(fmt.Sprintf("The clause '%s' may appear only once in $filter on users.", kind))
+		return unsupportedQuery(fmt.Sprintf("The clause '%s' may appear only once in $filter on %s.", kind, p.entity))
 	}
 	p.seen[kind] = true
 	return nil
@@ -240,14 +265,23 @@ func (p *filterParser) once(kind string) error {
 // operator consumes the comparison operator after a property; only eq is
 // supported.
 func (p *filterParser) operator(prop string) error {
+	_, err := p.comparison(prop, "eq")
+	return err
+}
+
+// comparison consumes the comparison operator after a property, one of
+// ops, and returns it in lower case.
+func (p *filterParser) comparison(prop string, ops ...string) (string, error) {
 	t := p.next()
 	if t.kind != tokWord {
-		return filterSyntax(t.pos, "expected an operator after '"+prop+"' but found "+t.String())
+		return "", filterSyntax(t.pos, "expected an operator after '"+prop+"' but found "+t.String())
 	}
-	if !isWord(t, "eq") {
-		return unsupportedQuery(fmt.Sprintf("The operator '%s' is not supported on '%s'; only 'eq' is.", truncate(t.text, 20), prop))
+	for _, op := range ops {
+		if isWord(t, op) {
+			return op, nil
+		}
 	}
-	return nil
+	return "", unsupportedQuery(fmt.Sprintf("The operator '%s' is not supported on '%s'; only '%s' is.", truncate(t.text, 20), prop, strings.Join(ops, "', '")))
 }
 
 func (p *filterParser) parseFunction(name token) error {
@@ -305,6 +339,24 @@ func (p *filterParser) parseAssignedLicenses(prop token) error {
 
 // parseAny parses "(x:x/skuId eq <guid>)" after assignedLicenses/any.
 func (p *filterParser) parseAny() error {
+	var sku string
+	err := p.parseLambda("assignedLicenses", "skuId", "<guid>", func() (err error) {
+		sku, err = p.guid("skuId")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.once("assignedLicenses/any"); err != nil {
+		return err
+	}
+	p.q.filter.SKUID, p.q.licenses = sku, true
+	return nil
+}
+
+// parseLambda parses "(v:v/<inner> eq <value>)" after "<collection>/any",
+// reading the value with value; shape describes the value in messages.
+func (p *filterParser) parseLambda(collection, inner, shape string, value func() error) error {
 	p.next() // (
 	v := p.next()
 	if v.kind != tokWord {
@@ -319,27 +371,22 @@ func (p *filterParser) parseAny() error {
 	if err := p.expect(tokSlash, "'/'"); err != nil {
 		return err
 	}
-	if prop := p.next(); !isWord(prop, "skuId") {
-		return unsupportedQuery(fmt.Sprintf("Only skuId can be tested inside assignedLicenses/any(), not %s.", prop))
+	if prop := p.next(); !isWord(prop, inner) {
+		return unsupportedQuery(fmt.Sprintf("Only %s can be tested inside %s/any(), not %s.", inner, collection, prop))
 	}
-	if err := p.operator("skuId"); err != nil {
+	if err := p.operator(inner); err != nil {
 		return err
 	}
-	sku, err := p.guid("skuId")
-	if err != nil {
+	if err := value(); err != nil {
 		return err
 	}
 	if t := p.peek(); t.kind != tokRParen {
 		if isWord(t, "and") || isWord(t, "or") {
-			return unsupportedQuery("Only one condition, x/skuId eq <guid>, is supported inside assignedLicenses/any().")
+			return unsupportedQuery(fmt.Sprintf("Only one condition, x/%s eq %s, is supported inside %s/any().", inner, shape, collection))
 		}
 		return filterSyntax(t.pos, "expected ')' but found "+t.String())
 	}
 	p.next()
-	if err := p.once("assignedLicenses/any"); err != nil {
-		return err
-	}
-	p.q.filter.SKUID, p.q.licenses = sku, true
 	return nil
 }
 

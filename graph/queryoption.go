@@ -20,11 +20,13 @@ const (
 	optTop
 	optCount
 	optSkipToken
+	optExpand
 )
 
 // knownOptions are the system query options allot understands somewhere.
 var knownOptions = map[string]optionSet{
 	"$select": optSelect, "$filter": optFilter, "$top": optTop, "$count": optCount, "$skiptoken": optSkipToken,
+	"$expand": optExpand,
 }
 
 // Page sizes of user listings.
@@ -41,6 +43,7 @@ type queryOptions struct {
 	top       int    // page size
 	count     bool   // $count=true
 	after     string // the user id decoded from $skiptoken
+	expand    string // $expand as given (roleAssignments expand principal)
 }
 
 // parseQueryOptions reads the query string's system query options ("$"
@@ -100,6 +103,8 @@ func (q *queryOptions) set(name, v string) error {
 		default:
 			return badRequest(fmt.Sprintf("Invalid value '%s' for $count: use true or false.", truncate(v, 20)))
 		}
+	case "$expand":
+		q.expand = v
 	case "$skiptoken":
 		id, ok := decodeSkipToken(v)
 		if !ok {
@@ -168,9 +173,15 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// nextLink returns the absolute URL of the next page: the request's URL
-// with its query options as the client wrote them and a new $skiptoken.
+// nextLink returns the absolute URL of the next page of users: the
+// request's URL with its query options as the client wrote them and a new
+// $skiptoken.
 func nextLink(r *http.Request, last string) string {
+	return nextLinkToken(r, encodeSkipToken(last))
+}
+
+// nextLinkToken returns the request's URL with the $skiptoken tok.
+func nextLinkToken(r *http.Request, tok string) string {
 	var parts []string
 	for _, part := range strings.Split(r.URL.RawQuery, "&") {
 		name, _, _ := strings.Cut(part, "=")
@@ -179,7 +190,7 @@ func nextLink(r *http.Request, last string) string {
 		}
 		parts = append(parts, part)
 	}
-	parts = append(parts, "$skiptoken="+encodeSkipToken(last))
+	parts = append(parts, "$skiptoken="+tok)
 	return baseURL(r) + r.URL.EscapedPath() + "?" + strings.Join(parts, "&")
 }
 

@@ -139,6 +139,7 @@ func (s *Server) registerRoutes() {
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
 	s.registerCheckRoutes()
+	s.registerAuditRoutes()
 	s.registerDomainRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)
 }
