@@ -100,7 +100,13 @@ func (c *tokenCreateCommand) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(c.m.Stdout, secret)
+	return c.m.printToken(secret)
+}
+
+// printToken prints a new token's secret as "token create" does: alone on
+// its line, the last of the output, so that scripts can take it with tail.
+func (m *Main) printToken(secret string) error {
+	_, err := fmt.Fprintln(m.Stdout, secret)
 	return err
 }
 
