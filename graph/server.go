@@ -34,6 +34,8 @@ type Services struct {
 	Audit         allot.AuditService
 	Tokens        allot.TokenService
 	Domains       allot.DomainService
+	// Imports applies CSV imports of users (/api/users/import).
+	Imports allot.UserImportService
 	// Checks answers license checks (/api/check); nil leaves those routes
 	// answering 501.
 	Checks allot.CheckService
@@ -139,6 +141,7 @@ func (s *Server) registerRoutes() {
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
 	s.registerCheckRoutes()
+	s.registerUserImportRoutes()
 	s.registerAuditRoutes()
 	s.registerDomainRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)

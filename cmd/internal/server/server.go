@@ -82,7 +82,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.api = graph.NewServer(graph.Services{
-		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Domains: db,
+		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Imports: db, Domains: db,
 		Checks: s.index, Catalog: db.Catalog(),
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry})
 	return s, nil

@@ -1,0 +1,268 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+// This file is allot's own extension for CSV files of users, which the
+// CLI's "users import" and "users export" use and the admin center will:
+//
+//	POST /api/users/import?dryRun=&atomic=&lineOffset=  body text/csv → 200 ImportResponse
+//	GET  /api/users/export                                → 200 text/csv, streamed
+//
+// An import body holds a header and at most allot.MaxImportRows rows, all
+// applied in one transaction; a larger file is sent in chunks, each with
+// lineOffset (the lines of the file before the chunk's first row, minus
+// the header's) so that results name the file's lines. Who may import:
+// License, User and Global Administrators (allot.ActionAssignLicenses),
+// decided before the body is read; each row is then decided by the
+// rules (creating a user and changing its name or sign-in needs a user
+// administrator). Exporting needs allot.ActionRead.
+
+func (s *Server) registerUserImportRoutes() {
+	s.route("POST /api/users/import", s.importUsers)
+	s.route("GET /api/users/export", s.exportUsers)
+}
+
+// importOptions reads the query of an import.
+func importOptions(r *http.Request) (allot.ImportOptions, int, error) {
+	var opts allot.ImportOptions
+	q := r.URL.Query()
+	for name, dst := range map[string]*bool{"dryRun": &opts.DryRun, "atomic": &opts.Atomic} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return opts, 0, badRequest(fmt.Sprintf("Query parameter %s must be true or false, not %q.", name, truncate(v, 20)))
+			}
+			*dst = b
+		}
+	}
+	offset := 0
+	if v := q.Get("lineOffset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return opts, 0, badRequest(fmt.Sprintf("Query parameter lineOffset must be a number of lines, not %q.", truncate(v, 20)))
+		}
+		offset = n
+	}
+	return opts, offset, nil
+}
+
+func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r)
+	if err := allot.Authorize(p, allot.ActionAssignLicenses); err != nil {
+		return err
+	}
+	opts, offset, err := importOptions(r)
+	if err != nil {
+		return err
+	}
+	raw, err := s.readBodyLimit(w, r, s.maxBulk)
+	if err != nil {
+		return err
+	}
+	rows, refused, err := s.parseImport(raw, offset)
+	if err != nil {
+		return err
+	}
+	dry := opts.DryRun
+	if opts.Atomic && len(refused) > 0 {
+		opts.DryRun = true // plan the other rows to report them, write nothing
+	}
+	results, err := s.svc.Imports.ImportUsers(r.Context(), p, rows, opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.importResponse(append(results, refused...), dry, opts.Atomic))
+}
+
+// parseImport reads an import body: the rows to import and the results
+// of the rows refused already (malformed, or a user's second row). A bad
+// header or too many rows refuses the whole body.
+func (s *Server) parseImport(body []byte, offset int) ([]allot.ImportRow, []allot.ImportResult, error) {
+	cr := csv.NewReader(bytes.NewReader(body))
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		return nil, nil, badRequest("The CSV has no header line: the columns are " + strings.Join(allot.ImportColumns, ", ") + ".")
+	}
+	h, err := allot.ParseImportHeader(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []allot.ImportRow
+	var refused []allot.ImportResult
+	seen := allot.ImportSeen{}
+	for n := 1; ; n++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if n > allot.MaxImportRows {
+			return nil, nil, &allot.Error{Code: allot.EINVALID, Limit: allot.MaxImportRows,
+				Message: fmt.Sprintf("An import takes at most %d rows at once; send the file in chunks.", allot.MaxImportRows)}
+		}
+		row, err := s.importRow(h, cr, rec, err, offset, seen)
+		if err != nil {
+			refused = append(refused, allot.ImportResult{Line: row.Line, UserPrincipalName: row.UserPrincipalName, Err: err})
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, refused, nil
+}
+
+// importRow turns one record (or its CSV error readErr) into a row.
+func (s *Server) importRow(h allot.ImportHeader, cr *csv.Reader, rec []string, readErr error, offset int, seen allot.ImportSeen) (allot.ImportRow, error) {
+	var pe *csv.ParseError
+	if errors.As(readErr, &pe) {
+		return allot.ImportRow{Line: pe.StartLine + offset}, &allot.Error{Code: allot.EINVALID, Message: "Malformed CSV: " + pe.Err.Error() + "."}
+	} else if readErr != nil {
+		return allot.ImportRow{}, readErr
+	}
+	line, _ := cr.FieldPos(0)
+	row, err := h.Row(s.catalog, rec, line+offset)
+	row.Line = line + offset
+	if err != nil {
+		return row, err
+	}
+	return row, seen.Check(row.UserPrincipalName, row.Line)
+}
+
+// importResponse renders the results, sorted by line, with totals.
+func (s *Server) importResponse(results []allot.ImportResult, dryRun, atomic bool) ImportResponse {
+	slices.SortFunc(results, func(a, b allot.ImportResult) int { return a.Line - b.Line })
+	out := ImportResponse{DryRun: dryRun, Atomic: atomic, Results: make([]ImportResult, len(results))}
+	t := &out.Totals
+	for i, res := range results {
+		ir := ImportResult{Line: res.Line, UserPrincipalName: res.UserPrincipalName, ID: res.UserID, Action: res.Action,
+			ChangedProperties: res.Fields, LicensesAdded: s.partNumbers(res.Added), LicensesRemoved: s.partNumbers(res.Removed)}
+		t.Rows++
+		switch {
+		case res.Err != nil:
+			ir.ID, ir.Action = "", ""
+			ir.Error = bulkErrorDetail(res.Err, res.UserPrincipalName)
+			t.Refused++
+		case res.Action == allot.ImportCreate:
+			t.Created++
+		case res.Action == allot.ImportUpdate:
+			t.Updated++
+		default:
+			t.Unchanged++
+		}
+		if res.Err == nil {
+			t.LicensesAdded += len(res.Added)
+			t.LicensesRemoved += len(res.Removed)
+		}
+		out.Results[i] = ir
+	}
+	out.Applied = !dryRun && !(atomic && t.Refused > 0) && t.Created+t.Updated > 0
+	return out
+}
+
+// partNumbers names SKUs by skuPartNumber.
+func (s *Server) partNumbers(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id
+		if sku := s.catalog.SKU(id); sku != nil {
+			out[i] = sku.PartNumber
+		}
+	}
+	return out
+}
+
+// exportUsers writes every active user as a row of an import file, in
+// the order of their ids, a page at a time. The first page is read before
+// anything is written, so that a refusal is Graph's error; a failure
+// later cuts the response short, which clients see as an error.
+func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r)
+	f := allot.UserFilter{Limit: allot.MaxPage, WithLicenses: true}
+	users, more, err := s.svc.Users.FindUsers(r.Context(), p, f)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write(allot.ImportColumns)
+	for {
+		for _, u := range users {
+			cw.Write(s.exportRow(u))
+		}
+		cw.Flush()
+		if cw.Error() != nil || !more {
+			return nil
+		}
+		http.NewResponseController(w).Flush()
+		f.After = users[len(users)-1].ID
+		if users, more, err = s.svc.Users.FindUsers(r.Context(), p, f); err != nil {
+			s.log.ErrorContext(r.Context(), "export cut short", "request_id", infoFrom(r.Context()).id, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// exportRow is one user as a row of ImportColumns, its products sorted.
+func (s *Server) exportRow(u *allot.User) []string {
+	parts := s.partNumbers(licenseSKUIDs(u.Licenses))
+	slices.Sort(parts)
+	return []string{u.UserPrincipalName, u.DisplayName, u.UsageLocation, strconv.FormatBool(u.AccountEnabled), strings.Join(parts, ";")}
+}
+
+func licenseSKUIDs(ls []allot.License) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.SKUID
+	}
+	return out
+}
+
+// ImportResponse is the answer to POST /api/users/import.
+type ImportResponse struct {
+	DryRun bool `json:"dryRun"`
+	Atomic bool `json:"atomic"`
+	// Applied says whether changes were written: false for a dry run, an
+	// atomic import with a refused row, or nothing to change.
+	Applied bool           `json:"applied"`
+	Results []ImportResult `json:"results"`
+	Totals  ImportTotals   `json:"totals"`
+}
+
+// ImportResult is what happened, or would happen, to one row.
+type ImportResult struct {
+	Line              int        `json:"line"`
+	UserPrincipalName string     `json:"userPrincipalName"`
+	ID                string     `json:"id,omitempty"`
+	Action            string     `json:"action,omitempty"` // create, update, unchanged; absent when refused
+	ChangedProperties []string   `json:"changedProperties,omitempty"`
+	LicensesAdded     []string   `json:"licensesAdded,omitempty"` // skuPartNumbers
+	LicensesRemoved   []string   `json:"licensesRemoved,omitempty"`
+	Error             *BulkError `json:"error,omitempty"`
+}
+
+// ImportTotals count the rows of an import by outcome, and the licenses
+// added and removed by the rows not refused.
+type ImportTotals struct {
+	Rows            int `json:"rows"`
+	Created         int `json:"created"`
+	Updated         int `json:"updated"`
+	Unchanged       int `json:"unchanged"`
+	Refused         int `json:"refused"`
+	LicensesAdded   int `json:"licensesAdded"`
+	LicensesRemoved int `json:"licensesRemoved"`
+}
