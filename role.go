@@ -3,6 +3,8 @@ package allot
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -65,6 +67,17 @@ var allowed = map[Action][]Role{
 	ActionManageSubscriptions: {RoleGlobalAdmin, RoleBillingAdmin},
 	ActionManageRoles:         {RoleGlobalAdmin},
 	ActionReadAudit:           {RoleGlobalAdmin, RoleGlobalReader, RoleLicenseAdmin},
+}
+
+// Actions lists the actions role r allows, by name.
+func (r Role) Actions() []Action {
+	var out []Action
+	for _, a := range slices.Sorted(maps.Keys(allowed)) {
+		if slices.Contains(allowed[a], r) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Can reports whether the principal's roles allow action a.

@@ -90,6 +90,7 @@ type Server struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	patterns [][]string // the segments of every registered path, for 404 messages
+	routes   []string   // every registered "METHOD /path" pattern, for tests over all routes
 	metrics  *metrics
 	registry *prometheus.Registry
 	limiter  *limiter
@@ -141,6 +142,8 @@ func (s *Server) registerRoutes() {
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
 	s.registerCheckRoutes()
+	s.registerRoleRoutes()
+	s.registerTokenRoutes()
 	s.registerUserImportRoutes()
 	s.registerAuditRoutes()
 	s.registerDomainRoutes()
@@ -152,6 +155,7 @@ func (s *Server) registerRoutes() {
 func (s *Server) handle(pattern string, h http.Handler) {
 	_, route, _ := strings.Cut(pattern, " ")
 	s.patterns = append(s.patterns, strings.Split(strings.Trim(route, "/"), "/"))
+	s.routes = append(s.routes, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		infoFrom(r.Context()).route = route
 		h.ServeHTTP(w, r)
