@@ -103,6 +103,7 @@ func (m *Main) commands() []commandInfo {
 		{"users", "list, show, delete and restore users", m.parseUsers},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
+		{"audit", "print the audit log: who changed what, when", m.parseAudit},
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/allot-project/allot/client"
 )
@@ -49,17 +51,19 @@ func (g *globalFlags) define(fs *flag.FlagSet) {
 
 // finish applies the defaults and checks the output format; name is the
 // command, for messages.
-func (r *remote) finish(name string) error {
-	g := r.m.global
+func (r *remote) finish(name string) error { return r.finishFormats(name, "table", "json") }
+
+// finishFormats is finish for a command printing the given formats, the
+// first being the default.
+func (r *remote) finishFormats(name string, formats ...string) error {
 	if r.output == "" {
-		r.output = g.output
+		r.output = r.m.global.output
 	}
-	switch r.output {
-	case "":
-		r.output = "table"
-	case "table", "json":
-	default:
-		return &usageError{Msg: fmt.Sprintf("%s: --output must be table or json, not %q", name, r.output)}
+	if r.output == "" {
+		r.output = formats[0]
+	}
+	if !slices.Contains(formats, r.output) {
+		return &usageError{Msg: fmt.Sprintf("%s: --output must be %s or %s, not %q", name, strings.Join(formats[:len(formats)-1], ", "), formats[len(formats)-1], r.output)}
 	}
 	return nil
 }
