@@ -95,6 +95,7 @@ type commandInfo struct {
 func (m *Main) commands() []commandInfo {
 	return []commandInfo{
 		{"serve", "open (and migrate) the database and serve the API", m.parseServe},
+		{"tenant", "set up an organisation from nothing, and add domains to it", m.parseTenant},
 		{"token", "create or revoke API access tokens", m.parseToken},
 		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
