@@ -50,6 +50,15 @@ func ParseImportHeader(rec []string) (ImportHeader, error) {
 	return h, nil
 }
 
+// UPN returns the userPrincipalName cell of a record, trimmed, or "" when
+// the record is too short to have one.
+func (h ImportHeader) UPN(rec []string) string {
+	if at := h.pos[0]; at < len(rec) {
+		return strings.TrimSpace(rec[at])
+	}
+	return ""
+}
+
 // ImportRow is one user of an import file: what the user must look like
 // afterwards. Licenses are skuIds; the user ends up holding exactly them.
 type ImportRow struct {
@@ -67,17 +76,18 @@ type ImportRow struct {
 // invalid UTF-8, a bad userPrincipalName or accountEnabled, or a SKU listed
 // twice, and EINVALIDLICENSE for a SKU the catalog does not know.
 func (h ImportHeader) Row(c *Catalog, rec []string, line int) (ImportRow, error) {
+	r := ImportRow{Line: line, UserPrincipalName: h.UPN(rec)} // named in the errors of its row
 	if len(rec) != h.n {
-		return ImportRow{}, &Error{Code: EINVALID, Count: len(rec), Limit: h.n,
+		return r, &Error{Code: EINVALID, Count: len(rec), Limit: h.n,
 			Message: fmt.Sprintf("The row has %d fields; the header has %d.", len(rec), h.n)}
 	}
 	for i, at := range h.pos {
 		if !utf8.ValidString(rec[at]) {
-			return ImportRow{}, &Error{Code: EINVALID, Field: ImportColumns[i], Message: fmt.Sprintf("Column %s is not valid UTF-8.", ImportColumns[i])}
+			return r, &Error{Code: EINVALID, Field: ImportColumns[i], Message: fmt.Sprintf("Column %s is not valid UTF-8.", ImportColumns[i])}
 		}
 	}
 	cell := func(i int) string { return strings.TrimSpace(rec[h.pos[i]]) }
-	r := ImportRow{Line: line, UserPrincipalName: cell(0), DisplayName: cell(1), UsageLocation: strings.ToUpper(cell(2))}
+	r.DisplayName, r.UsageLocation = cell(1), strings.ToUpper(cell(2))
 	if err := ValidateUPN(r.UserPrincipalName); err != nil {
 		return r, err
 	}

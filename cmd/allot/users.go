@@ -97,6 +97,8 @@ func (m *Main) parseUsers(args []string) (command, error) {
 		{Name: "update", Parse: m.parseUsersUpdate},
 		{Name: "delete", Parse: m.userCommand("delete", usersDeleteUsage, (*userCommand).delete)},
 		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
+		{Name: "import", Parse: m.parseUsersImport},
+		{Name: "export", Parse: m.parseUsersExport},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
