@@ -40,7 +40,8 @@ type TokenInfo struct {
 	Revoked    *time.Time `json:"revokedDateTime"`
 }
 
-func tokenInfo(t *allot.Token) TokenInfo {
+// NewTokenInfo describes t, without its secret.
+func NewTokenInfo(t *allot.Token) TokenInfo {
 	ti := TokenInfo{ID: t.ID, OwnerType: allot.PrincipalUser, OwnerID: t.UserID, Owner: t.Owner, Created: t.CreatedAt, Expiration: t.ExpiresAt}
 	if t.AppID != "" {
 		ti.OwnerType, ti.OwnerID = allot.PrincipalApp, t.AppID
@@ -65,7 +66,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]TokenInfo, len(ts))
 	for i, t := range ts {
-		out[i] = tokenInfo(t)
+		out[i] = NewTokenInfo(t)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"value": out})
 }
@@ -99,7 +100,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ti := tokenInfo(t)
+	ti := NewTokenInfo(t)
 	ti.Secret = secret
 	return writeJSON(w, http.StatusCreated, ti)
 }

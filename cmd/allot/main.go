@@ -102,6 +102,7 @@ func (m *Main) commands() []commandInfo {
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, delete and restore users", m.parseUsers},
+		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
 		{"audit", "print the audit log: who changed what, when", m.parseAudit},
