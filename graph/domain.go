@@ -65,3 +65,17 @@ func (s *Server) getDomain(w http.ResponseWriter, r *http.Request) error {
 	}
 	return sel.writeEntity(w, r, "domains", d)
 }
+
+// checkUPNDomain refuses, as Graph does, a userPrincipalName on a domain
+// the caller's tenant does not have.
+func (s *Server) checkUPNDomain(r *http.Request, upn string) error {
+	ds, err := s.svc.Domains.FindDomains(r.Context(), principalFrom(r))
+	if err != nil {
+		return err
+	}
+	domains := make([]allot.Domain, len(ds))
+	for i, d := range ds {
+		domains[i] = *d
+	}
+	return allot.CheckUPNDomain(upn, domains)
+}

@@ -101,3 +101,35 @@ func TestUserOnForeignDomain(t *testing.T) {
 		})
 	}
 }
+
+// TestRenameToForeignDomain proves that PATCH /users/{id} refuses a new
+// userPrincipalName outside the tenant's domains with Graph's 400 before
+// the 501 of a rename, and changes nothing.
+func TestRenameToForeignDomain(t *testing.T) {
+	f := newFixture(t)
+	target := f.a.users["target"]
+	tests := []struct {
+		name, upn string
+		status    int
+		code      string
+	}{
+		{"a domain of no tenant", "target@other.example", http.StatusBadRequest, codeBadRequest},
+		{"another tenant's domain", "target@FABRIKAM.example", http.StatusBadRequest, codeBadRequest},
+		{"the tenant's own domain", "renamed@contoso.example", http.StatusNotImplemented, codeNotImplemented},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.send(t, f.a, callerUser, "PATCH", "/v1.0/users/"+target.ID, `{"userPrincipalName":"`+tt.upn+`","displayName":"Changed"}`)
+			if r.status != tt.status {
+				t.Fatalf("status = %d, want %d\n%s", r.status, tt.status, r.body)
+			}
+			if got := r.envelope(t).Error.Code; got != tt.code {
+				t.Errorf("code (-want +got):\n-%s\n+%s", tt.code, got)
+			}
+			u := f.get(t, f.a, callerReader, "/v1.0/users/"+target.ID+"?$select=userPrincipalName,displayName").object(t)
+			if d := diff([]any{target.UserPrincipalName, target.DisplayName}, []any{u["userPrincipalName"], u["displayName"]}); d != "" {
+				t.Errorf("the user after a refused rename (-want +got):\n%s", d)
+			}
+		})
+	}
+}

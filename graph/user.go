@@ -168,7 +168,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 //
 // Decision: the domain cannot rename a user, so a userPrincipalName is
 // accepted only when it is the current one (clients often PATCH the whole
-// object); another is 501 NotImplemented, and nothing changes.
+// object); another is 501 NotImplemented, and nothing changes. A new one
+// on a domain the tenant does not have is refused first, with Graph's 400
+// (allot.CheckUPNDomain).
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	infoFrom(r.Context()).target = id
@@ -184,6 +186,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		if !strings.EqualFold(strings.TrimSpace(*b.upn), u.UserPrincipalName) {
 			if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+				return err
+			}
+			if err := s.checkUPNDomain(r, *b.upn); err != nil {
 				return err
 			}
 			return allot.Errorf(allot.ENOTIMPL, "Changing a user's userPrincipalName is not supported yet.")
