@@ -21,6 +21,10 @@ func (s *Server) api(h apiHandler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := refuseAppMe(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -58,6 +62,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) error {
 	info := infoFrom(r.Context())
 	info.principal, info.authed = p, true
 	return nil
+}
+
+// refuseAppMe answers /me/… for an application, which has no user, as
+// Graph answers an app-only token: 400 "/me request is only valid with
+// delegated authentication flow.", after the 403 of an application whose
+// roles read nothing (a License Checker sees only 403s).
+func refuseAppMe(r *http.Request) error {
+	p := principalFrom(r)
+	if p.AppID == "" || (r.URL.Path != "/v1.0/me" && !strings.HasPrefix(r.URL.Path, "/v1.0/me/")) {
+		return nil
+	}
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return err
+	}
+	return badRequest("/me request is only valid with delegated authentication flow.")
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

@@ -253,9 +253,13 @@ func TestTokensAPI(t *testing.T) {
 func TestAppPrincipalHasNoUser(t *testing.T) {
 	f := newFixture(t)
 	secret, _ := appToken(t, f, "Reader app", allot.RoleGlobalReader)
-	for _, path := range []string{"/v1.0/me", "/v1.0/me/licenseDetails"} {
-		resp := f.do(t, request{method: "GET", path: path, token: secret})
-		if resp.status < 400 || resp.status >= 500 {
+	for _, path := range []string{"/v1.0/me", "/v1.0/me/licenseDetails", "/v1.0/me/assignLicense"} {
+		method := "GET"
+		if strings.HasSuffix(path, "assignLicense") {
+			method = "POST"
+		}
+		resp := f.do(t, request{method: method, path: path, token: secret, body: []byte(`{"addLicenses":[],"removeLicenses":[]}`)})
+		if resp.status != http.StatusBadRequest || !strings.Contains(resp.envelope(t).Error.Message, "delegated") {
 			t.Errorf("%s as an application: %d %s", path, resp.status, resp.body)
 		}
 	}
