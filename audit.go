@@ -62,6 +62,7 @@ var auditActivities = map[string]AuditActivity{
 	AuditSubscriptionUpdate: {AuditCategoryDirectory, "Update subscription", "Update"},
 	AuditTokenCreate:        {AuditCategoryApplication, "Add access token", "Add"},
 	AuditTokenRevoke:        {AuditCategoryApplication, "Revoke access token", "Delete"},
+	AuditAppCreate:          {AuditCategoryApplication, "Add service principal", "Add"},
 	AuditTenantCreate:       {AuditCategoryDirectory, "Create company", "Add"},
 }
 

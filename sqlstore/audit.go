@@ -38,7 +38,7 @@ func (tx *Tx) writeAudit(ctx context.Context, p allot.Principal, events []auditE
 	if via == "" {
 		via = allot.ChannelAPI
 	}
-	actor := actorID(p.UserID, "")
+	actor := actorID(p.UserID, p.AppID)
 	rows := make([][]any, 0, len(events))
 	for i, e := range events {
 		before, err := marshalOrEmpty(e.before)

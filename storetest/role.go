@@ -267,4 +267,17 @@ func testAppTokens(t *testing.T, open Opener) {
 		allot.AuditRoleAssign + " " + f.Admin().Name: 1, allot.AuditTokenCreate + " " + f.Admin().Name: 1,
 		allot.AuditRoleUnassign + " " + f.Admin().Name: 1, allot.AuditTokenRevoke + " " + f.Admin().Name: 1, allot.AuditTokenRevoke + " operator": 1,
 	})
+
+	// An application acting with its own token is audited as itself.
+	gaSecret, gaTok, err := f.S.CreateAppToken(ctx, operator, "Provisioner", []allot.Role{allot.RoleGlobalAdmin}, time.Hour)
+	must(t, err)
+	gaApp, err := f.S.Authenticate(ctx, gaSecret)
+	must(t, err)
+	_, made, err := f.S.CreateAppToken(ctx, gaApp, "Made by an app", []allot.Role{allot.RoleLicenseChecker}, time.Hour)
+	must(t, err)
+	byApp, err := f.S.FindAuditEvents(ctx, f.Admin(), allot.AuditFilter{UserID: made.AppID})
+	must(t, err)
+	if len(byApp) == 0 || byApp[0].ActorID != gaTok.AppID || !byApp[0].ActorApp || byApp[0].ActorName != "Provisioner" {
+		t.Errorf("an application's change audited as %+v", byApp)
+	}
 }
