@@ -63,8 +63,11 @@ func startServer(t *testing.T, extra ...string) *testServer {
 	s := &testServer{stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	m := NewMain(pw, s.stderr)
 	m.Getenv = func(string) string { return "" }
-	args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--synchronous", "normal",
-		"--db", filepath.Join(t.TempDir(), "allot.db")}, extra...)
+	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--synchronous", "normal"}
+	if !slices.Contains(extra, "--db") { // a flag is given once
+		args = append(args, "--db", filepath.Join(t.TempDir(), "allot.db"))
+	}
+	args = append(args, extra...)
 	go func() {
 		err := m.ParseFlags(ctx, args)
 		if err == nil {
@@ -360,7 +363,7 @@ func TestClientErrors(t *testing.T) {
 		{"unknown plan", s.env(), []string{"license", "assign", "--sku", "SPB", "--user", "adele@contoso.example", "--disable-plan", "NOPE"},
 			`allot: service plan "NOPE" is not part of SPB, whose plans are `},
 		{"SKU not held", s.env(), []string{"license", "assign", "--sku", "SPE_E3", "--user", "adele@contoso.example"},
-			"allot: adele@contoso.example: License 05e9a617-0261-4cee-bb44-138d3ef5d965 does not correspond to a valid company License.\n"},
+			"allot: adele@contoso.example: License Microsoft 365 E3 (SPE_E3) does not correspond to a valid company License.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

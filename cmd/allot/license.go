@@ -86,18 +86,7 @@ func (m *Main) parseLicense(args []string) (command, error) {
 
 // listFlag is a flag that may be repeated; each value may hold several
 // items separated by commas.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			*l = append(*l, item)
-		}
-	}
-	return nil
-}
+type listFlag = cli.ListFlag
 
 // licenseCommand is "allot license assign" and "allot license unassign".
 type licenseCommand struct {

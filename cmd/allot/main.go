@@ -20,11 +20,13 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/client"
 	"github.com/allot-project/allot/cmd/internal/cli"
 	"github.com/allot-project/allot/sqlstore"
 )
@@ -47,7 +49,54 @@ func (m *Main) Execute(ctx context.Context, args []string) int {
 	if err == nil {
 		err = m.Run(ctx)
 	}
-	return cli.Exit(ctx, m.Stderr, "allot", errors.Join(err, m.Close()), errorLine)
+	err = errors.Join(err, m.Close())
+	if wantsJSON(args) {
+		return cli.ExitJSON(ctx, m.Stderr, err, errorLine, errorObject)
+	}
+	return cli.Exit(ctx, m.Stderr, "allot", err, errorLine)
+}
+
+// wantsJSON reports whether a command line asks for JSON output (-o json,
+// --output json or --output=json, before any "--"), so that its errors
+// are JSON too, even when the command line itself is wrong.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "o" && name != "output" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "json" {
+			return true
+		}
+	}
+	return false
+}
+
+// errorObject describes an error for --output json: the server's code,
+// status and details when the server refused, allot's code otherwise.
+func errorObject(err error, msg string) cli.ErrorObject {
+	var ge *client.Error
+	var auth *client.AuthError
+	var ae *allot.Error
+	switch {
+	case errors.As(err, &auth):
+		return cli.ErrorObject{Code: auth.Err.Code, Message: msg, Status: auth.Err.Status}
+	case errors.As(err, &ge):
+		obj := cli.ErrorObject{Code: ge.Code, Message: msg, Status: ge.Status}
+		for _, d := range ge.Details {
+			obj.Details = append(obj.Details, d)
+		}
+		return obj
+	case errors.As(err, &ae):
+		return cli.ErrorObject{Code: ae.Code, Message: msg}
+	}
+	return cli.ErrorObject{Code: "Error", Message: msg}
 }
 
 // Main is the allot program: ParseFlags picks a command from the command
@@ -106,6 +155,7 @@ func (m *Main) commands() []commandInfo {
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
 		{"audit", "print the audit log: who changed what, when", m.parseAudit},
+		{"completion", "print the shell completion script for bash or zsh", m.parseCompletion},
 	}
 }
 
@@ -114,6 +164,7 @@ const mainUsage = `allot is a license and subscription admin center.
 Usage:
 
 	allot [--url URL] [--token TOKEN] [--output table|json] <command> [flags] [arguments]
+	allot --version
 
 Commands:
 
@@ -128,7 +179,13 @@ Environment:
 	ALLOT_TOKEN  the access token they send (allot serve --demo prints one)
 
 The flags --url and --token win over them; --url, --token and --output may
-be given before the command or after it.
+be given before the command or after it. A flag is given once, except
+those whose help says they may be repeated (--user, --sku of license),
+which add up. With --output json, errors are printed as JSON on standard
+error: {"error":{"code":…,"message":…}}, with the same exit status.
+
+Exit status: 0 on success, 1 when the command failed, 2 for a mistake in
+the command line.
 
 Examples:
 
@@ -195,11 +252,18 @@ func (m *Main) parseGlobalFlags(args []string) ([]string, error) {
 	}
 	fs := newFlagSet("")
 	m.global.define(fs)
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+	var uerr *usageError
+	if err := cli.ParseLeading(fs, args); errors.Is(err, flag.ErrHelp) {
 		m.usage(m.Stdout)
 		return nil, flag.ErrHelp
+	} else if errors.As(err, &uerr) {
+		return nil, err
 	} else if err != nil {
 		return nil, &usageError{Msg: fmt.Sprintf("%v (run 'allot -h' for usage)", err)}
+	}
+	if m.global.version {
+		fmt.Fprintln(m.Stdout, version())
+		return nil, flag.ErrHelp // printed; nothing to run
 	}
 	if fs.NArg() == 0 {
 		m.usage(m.Stderr)
@@ -295,12 +359,27 @@ func redact(dsn string) string {
 }
 
 // errorLine renders an error as one line: the message of an *allot.Error
-// instead of its code, with any context wrapped around it kept.
+// instead of its code, with any context wrapped around it kept, and the
+// products it names by id named by name.
 func errorLine(err error) string {
 	s := err.Error()
 	var ae *allot.Error
 	if errors.As(err, &ae) {
 		s = strings.Replace(s, ae.Error(), ae.Message, 1)
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(nameProducts(s)), " ")
+}
+
+var guidRE = regexp.MustCompile(`(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
+
+// nameProducts replaces the skuIds of the catalog's products in a message
+// by the products' names and part numbers, which people know.
+func nameProducts(msg string) string {
+	cat := allot.DemoCatalog()
+	return guidRE.ReplaceAllStringFunc(msg, func(id string) string {
+		if sku := cat.SKU(id); sku != nil {
+			return sku.DisplayName.EN + " (" + sku.PartNumber + ")"
+		}
+		return id
+	})
 }

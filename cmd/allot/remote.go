@@ -39,6 +39,7 @@ func (m *Main) remoteFlags(fs *flag.FlagSet) *remote {
 // globalFlags are the flags given before the command name.
 type globalFlags struct {
 	url, token, output string
+	version            bool
 }
 
 // defineGlobalFlags defines the flags allowed before the command name.
@@ -47,6 +48,7 @@ func (g *globalFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&g.token, "token", "", "the access `token` (default $"+envToken+")")
 	fs.StringVar(&g.output, "output", "", "output `format` of client commands: table or json")
 	fs.StringVar(&g.output, "o", "", "shorthand for --output `format`")
+	fs.BoolVar(&g.version, "version", false, "print allot's version and exit")
 }
 
 // finish applies the defaults and checks the output format; name is the

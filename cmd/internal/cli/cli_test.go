@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestParseFlagsHelp(t *testing.T) {
 	fs.String("addr", ":8080", "listen on this `host:port`")
 	var stdout strings.Builder
 	err := ParseFlags(&stdout, fs, "Usage: allot serve [flags]\n", []string{"-h"})
-	want := "Usage: allot serve [flags]\n\nFlags:\n\n  -addr host:port\n    \tlisten on this host:port (default \":8080\")\n"
+	want := "Usage: allot serve [flags]\n\nFlags:\n\n  --addr host:port\n    \tlisten on this host:port (default \":8080\")\n"
 	if !errors.Is(err, flag.ErrHelp) || stdout.String() != want {
 		t.Errorf("-h (-want +got):\n- %q, %v\n+ %q, %v", want, flag.ErrHelp, stdout.String(), err)
 	}
@@ -111,5 +112,61 @@ func TestExit(t *testing.T) {
 				t.Errorf("Exit(%v) (-want +got):\n- %d %q\n+ %d %q", tt.err, tt.want, tt.wantStderr, got, stderr.String())
 			}
 		})
+	}
+}
+
+func TestRepeatedFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  error
+		wantSKUs []string
+		wantOut  string
+	}{
+		{"once each", []string{"--out", "json", "--sku", "A", "-v"}, nil, []string{"A"}, "json"},
+		{"a list accumulates", []string{"--sku", "A", "--sku", "B,C", "x"}, nil, []string{"A", "B", "C"}, ""},
+		{"a string twice", []string{"--out", "json", "--out", "table"}, &UsageError{"users list: --out was given more than once; give it once"}, nil, ""},
+		{"twice after an argument", []string{"--out", "json", "x", "--out=json"}, &UsageError{"users list: --out was given more than once; give it once"}, nil, ""},
+		{"a flag and its shorthand", []string{"-o", "json", "--out", "json"}, &UsageError{"users list: -o and --out set the same thing; give one of them once"}, nil, ""},
+		{"a boolean twice", []string{"-v", "-v"}, &UsageError{"users list: -v was given more than once; give it once"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := NewFlagSet("allot users list")
+			var skus ListFlag
+			out := fs.String("out", "", "output")
+			fs.StringVar(out, "o", "", "shorthand for --out")
+			fs.Bool("v", false, "verbose")
+			fs.Var(&skus, "sku", "a SKU")
+			err := ParseFlags(io.Discard, fs, "usage", tt.args)
+			if !reflect.DeepEqual(err, tt.wantErr) {
+				t.Fatalf("error (-want +got):\n- %#v\n+ %#v", tt.wantErr, err)
+			}
+			if err == nil && (!reflect.DeepEqual([]string(skus), tt.wantSKUs) || *out != tt.wantOut) {
+				t.Errorf("values (-want +got):\n- %q %q\n+ %q %q", tt.wantSKUs, tt.wantOut, skus, *out)
+			}
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	g := &Group[string]{Name: "token", Usage: "usage", Subcommands: []Subcommand[string]{
+		{"create", func(args []string) (string, error) {
+			fs := NewFlagSet("allot token create")
+			fs.String("user", "", "the user")
+			return "", ParseFlags(io.Discard, fs, "usage", args)
+		}},
+		{"revoke", func(args []string) (string, error) { return "", &UsageError{"takes an id"} }},
+	}}
+	got := Describe("allot token", func(args []string) error {
+		_, err := g.Dispatch(io.Discard, io.Discard, args)
+		return err
+	})
+	var paths []string
+	for _, c := range got {
+		paths = append(paths, c.Path)
+	}
+	if want := []string{"allot token create", "allot token revoke"}; !reflect.DeepEqual(paths, want) || got[0].Flags.Lookup("user") == nil || got[1].Flags != nil {
+		t.Errorf("Describe (-want +got):\n- %q, create with --user, revoke without flags\n+ %q %+v", want, paths, got)
 	}
 }

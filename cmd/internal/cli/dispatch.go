@@ -41,6 +41,8 @@ func (g *Group[C]) Dispatch(stdout, stderr io.Writer, args []string) (C, error) 
 	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, g.Usage)
 		return none, flag.ErrHelp
+	case DescribeArg:
+		return none, g.describe()
 	}
 	for _, s := range g.Subcommands {
 		if s.Name == args[0] {
@@ -48,6 +50,19 @@ func (g *Group[C]) Dispatch(stdout, stderr io.Writer, args []string) (C, error) 
 		}
 	}
 	return none, &UsageError{fmt.Sprintf("%s: unknown subcommand %q; want %s", g.Name, args[0], g.names())}
+}
+
+// describe describes every subcommand; those that do not describe
+// themselves are named "allot <group> <subcommand>".
+func (g *Group[C]) describe() *Described {
+	d := &Described{}
+	for _, s := range g.Subcommands {
+		d.Commands = append(d.Commands, Describe("allot "+g.Name+" "+s.Name, func(args []string) error {
+			_, err := s.Parse(args)
+			return err
+		})...)
+	}
+	return d
 }
 
 // names lists the subcommands as a sentence does: "a, b or c".
