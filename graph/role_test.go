@@ -1,9 +1,13 @@
 package graph
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
 )
 
 // allowed returns the wanted status per caller: ok for the callers named,
@@ -113,6 +117,32 @@ func TestRoles(t *testing.T) {
 			}},
 		{name: "restore user", method: "POST", want: allowed(200, callerGlobal, callerUser),
 			path: func(string) string { return "/v1.0/directory/deletedItems/" + f.deletedUser(t, a).ID + "/restore" }},
+		{name: "list role definitions", method: "GET", want: allowed(200, admins...),
+			path: func(string) string { return "/v1.0/roleManagement/directory/roleDefinitions" }},
+		{name: "list role assignments", method: "GET", want: allowed(200, admins...),
+			path: func(string) string { return "/v1.0/roleManagement/directory/roleAssignments" }},
+		{name: "get a role assignment", method: "GET", want: allowed(200, admins...),
+			path: func(string) string {
+				return "/v1.0/roleManagement/directory/roleAssignments/" + allot.RoleAssignmentID(allot.RoleGlobalReader, a.users[callerReader].ID)
+			}},
+		{name: "grant a role", method: "POST", want: allowed(201, callerGlobal),
+			path: func(string) string { return "/v1.0/roleManagement/directory/roleAssignments" },
+			body: func(string) string {
+				return `{"principalId":"` + f.freshUser(t, a).ID + `","roleDefinitionId":"` + allot.RoleGlobalReader.Definition().ID + `"}`
+			}},
+		{name: "revoke a role", method: "DELETE", want: allowed(204, callerGlobal),
+			path: func(string) string {
+				u := f.freshUser(t, a)
+				must(t, f.db.AssignRole(context.Background(), sys(a.tenant.ID), u.ID, allot.RoleGlobalReader))
+				return "/v1.0/roleManagement/directory/roleAssignments/" + allot.RoleAssignmentID(allot.RoleGlobalReader, u.ID)
+			}},
+		{name: "list tokens", method: "GET", want: allowed(200, callerGlobal),
+			path: func(string) string { return "/api/tokens" }},
+		{name: "create an application's token", method: "POST", want: allowed(201, callerGlobal),
+			path: func(string) string { return "/api/tokens" },
+			body: func(c string) string { return `{"app":"app-` + c + `","roles":["License Checker"]}` }},
+		{name: "revoke a token", method: "DELETE", want: allowed(204, callerGlobal),
+			path: func(string) string { return "/api/tokens/" + f.tokenID(t, a) }},
 		{name: "healthz", method: "GET", want: allowed(200, everyone...),
 			path: func(string) string { return "/healthz" }},
 		{name: "metrics", method: "GET", want: allowed(200, everyone...),
@@ -154,4 +184,13 @@ func upnOf(f *fixture, caller string) string {
 		return u.UserPrincipalName
 	}
 	return f.a.users["target"].UserPrincipalName
+}
+
+// tokenID issues tenant A's target user a token and returns its id, for
+// tests that revoke one.
+func (f *fixture) tokenID(t testing.TB, tf *tenantFixture) string {
+	t.Helper()
+	_, tok, err := f.db.CreateToken(context.Background(), tf.tenant.ID, tf.users["target"].ID, time.Hour)
+	must(t, err)
+	return tok.ID
 }
