@@ -26,6 +26,7 @@ func TestRoleTable(t *testing.T) {
 		{"two roles add up", principal(adminID, allot.RoleBillingAdmin, allot.RoleLicenseAdmin),
 			[]allot.Action{allot.ActionRead, allot.ActionAssignLicenses, allot.ActionManageSubscriptions, allot.ActionCheck}},
 		{"system", allot.SystemPrincipal(testTenant, "test"), actions},
+		{"a License Checker application", app("Portal", allot.RoleLicenseChecker), []allot.Action{allot.ActionCheck}},
 		{"unknown role", principal(adminID, "Owner"), nil},
 	}
 	for _, tt := range tests {
@@ -75,6 +76,9 @@ func TestAuthorizeNamed(t *testing.T) {
 		{"a reader names anyone", principal(adminID, allot.RoleGlobalReader), holderID, nil},
 		{"a License Checker is no reader", principal(adminID, allot.RoleLicenseChecker), holderID, &allot.Error{Code: allot.EFORBIDDEN}},
 		{"the system", allot.SystemPrincipal(testTenant, "test"), holderID, nil},
+		{"an application named like a user is not that user", app("someone@contoso.example", allot.RoleLicenseChecker), "someone@contoso.example", &allot.Error{Code: allot.EFORBIDDEN}},
+		{"an application by its own id is no user", app("Portal", allot.RoleLicenseChecker), holderID, &allot.Error{Code: allot.EFORBIDDEN}},
+		{"a reader application names anyone", app("Reports", allot.RoleGlobalReader), holderID, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantError(t, allot.AuthorizeNamed(tt.p, tt.key), tt.want) })
@@ -118,4 +122,10 @@ func TestValidateRole(t *testing.T) {
 		wantError(t, allot.ValidateRole(r), nil)
 	}
 	wantError(t, allot.ValidateRole("Owner"), &allot.Error{Code: allot.EINVALID, Field: "role", Value: "Owner"})
+}
+
+// app returns an application of the test tenant holding roles; its id is
+// holderID, so that a test can show an application is never a user.
+func app(name string, roles ...allot.Role) allot.Principal {
+	return allot.Principal{TenantID: testTenant, AppID: holderID, Name: name, Roles: roles, Via: allot.ChannelAPI}
 }
