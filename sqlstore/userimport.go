@@ -92,7 +92,7 @@ func (tx *Tx) loadImport(ctx context.Context, tenantID string, rows []allot.Impo
 		}
 	}
 	var err error
-	if st.users, err = tx.bulkUsers(ctx, tenantID, upns); err != nil {
+	if st.users, err = tx.importedUsers(ctx, tenantID, upns); err != nil {
 		return nil, err
 	}
 	if st.pools, err = tx.findPools(ctx, tenantID, mapKeys(skus)); err != nil {
@@ -110,6 +110,40 @@ func (tx *Tx) loadImport(ctx context.Context, tenantID string, rows []allot.Impo
 	}
 	st.seats = newSeatBook(st.pools)
 	return st, err
+}
+
+// importedUsers reads the active users with the userPrincipalNames, by
+// lower-case userPrincipalName, through the userPrincipalName index (no
+// ORDER BY on SQLite, whose planner would then walk the whole table in id
+// order). PostgreSQL locks them in id order, as bulk changes do.
+func (tx *Tx) importedUsers(ctx context.Context, tenantID string, upns []string) (map[string]*allot.User, error) {
+	keys := make([]string, len(upns))
+	for i, k := range upns {
+		keys[i] = strings.ToLower(strings.TrimSpace(k))
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	order := ""
+	if tx.db.d.rowLocks {
+		order = ` ORDER BY u.user_id` + tx.db.d.forUpdate
+	}
+	out := map[string]*allot.User{}
+	for start := 0; start < len(keys); start += bulkChunk {
+		chunk := keys[start:min(start+bulkChunk, len(keys))]
+		args := []any{tenantID}
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.upn_lower IN (`+
+			tx.db.d.placeholders(2, len(chunk))+`)`+order, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			out[strings.ToLower(u.UserPrincipalName)] = u
+		}
+	}
+	return out, nil
 }
 
 // planImportRow plans one row and books its seats.
