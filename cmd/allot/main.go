@@ -150,7 +150,7 @@ func (m *Main) commands() []commandInfo {
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
-		{"users", "list, show, delete and restore users", m.parseUsers},
+		{"users", "list, show, create, change, delete and restore users; import and export them as CSV", m.parseUsers},
 		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
