@@ -64,6 +64,8 @@ var auditActivities = map[string]AuditActivity{
 	AuditTokenRevoke:        {AuditCategoryApplication, "Revoke access token", "Delete"},
 	AuditAppCreate:          {AuditCategoryApplication, "Add service principal", "Add"},
 	AuditTenantCreate:       {AuditCategoryDirectory, "Create company", "Add"},
+	AuditDomainCreate:       {AuditCategoryDirectory, "Add verified domain", "Add"},
+	AuditDomainUpdate:       {AuditCategoryDirectory, "Set company default domain", "Update"},
 }
 
 // Activity returns how the audit log names action: an action allot does
