@@ -201,6 +201,11 @@ func (tx *Tx) writeImport(ctx context.Context, p allot.Principal, todo []importU
 // writeImportedFields stores the fields of u an import changed and audits
 // the change as UpdateUser does.
 func (tx *Tx) writeImportedFields(ctx context.Context, p allot.Principal, before, u *allot.User) error {
+	if before.AccountEnabled && !u.AccountEnabled {
+		if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
+			return err // the last Global Administrator stays able to sign in
+		}
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $3, display_lower = $4, usage_location = $5, account_enabled = $6
 		WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, u.DisplayName, strings.ToLower(u.DisplayName), u.UsageLocation, u.AccountEnabled)
 	if err != nil {

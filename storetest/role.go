@@ -101,6 +101,15 @@ func testLastGlobalAdmin(t *testing.T, open Opener) {
 	wantFields(t, "blocking", err, last)
 	_, err = f.S.UpdateUser(ctx, userAdmin, ga.UserID, allot.UserUpdate{JobTitle: ptr("Boss")})
 	must(t, err) // other changes go through
+	row := allot.ImportRow{Line: 2, UserPrincipalName: ga.Name, DisplayName: ga.Name, UsageLocation: "FR", AccountEnabled: false}
+	res, err := f.S.ImportUsers(ctx, userAdmin, []allot.ImportRow{row}, allot.ImportOptions{})
+	if err == nil && len(res) == 1 {
+		err = res[0].Err
+	}
+	wantCode(t, "blocking by an import", err, allot.EINVALID)
+	if u, _ := f.S.FindUser(ctx, f.Sys, ga.UserID); u == nil || !u.AccountEnabled {
+		t.Errorf("the last Global Administrator after the import: %+v", u)
+	}
 
 	second := f.User("second@contoso.example", "FR")
 	must(t, f.S.AssignRole(ctx, ga, second.ID, allot.RoleGlobalAdmin))
