@@ -107,6 +107,18 @@ func TestImportMalformed(t *testing.T) {
 	if !strings.Contains(s.mustRun(t, "users", "show", "ok1@contoso.example"), "SPB") {
 		t.Errorf("the good row was not applied")
 	}
+	var big strings.Builder
+	big.WriteString(csvHeader)
+	for i := 0; i <= 10000; i++ {
+		fmt.Fprintf(&big, "many%d@contoso.example,Many,FR,true,\n", i)
+	}
+	wantBig := result{1, "", "allot: --atomic imports at most 10000 rows in one transaction and this file has more: split it, or import without --atomic\n"}
+	if got := s.run(t, "users", "import", "--atomic", writeFile(t, "big.csv", big.String())); got != wantBig {
+		t.Errorf("atomic import of 10,001 rows:\nwant %+v\n got %+v", wantBig, got)
+	}
+	if got := s.run(t, "users", "show", "many0@contoso.example"); got.code != 1 {
+		t.Errorf("an atomic import refused for its size created many0: %+v", got)
+	}
 	if got := s.run(t, "users", "import", writeFile(t, "h.csv", "userPrincipalName,mail\n")); got.code != 1 ||
 		got.stderr != "allot: line 1: Unknown column \"mail\": the columns are userPrincipalName, displayName, usageLocation, accountEnabled, licenses.\n" {
 		t.Errorf("wrong columns: %+v", got)
