@@ -20,8 +20,8 @@ const bulkChunk = 1000
 // alone, or in one request for --atomic and --dry-run. A dry run is one
 // request because each request is rolled back: chunks checked apart would
 // each see the seats the others would take as still free.
-func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, users []string) error {
-	add, remove := c.changeBody(ref, plans)
+func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
+	add, remove := c.changeBody(c.refs)
 	req := graph.BulkRequest{AddLicenses: add, RemoveLicenses: remove, Mode: "perUser", SkipUnchanged: true, DryRun: c.dryRun}
 	chunk := bulkChunk
 	if c.atomic {
@@ -31,7 +31,7 @@ func (c *licenseCommand) bulk(ctx context.Context, ref *skuRef, plans []string, 
 		chunk = len(users)
 	}
 	m := c.remote.m
-	bar := newProgress(m.Stderr, c.progressLabel(ref), len(users))
+	bar := newProgress(m.Stderr, c.progressLabel(), len(users))
 	defer bar.clear()
 	all := graph.BulkResponse{Results: []graph.BulkResult{}, DryRun: c.dryRun}
 	for start := 0; start < len(users); start += chunk {
@@ -118,14 +118,19 @@ func (c *licenseCommand) report(all graph.BulkResponse) error {
 }
 
 // progressLabel is the label of the progress bar.
-func (c *licenseCommand) progressLabel(ref *skuRef) string {
+func (c *licenseCommand) progressLabel() string {
+	parts := make([]string, len(c.refs))
+	for i, r := range c.refs {
+		parts[i] = r.Part
+	}
+	label := strings.Join(parts, ",")
 	switch {
 	case c.dryRun:
-		return "checking " + ref.Part
+		return "checking " + label
 	case c.unassign:
-		return "unassigning " + ref.Part
+		return "unassigning " + label
 	}
-	return "assigning " + ref.Part
+	return "assigning " + label
 }
 
 // outcome says what a dry run found for one user.
@@ -138,9 +143,9 @@ func (c *licenseCommand) outcome(r graph.BulkResult) string {
 	case r.Changed:
 		return "would assign"
 	case c.unassign:
-		return "does not have it"
+		return "unchanged (does not have it)"
 	}
-	return "already has it"
+	return "unchanged (already has it)"
 }
 
 // summary is the last line of a bulk change, e.g. "assigned Office 365 E3
@@ -157,7 +162,7 @@ func (c *licenseCommand) summary(all graph.BulkResponse) string {
 			unchanged++
 		}
 	}
-	name := c.ref.Name
+	name := c.names(c.refs)
 	users := plural(changed, "user", "users")
 	var parts []string
 	switch {
@@ -171,7 +176,7 @@ func (c *licenseCommand) summary(all graph.BulkResponse) string {
 		parts = append(parts, "assigned "+name+" to "+users)
 	}
 	if unchanged > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s", unchanged, c.unchangedPhrase(unchanged)))
+		parts = append(parts, fmt.Sprintf("%d unchanged (%s)", unchanged, c.unchangedPhrase(unchanged)))
 	}
 	if failed > 0 {
 		verb := "failed"

@@ -35,7 +35,7 @@ const licenseAssignUsage = `Usage: allot license assign --sku PARTNUMBER|GUID [-
 
 Assign assigns the product to each user given, with the service plans named
 by --disable-plan switched off. A user must have a usage location first.
-Users who already hold the product with those plans count as unchanged.
+Users who already hold the product with those plans are unchanged.
 
 ` + licenseCommonUsage + `
 Examples:
@@ -49,8 +49,8 @@ const licenseUnassignUsage = `Usage: allot license unassign --sku PARTNUMBER|GUI
                               [--dry-run] [--atomic]
 
 Unassign takes the product back from each user given; the seats are free
-at once. Users who do not hold the product count as unchanged, so running
-the same command twice is safe.
+at once. Users who do not hold the product are unchanged, so running the
+same command twice is safe.
 
 ` + licenseCommonUsage + `
 Examples:
@@ -59,7 +59,9 @@ Examples:
 	allot users list --sku SPB -o json | jq -r '.[].userPrincipalName' | allot license unassign --sku SPB --users-from -
 `
 
-const licenseCommonUsage = `Users come from --user (repeat it, or separate UPNs with commas) and from
+const licenseCommonUsage = `Repeat --sku to change several products at once (--sku SPB --sku
+EXCHANGEARCHIVE_ADDON); --disable-plan then names plans of any of them.
+Users come from --user (repeat it, or separate UPNs with commas) and from
 --users-from, a file ("-" for standard input) with one UPN per line, where
 blank lines and lines starting with # are skipped; a CSV file whose header
 has a userPrincipalName column works too.
@@ -94,13 +96,14 @@ type licenseCommand struct {
 	cl        *client.Client
 	name      string // "license assign" or "license unassign"
 	unassign  bool
-	sku       string
+	skus      listFlag
 	users     listFlag
 	usersFrom string
 	disable   listFlag
 	dryRun    bool
 	atomic    bool
-	ref       *skuRef // the product, resolved by run
+	refs      []*skuRef           // the products, resolved by run
+	plans     map[string][]string // the plans disabled, by skuId, resolved by run
 }
 
 func (m *Main) parseLicenseChange(unassign bool, args []string) (command, error) {
@@ -111,7 +114,7 @@ func (m *Main) parseLicenseChange(unassign bool, args []string) (command, error)
 	}
 	fs := newFlagSet(c.name)
 	c.remote = m.remoteFlags(fs)
-	fs.StringVar(&c.sku, "sku", "", "the product: its `PARTNUMBER` (e.g. SPB) or skuId GUID (required)")
+	fs.Var(&c.skus, "sku", "the product: its `PARTNUMBER` (e.g. SPB) or skuId GUID (required); repeat it to change several products at once")
 	fs.Var(&c.users, "user", "a user's `UPN` (or id); repeat the flag for several users")
 	fs.StringVar(&c.usersFrom, "users-from", "", "read users from `FILE`, one UPN per line or a CSV; - is standard input")
 	if !unassign {
@@ -125,7 +128,7 @@ func (m *Main) parseLicenseChange(unassign bool, args []string) (command, error)
 	switch {
 	case fs.NArg() > 0:
 		return nil, &usageError{Msg: fmt.Sprintf("%s takes users with --user or --users-from, not as arguments; got %q (run 'allot %s -h' for usage)", c.name, fs.Arg(0), c.name)}
-	case c.sku == "":
+	case len(c.skus) == 0:
 		return nil, &usageError{Msg: fmt.Sprintf("%s: --sku is required, e.g. --sku SPB (run 'allot skus' for the part numbers)", c.name)}
 	case len(c.users) == 0 && c.usersFrom == "":
 		return nil, &usageError{Msg: fmt.Sprintf("%s: name the users with --user UPN or --users-from FILE", c.name)}
@@ -143,23 +146,67 @@ func (c *licenseCommand) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ref, err := newSKUResolver(c.cl).find(ctx, c.sku)
-	if err != nil {
+	if err := c.resolve(ctx); err != nil {
 		return err
 	}
-	c.ref = ref
-	plans := []string{}
-	for _, p := range c.disable {
-		id, err := ref.plan(p)
+	if len(users) == 1 && !c.dryRun && !c.atomic {
+		return c.one(ctx, users[0])
+	}
+	return c.bulk(ctx, users)
+}
+
+// resolve resolves the products of --sku, each once, and the plans of
+// --disable-plan, each to the one product it belongs to.
+func (c *licenseCommand) resolve(ctx context.Context) error {
+	skus := newSKUResolver(c.cl)
+	c.plans = map[string][]string{}
+	for _, arg := range c.skus {
+		ref, err := skus.find(ctx, arg)
 		if err != nil {
 			return err
 		}
-		plans = append(plans, id)
+		if !slices.ContainsFunc(c.refs, func(r *skuRef) bool { return r.ID == ref.ID }) {
+			c.refs = append(c.refs, ref)
+			c.plans[ref.ID] = []string{}
+		}
 	}
-	if len(users) == 1 && !c.dryRun && !c.atomic {
-		return c.one(ctx, ref, plans, users[0])
+	for _, p := range c.disable {
+		ref, id, err := c.planOf(p)
+		if err != nil {
+			return err
+		}
+		c.plans[ref.ID] = append(c.plans[ref.ID], id)
 	}
-	return c.bulk(ctx, ref, plans, users)
+	return nil
+}
+
+// planOf finds the product a plan of --disable-plan belongs to; a GUID
+// unknown to every product goes to the only product, if there is one.
+func (c *licenseCommand) planOf(arg string) (*skuRef, string, error) {
+	for _, ref := range c.refs {
+		for name, id := range ref.plans {
+			if strings.EqualFold(arg, name) || strings.EqualFold(arg, id) {
+				return ref, id, nil
+			}
+		}
+	}
+	if len(c.refs) == 1 {
+		id, err := c.refs[0].plan(arg)
+		return c.refs[0], id, err
+	}
+	return nil, "", fmt.Errorf("service plan %q is not part of %s", arg, c.names(c.refs))
+}
+
+// names names products for people: "Office 365 E3 and Microsoft 365 E3".
+func (c *licenseCommand) names(refs []*skuRef) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Name
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // allUsers returns the users of --user and --users-from, each once, in
@@ -187,43 +234,109 @@ func (c *licenseCommand) allUsers() ([]string, error) {
 	return users, nil
 }
 
-// changeBody returns the addLicenses and removeLicenses of the change.
-func (c *licenseCommand) changeBody(ref *skuRef, plans []string) (add []graph.AssignedLicense, remove []string) {
-	if c.unassign {
-		return []graph.AssignedLicense{}, []string{ref.ID}
+// changeBody returns the addLicenses and removeLicenses of the change of
+// products refs.
+func (c *licenseCommand) changeBody(refs []*skuRef) (add []graph.AssignedLicense, remove []string) {
+	add, remove = []graph.AssignedLicense{}, []string{}
+	for _, ref := range refs {
+		if c.unassign {
+			remove = append(remove, ref.ID)
+		} else {
+			add = append(add, graph.AssignedLicense{SKUID: ref.ID, DisabledPlans: c.plans[ref.ID]})
+		}
 	}
-	return []graph.AssignedLicense{{SKUID: ref.ID, DisabledPlans: plans}}, []string{}
+	return add, remove
 }
 
-// one changes one user with Graph's assignLicense.
-func (c *licenseCommand) one(ctx context.Context, ref *skuRef, plans []string, user string) error {
-	add, remove := c.changeBody(ref, plans)
-	body := map[string]any{"addLicenses": add, "removeLicenses": remove}
-	var raw json.RawMessage
-	err := c.cl.Post(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(user)+"/assignLicense", nil), body, &raw)
-	m := c.remote.m
+// one changes one user with Graph's assignLicense, sending only the
+// products that change: a product already held as asked (or, to
+// unassign, not held) is unchanged, in the words the bulk summary uses.
+func (c *licenseCommand) one(ctx context.Context, user string) error {
+	held, raw, err := c.held(ctx, user)
+	if err != nil {
+		return err
+	}
+	var todo, same []*skuRef
+	for _, ref := range c.refs {
+		plans, ok := held[ref.ID]
+		if c.unassign && ok || !c.unassign && (!ok || !samePlans(plans, c.plans[ref.ID])) {
+			todo = append(todo, ref)
+		} else {
+			same = append(same, ref)
+		}
+	}
+	if len(todo) > 0 {
+		add, remove := c.changeBody(todo)
+		err = c.cl.Post(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(user)+"/assignLicense", nil), map[string]any{"addLicenses": add, "removeLicenses": remove}, &raw)
+	}
 	var ge *client.Error
 	switch {
-	case c.unassign && errors.As(err, &ge) && notHeld(ge):
-		msg := fmt.Sprintf("%s does not hold %s; nothing to do\n", user, ref.Name)
-		if c.remote.json() {
-			_, err = fmt.Fprint(m.Stderr, msg)
-		} else {
-			_, err = fmt.Fprint(m.Stdout, msg)
-		}
-		return err
+	case errors.As(err, &ge) && notHeld(ge):
+		return fmt.Errorf("%s does not hold %s (any more)", user, c.names(todo))
 	case errors.As(err, &ge) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotFound):
 		return fmt.Errorf("%s: %w", user, err)
 	case err != nil:
 		return err
 	case c.remote.json():
-		return writeJSON(m.Stdout, raw)
-	case c.unassign:
-		_, err = fmt.Fprintf(m.Stdout, "unassigned %s from %s\n", ref.Name, user)
-	default:
-		_, err = fmt.Fprintf(m.Stdout, "assigned %s to %s\n", ref.Name, user)
+		return writeJSON(c.remote.m.Stdout, raw)
 	}
+	_, err = fmt.Fprintln(c.remote.m.Stdout, c.oneSummary(user, todo, same))
 	return err
+}
+
+// oneSummary says what one() did: "assigned X to u", "u already has X:
+// unchanged", or both.
+func (c *licenseCommand) oneSummary(user string, todo, same []*skuRef) string {
+	var parts []string
+	switch {
+	case len(todo) > 0 && c.unassign:
+		parts = append(parts, fmt.Sprintf("unassigned %s from %s", c.names(todo), user))
+	case len(todo) > 0:
+		parts = append(parts, fmt.Sprintf("assigned %s to %s", c.names(todo), user))
+	}
+	switch {
+	case len(same) > 0 && c.unassign:
+		parts = append(parts, fmt.Sprintf("%s does not hold %s: unchanged", user, c.names(same)))
+	case len(same) > 0:
+		parts = append(parts, fmt.Sprintf("%s already has %s: unchanged", user, c.names(same)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// held returns the products a user holds with their disabled plans, and
+// the user as the server answered.
+func (c *licenseCommand) held(ctx context.Context, user string) (map[string][]string, json.RawMessage, error) {
+	var raw json.RawMessage
+	sel := client.Query{"$select": "id,displayName,userPrincipalName,usageLocation,assignedLicenses"}
+	if err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(user), sel), nil, &raw); err != nil {
+		var ge *client.Error
+		if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
+			return nil, nil, fmt.Errorf("%s: %w", user, err)
+		}
+		return nil, nil, err
+	}
+	var u graphUser
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, nil, err
+	}
+	held := map[string][]string{}
+	for _, l := range u.AssignedLicenses {
+		held[strings.ToLower(l.SKUID)] = l.DisabledPlans
+	}
+	return held, raw, nil
+}
+
+// samePlans reports whether two sets of plan ids are equal.
+func samePlans(a, b []string) bool {
+	norm := func(ps []string) []string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = strings.ToLower(p)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(a), norm(b))
 }
 
 // notHeld reports whether a refusal says the user does not hold the SKU

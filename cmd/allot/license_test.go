@@ -32,7 +32,7 @@ func TestUnassignOne(t *testing.T) {
 		t.Errorf("skus does not show one more Business Premium available (%s)", re)
 	}
 	// Unassigning again is not a failure: there is nothing left to do.
-	want = result{0, upn + " does not hold Microsoft 365 Business Premium; nothing to do\n", ""}
+	want = result{0, upn + " does not hold Microsoft 365 Business Premium: unchanged\n", ""}
 	if got := s.run(t, "license", "unassign", "--sku", "SPB", "--user", upn); got != want {
 		t.Errorf("second license unassign:\nwant %+v\ngot  %+v", want, got)
 	}
@@ -99,7 +99,7 @@ func TestAssignMany(t *testing.T) {
 	if len(lines) != 1 || !seatFailure.MatchString(lines[0]) {
 		t.Errorf("stderr: want one line about the user short of a seat (%s), got:\n%s", seatFailure, r.stderr)
 	}
-	want := "assigned Microsoft 365 Business Premium to 2 users; 1 already had it; 1 failed\n"
+	want := "assigned Microsoft 365 Business Premium to 2 users; 1 unchanged (already had it); 1 failed\n"
 	if r.stdout != want {
 		t.Errorf("stdout:\nwant %q\ngot  %q", want, r.stdout)
 	}
@@ -137,8 +137,8 @@ func TestAssignDryRun(t *testing.T) {
 	r := s.run(t, "license", "assign", "--sku", "SPB", "--dry-run", "--user", "christie@contoso.example", "--user", "adele@contoso.example")
 	want := result{0, "USER                      OUTCOME\n" +
 		"christie@contoso.example  would assign\n" +
-		"adele@contoso.example     already has it\n" +
-		"dry run, nothing changed: would assign Microsoft 365 Business Premium to 1 user; 1 already has it\n", ""}
+		"adele@contoso.example     unchanged (already has it)\n" +
+		"dry run, nothing changed: would assign Microsoft 365 Business Premium to 1 user; 1 unchanged (already has it)\n", ""}
 	if r != want {
 		t.Errorf("license assign --dry-run:\nwant %+v\ngot  %+v", want, r)
 	}
@@ -158,13 +158,13 @@ func TestUnassignManyFromFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	want := result{0, "unassigned Microsoft 365 Business Premium from 2 users; 1 did not have it\n", ""}
+	want := result{0, "unassigned Microsoft 365 Business Premium from 2 users; 1 unchanged (did not have it)\n", ""}
 	if got := s.run(t, "license", "unassign", "--sku", "SPB", "--users-from", file); got != want {
 		t.Errorf("license unassign --users-from:\nwant %+v\ngot  %+v", want, got)
 	}
 	// From standard input, again: now nobody holds it, and that is fine.
 	r := runEnv(t, s.env(), "adele@contoso.example\n\n# done\nalex@contoso.example\n", "license", "unassign", "--sku", "SPB", "--users-from", "-")
-	want = result{0, "unassigned Microsoft 365 Business Premium from 0 users; 2 did not have it\n", ""}
+	want = result{0, "unassigned Microsoft 365 Business Premium from 0 users; 2 unchanged (did not have it)\n", ""}
 	if r != want {
 		t.Errorf("license unassign --users-from -:\nwant %+v\ngot  %+v", want, r)
 	}
@@ -239,4 +239,42 @@ func jsonUPNs(t *testing.T, out string) []string {
 	}
 	slices.Sort(upns)
 	return upns
+}
+
+// TestSeveralSKUs changes two products at once, and reads an unchanged
+// product the same way for one user as the summary of many does.
+func TestSeveralSKUs(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	const upn = "adele@contoso.example"
+	tests := []struct {
+		name string
+		args []string
+		want result
+	}{
+		{"one held, one not", []string{"license", "unassign", "--sku", "SPB", "--sku", "ENTERPRISEPACK", "--user", upn},
+			result{0, "unassigned Microsoft 365 Business Premium from " + upn + "; " + upn + " does not hold Office 365 E3: unchanged\n", ""}},
+		{"none held", []string{"license", "unassign", "--sku", "SPB", "--sku", "ENTERPRISEPACK", "--user", upn},
+			result{0, upn + " does not hold Microsoft 365 Business Premium and Office 365 E3: unchanged\n", ""}},
+		{"assign", []string{"license", "assign", "--sku", "SPB", "--user", upn},
+			result{0, "assigned Microsoft 365 Business Premium to " + upn + "\n", ""}},
+		{"assign again", []string{"license", "assign", "--sku", "SPB", "--user", upn},
+			result{0, upn + " already has Microsoft 365 Business Premium: unchanged\n", ""}},
+		{"the same product twice", []string{"license", "assign", "--sku", "SPB", "--sku", "spb", "--user", upn},
+			result{0, upn + " already has Microsoft 365 Business Premium: unchanged\n", ""}},
+		{"other plans disabled change it", []string{"license", "assign", "--sku", "SPB", "--user", upn, "--disable-plan", "TEAMS1"},
+			result{0, "assigned Microsoft 365 Business Premium to " + upn + "\n", ""}},
+		{"a plan of neither product", []string{"license", "assign", "--sku", "SPB", "--sku", "ENTERPRISEPACK", "--user", upn, "--disable-plan", "NOPE"},
+			result{1, "", `allot: service plan "NOPE" is not part of Microsoft 365 Business Premium and Office 365 E3` + "\n"}},
+	}
+	for _, tt := range tests {
+		if got := s.run(t, tt.args...); got != tt.want {
+			t.Errorf("%s: allot %s\nwant %+v\ngot  %+v", tt.name, strings.Join(tt.args, " "), tt.want, got)
+		}
+	}
+	// Many users: the bulk summary names both products and says unchanged.
+	out := s.mustRun(t, "license", "unassign", "--sku", "SPB", "--sku", "ENTERPRISEPACK", "--user", upn, "--user", "irvin@contoso.example")
+	if want := "unassigned Microsoft 365 Business Premium and Office 365 E3 from 1 user; 1 unchanged (did not have it)\n"; out != want {
+		t.Errorf("bulk unassign of two products:\nwant %q\ngot  %q", want, out)
+	}
 }
