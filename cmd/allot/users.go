@@ -48,6 +48,9 @@ restore" brings back (GET /v1.0/directory/deletedItems/microsoft.graph.user):
 	SIGN-IN   allowed, or blocked
 	LICENSES  the part numbers of the products the user holds
 
+--limit N lists the first N users in the API's order, by user id, so the
+same N every time; -o json keeps that order, the table sorts them by UPN.
+
 Examples:
 
 	allot users list --sku SPB
@@ -146,7 +149,7 @@ func (m *Main) parseUsersList(args []string) (command, error) {
 	fs.StringVar(&c.sku, "sku", "", "only users holding this product: its `PARTNUMBER` (e.g. SPB) or skuId GUID")
 	fs.BoolVar(&c.unlicensed, "unlicensed", false, "only users holding no license")
 	fs.BoolVar(&c.deleted, "deleted", false, "the deleted users, restorable for 30 days, instead of the active ones")
-	fs.IntVar(&c.limit, "limit", 0, "list at most `N` users (0: all)")
+	fs.IntVar(&c.limit, "limit", 0, "list the first `N` users by id, the API's order (0: all)")
 	if err := m.parseFlags(fs, usersListUsage, args); err != nil {
 		return nil, err
 	}
