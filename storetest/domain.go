@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,4 +165,56 @@ func wantField(t *testing.T, what string, err error, want, field string) {
 	if errors.As(err, &e) && e.Field != field {
 		t.Errorf("%s: error field = %q, want %q", what, e.Field, field)
 	}
+}
+
+// testDomainRace races tenants for one domain, by setup and by adding it,
+// and checks that exactly one gets it each round and the others ECONFLICT.
+func testDomainRace(t *testing.T, open Opener) {
+	const racers = 8
+	ctx := context.Background()
+	s := open(t, NewClock())
+	tenants := make([]*allot.Tenant, racers)
+	for i := range tenants {
+		tenants[i] = &allot.Tenant{Name: fmt.Sprintf("T%d", i), Domain: fmt.Sprintf("t%d.example", i)}
+		must(t, s.CreateTenant(ctx, tenants[i]))
+	}
+	race := func(name string, try func(i int) error) {
+		t.Helper()
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = try(i)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winners := 0
+		for _, err := range errs {
+			switch allot.ErrorCode(err) {
+			case "":
+				winners++
+			case allot.ECONFLICT:
+			default:
+				t.Fatalf("%s: a racer got %v, want success or ECONFLICT", name, err)
+			}
+		}
+		if winners != 1 {
+			t.Errorf("%s: %d tenants got the domain, want 1", name, winners)
+		}
+	}
+	race("add", func(i int) error {
+		return s.AddDomain(ctx, tenants[i].ID, &allot.Domain{Name: "shared.example", IsDefault: i%2 == 0})
+	})
+	race("setup", func(i int) error {
+		return s.SetUpTenant(ctx, &allot.TenantSetup{Tenant: allot.Tenant{Name: "New", Domain: "new.example"},
+			Admin: allot.User{UserPrincipalName: fmt.Sprintf("admin%d@new.example", i), DisplayName: "A", AccountEnabled: true}})
+	})
+	all, err := s.FindTenants(ctx)
+	must(t, err)
+	diff(t, "tenants after the races", len(all), racers+1)
 }

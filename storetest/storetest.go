@@ -111,6 +111,7 @@ func Run(t *testing.T, open Opener) {
 		{"AppTokens", testAppTokens},
 		{"Domains", testDomains},
 		{"TenantSetup", testTenantSetup},
+		{"DomainRace", testDomainRace},
 		{"UserImport", testUserImport},
 	}
 	for _, tt := range tests {
