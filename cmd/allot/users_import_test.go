@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -171,5 +174,65 @@ func TestImportChunks(t *testing.T) {
 	}
 	if last := doc.Results[len(doc.Results)-1]; last.Line != 2502 || last.Action != "create" {
 		t.Errorf("last result %+v, want line 2502 created", last)
+	}
+}
+
+// TestImportSendsChunks checks what the CLI sends: chunks of at most 1,000
+// rows, each behind the header, with the line offset that makes the
+// server's lines the file's, and a user's second row, caught across
+// chunks, blanked out rather than sent.
+func TestImportSendsChunks(t *testing.T) {
+	t.Parallel()
+	f := newFakeServer(t, func(w http.ResponseWriter, r *recorded) {
+		reply(w, 200, map[string]any{"applied": true, "results": []any{}, "totals": map[string]int{}})
+	})
+	var b strings.Builder
+	b.WriteString(csvHeader)
+	for line := 2; line <= 2501; line++ {
+		upn := fmt.Sprintf("u%d@contoso.example", line)
+		if line == 1500 {
+			upn = "u3@contoso.example"
+		}
+		fmt.Fprintf(&b, "%s,U,FR,true,\n", upn)
+	}
+	got := f.run(t, b.String(), "users", "import", "-")
+	if got.code != 1 || !strings.Contains(got.stderr, "line 1500: u3@contoso.example: User u3@contoso.example is already on line 3; a file lists each user once.\n") {
+		t.Errorf("the second row of u3 is not reported: %+v", got)
+	}
+	type sent struct {
+		offset, lines, rows int
+		contentType         string
+	}
+	var gotSent []sent
+	for _, r := range f.requests() {
+		body := string(r.body)
+		if !strings.HasPrefix(body, csvHeader) || r.path != "/api/users/import" {
+			t.Fatalf("request %s %s does not start with the header:\n%.200s", r.method, r.path, body)
+		}
+		n, _ := strconv.Atoi(r.query["lineOffset"])
+		rows := len(strings.Fields(strings.TrimPrefix(body, csvHeader)))
+		gotSent = append(gotSent, sent{n, strings.Count(body, "\n"), rows, r.header.Get("Content-Type")})
+	}
+	ct := "text/csv; charset=utf-8"
+	want := []sent{{0, 1001, 1000, ct}, {1000, 1001, 999, ct}, {2000, 501, 500, ct}}
+	if !reflect.DeepEqual(gotSent, want) {
+		t.Errorf("chunks sent:\nwant %+v\n got %+v", want, gotSent)
+	}
+}
+
+// TestExportRefused checks that a refused export is one line, and leaves
+// no file behind.
+func TestExportRefused(t *testing.T) {
+	t.Parallel()
+	f := newFakeServer(t, func(w http.ResponseWriter, r *recorded) {
+		graphErr(w, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	})
+	path := filepath.Join(t.TempDir(), "users.csv")
+	want := result{1, "", "allot: Insufficient privileges to complete the operation.\n"}
+	if got := f.run(t, "", "users", "export", path); got != want {
+		t.Errorf("refused export:\nwant %+v\n got %+v", want, got)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a refused export left %s behind (%v)", path, err)
 	}
 }
