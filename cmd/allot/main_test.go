@@ -334,7 +334,7 @@ func TestErrors(t *testing.T) {
 		{"serve argument", []string{"serve", "extra"}, 2, `allot: serve takes no arguments, got "extra" (run 'allot serve -h' for usage)`},
 		{"bad synchronous", []string{"serve", "--synchronous", "off"}, 2, `allot: serve: --synchronous must be FULL or NORMAL, not "OFF"`},
 		{"missing catalog", []string{"serve", "--db", path, "--catalog", filepath.Join(t.TempDir(), "none.json")}, 1, "allot: catalog: open "},
-		{"unknown token subcommand", []string{"token", "list"}, 2, `allot: token: unknown subcommand "list"; want create or revoke`},
+		{"unknown token subcommand", []string{"token", "rotate"}, 2, `allot: token: unknown subcommand "rotate"; want create, list or revoke`},
 		{"token without user", []string{"token", "create", "--db", path}, 2, "allot: token create: --user is required, e.g. --user admin@contoso.example"},
 		{"token for a non-UPN", []string{"token", "create", "--db", path, "--user", "admin"}, 2, `allot: token create: --user "admin" is not a userPrincipalName of the form name@domain`},
 		{"token expiring at once", []string{"token", "create", "--db", path, "--user", demo.AdminUPN, "--expires", "0s"}, 2, "allot: token create: --expires must be positive, not 0s"},
