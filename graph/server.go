@@ -1,8 +1,9 @@
 // Package graph is allot's HTTP server: the licensing subset of the
 // Microsoft Graph v1.0 API (subscribedSkus, users and their licenses,
-// directory subscriptions and deleted users), with Graph's JSON shapes,
-// query options and error envelope, so that Graph SDKs and scripts work
-// against allot unchanged. It also serves /healthz and Prometheus /metrics.
+// directory subscriptions, deleted users and the tenant's domains), with
+// Graph's JSON shapes, query options and error envelope, so that Graph SDKs
+// and scripts work against allot unchanged. It also serves /healthz and
+// Prometheus /metrics.
 //
 // Every request gets a fresh request-id, one log line and metrics; every
 // error, including unknown routes, wrong methods, panics and throttling, is
