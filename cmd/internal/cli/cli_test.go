@@ -170,3 +170,32 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe (-want +got):\n- %q, create with --user, revoke without flags\n+ %q %+v", want, paths, got)
 	}
 }
+
+func TestExitJSON(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	describe := func(err error, msg string) ErrorObject { return ErrorObject{Code: "Refused", Message: msg, Status: 400} }
+	tests := []struct {
+		name       string
+		ctx        context.Context
+		err        error
+		want       int
+		wantStderr string
+	}{
+		{"success", context.Background(), nil, ExitOK, ""},
+		{"reported", context.Background(), ErrReported, ExitFailure, ""},
+		{"usage printed", context.Background(), &UsageError{}, ExitUsage, ""},
+		{"usage", context.Background(), &UsageError{"bad flag"}, ExitUsage, `{"error":{"code":"UsageError","message":"bad flag"}}` + "\n"},
+		{"interrupted", canceled, context.Canceled, ExitFailure, `{"error":{"code":"Interrupted","message":"interrupted"}}` + "\n"},
+		{"failure", context.Background(), errors.New("no <seat>"), ExitFailure, `{"error":{"code":"Refused","message":"no <seat>","status":400}}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			got := ExitJSON(tt.ctx, &stderr, tt.err, nil, describe)
+			if got != tt.want || stderr.String() != tt.wantStderr {
+				t.Errorf("ExitJSON(%v) (-want +got):\n- %d %q\n+ %d %q", tt.err, tt.want, tt.wantStderr, got, stderr.String())
+			}
+		})
+	}
+}
