@@ -145,7 +145,7 @@ func (m *Main) commands() []commandInfo {
 	return []commandInfo{
 		{"serve", "open (and migrate) the database and serve the API", m.parseServe},
 		{"tenant", "set up an organisation from nothing, and add domains to it", m.parseTenant},
-		{"token", "create or revoke API access tokens", m.parseToken},
+		{"token", "create, list or revoke API access tokens, for users or applications", m.parseToken},
 		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
@@ -169,9 +169,9 @@ Usage:
 Commands:
 
 %s
-"allot serve", "allot token", "allot doctor" and "allot lifecycle" work on
-the database itself; the other commands talk to a running server over its
-API.
+"allot serve", "allot tenant", "allot token", "allot doctor" and "allot
+lifecycle" work on the database itself; the other commands talk to a
+running server over its API.
 
 Environment:
 
