@@ -42,8 +42,8 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 			return c.bulkFailed(err, all, len(users)-start)
 		}
 		for _, r := range resp.Results {
-			if r.Error != nil {
-				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", r.User, r.Error.Message)
+			if r.Error != nil && !c.remote.json() { // JSON: in the results printed
+				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", r.User, nameProducts(r.Error.Message))
 			}
 		}
 		all.Results = append(all.Results, resp.Results...)
@@ -59,17 +59,15 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 func (c *licenseCommand) bulkFailed(err error, done graph.BulkResponse, left int) error {
 	m := c.remote.m
 	var ge *client.Error
-	if c.atomic && errors.As(err, &ge) && ge.Status == http.StatusBadRequest && len(ge.Details) > 0 {
+	if c.atomic && errors.As(err, &ge) && ge.Status == http.StatusBadRequest && len(ge.Details) > 0 && !c.remote.json() {
 		for _, d := range ge.Details {
 			if d.Target != "" {
-				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", d.Target, d.Message)
+				fmt.Fprintf(m.Stderr, "allot: %s: %s\n", d.Target, nameProducts(d.Message))
 			} else {
-				fmt.Fprintf(m.Stderr, "allot: %s\n", d.Message)
+				fmt.Fprintf(m.Stderr, "allot: %s\n", nameProducts(d.Message))
 			}
 		}
-		if !c.remote.json() {
-			fmt.Fprintln(m.Stdout, c.refusedSummary())
-		}
+		fmt.Fprintln(m.Stdout, c.refusedSummary())
 		return errReported
 	}
 	// An unknown route is 404 UnknownError; a missing object (a SKU, say)

@@ -103,3 +103,23 @@ func TestJSONErrors(t *testing.T) {
 		t.Errorf("without -o json the error is a line: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// TestBulkJSONErrors checks that a bulk change with -o json reports its
+// failures in JSON only: per user in the results on stdout, or, refused
+// whole (--atomic), as one JSON error with its details on stderr.
+func TestBulkJSONErrors(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	r := s.run(t, append([]string{"license", "assign", "--sku", "SPB", "--atomic", "-o", "json"}, userArgs(short)...)...)
+	var e cli.ErrorJSON
+	if err := json.Unmarshal([]byte(r.stderr), &e); err != nil || r.code != 1 || r.stdout != "" || len(e.Error.Details) == 0 || e.Error.Status != 400 {
+		t.Errorf("--atomic -o json refused: exit %d, stdout %q, stderr %q (%v); want exit 1 and one JSON error with details", r.code, r.stdout, r.stderr, err)
+	}
+	r = s.run(t, append([]string{"license", "assign", "--sku", "SPB", "-o", "json"}, userArgs(short)...)...)
+	var res struct {
+		Failed int `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || r.stderr != "" || res.Failed != 1 {
+		t.Errorf("-o json with a failed user: exit %d, stdout %q, stderr %q (%v); want exit 1, the results with 1 failed, nothing on stderr", r.code, r.stdout, r.stderr, err)
+	}
+}

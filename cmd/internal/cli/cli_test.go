@@ -174,7 +174,9 @@ func TestDescribe(t *testing.T) {
 func TestExitJSON(t *testing.T) {
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	describe := func(err error, msg string) ErrorObject { return ErrorObject{Code: "Refused", Message: msg, Status: 400} }
+	describe := func(err error, msg string) ErrorObject {
+		return ErrorObject{Code: "Refused", Message: msg, Status: 400}
+	}
 	tests := []struct {
 		name       string
 		ctx        context.Context
