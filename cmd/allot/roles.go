@@ -112,7 +112,7 @@ func (c *rolesListCommand) run(ctx context.Context) error {
 		for _, h := range r.Holders {
 			names = append(names, h.Name)
 		}
-		t.row(r.DisplayName, r.ID, fmt.Sprintf("%d %s", len(names), strings.Join(names, ", ")))
+		t.row(r.DisplayName, r.ID, strings.TrimSpace(fmt.Sprintf("%d %s", len(names), strings.Join(names, ", "))))
 	}
 	return t.flush()
 }
