@@ -44,6 +44,9 @@ func (m *Main) parseUsersExport(args []string) (command, error) {
 	if err := c.remote.finish("users export"); err != nil {
 		return nil, err
 	}
+	if c.remote.json() {
+		return nil, &usageError{Msg: "users export writes CSV, the format users import reads; --output json does not apply (users list -o json lists users as JSON)"}
+	}
 	var err error
 	c.cl, err = c.remote.client("users export")
 	return c, err

@@ -37,7 +37,11 @@ The file is read and sent in chunks of 1,000 rows, each applied in one
 transaction, so files of any size import in bounded memory. A row that is
 refused (a malformed line, an unknown product, no seat left, a role that
 may not make the change) is reported with its line number and the others
-go on; import then exits with status 1.
+go on; import then exits with status 1. Only the chunk being sent is held
+in memory, with the userPrincipalNames seen so far (to refuse a user's
+second row). Should a chunk fail as a whole (the server unreachable), the
+import stops there: the chunks before it stay applied, and importing the
+file again is safe, since rows already applied change nothing.
 
 	--dry-run  report what would change, row by row, and change nothing; a
 	           file of more than 1,000 rows is judged chunk by chunk, so seats

@@ -235,4 +235,8 @@ func TestExportRefused(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a refused export left %s behind (%v)", path, err)
 	}
+	want = result{2, "", `{"error":{"code":"UsageError","message":"users export writes CSV, the format users import reads; --output json does not apply (users list -o json lists users as JSON)"}}` + "\n"}
+	if got := f.run(t, "", "users", "export", "-o", "json"); got != want {
+		t.Errorf("export -o json:\nwant %+v\n got %+v", want, got)
+	}
 }
