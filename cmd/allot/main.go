@@ -169,9 +169,9 @@ Usage:
 Commands:
 
 %s
-"allot serve", "allot tenant", "allot token", "allot doctor" and "allot
-lifecycle" work on the database itself; the other commands talk to a
-running server over its API.
+"allot serve", "allot tenant", "allot token", "allot doctor" and
+"allot lifecycle" work on the database itself; the other commands talk
+to a running server over its API.
 
 Environment:
 
