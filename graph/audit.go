@@ -107,6 +107,11 @@ type KeyValue struct {
 // listAudits answers the audit log, newest first: $top events (default
 // 100) with @odata.nextLink when more follow, filtered by $filter.
 func (s *Server) listAudits(w http.ResponseWriter, r *http.Request) error {
+	// Who may read is decided first, so that a caller who may not learns
+	// nothing of the query options either.
+	if err := allot.Authorize(principalFrom(r), allot.ActionReadAudit); err != nil {
+		return err
+	}
 	before, rest, err := auditSkipToken(r)
 	if err != nil {
 		return err

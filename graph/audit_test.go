@@ -203,6 +203,9 @@ func TestDirectoryAuditVisibility(t *testing.T) {
 			t.Errorf("event %q: %d %s, want 404", id, r.status, r.body)
 		}
 	}
+	if r := f.get(t, f.a, callerOrdinary, auditsPath+"?$filter=nonsense&$top=0"); r.status != http.StatusForbidden {
+		t.Errorf("an ordinary user with a bad query: %d, want 403 before the query is read", r.status)
+	}
 	if r := f.get(t, f.a, callerUser, auditsPath+"/abc"); r.status != http.StatusForbidden {
 		t.Errorf("a User Administrator asking a bad id: %d, want 403", r.status)
 	}
