@@ -253,7 +253,7 @@ func (s *Server) readAssignmentBody(w http.ResponseWriter, r *http.Request) (str
 	}
 	role, err := allot.FindRole(roleID)
 	if err != nil {
-		return "", "", allot.Errorf(allot.EINVALID, "The role definition '%s' does not exist.", roleID)
+		return "", "", &allot.Error{Code: allot.EINVALID, Field: "roleDefinitionId", Value: roleID, Message: fmt.Sprintf("The role definition '%s' does not exist.", roleID)}
 	}
 	return principal, role, nil
 }
