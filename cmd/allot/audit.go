@@ -56,6 +56,7 @@ type auditCommand struct {
 func (m *Main) parseAudit(args []string) (command, error) {
 	fs := newFlagSet("audit")
 	c := &auditCommand{remote: m.remoteFlags(fs)}
+	fs.Lookup("output").Usage = "output `format`: table, json or csv (default table)"
 	var since string
 	fs.StringVar(&c.user, "user", "", "only the events about this user: its `UPN` or id")
 	fs.StringVar(&c.sku, "sku", "", "only the events about this product: its `PARTNUMBER` (e.g. SPB) or skuId GUID")
