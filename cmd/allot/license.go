@@ -259,7 +259,7 @@ func (c *licenseCommand) one(ctx context.Context, user string) error {
 	var todo, same []*skuRef
 	for _, ref := range c.refs {
 		plans, ok := held[ref.ID]
-		if c.unassign && ok || !c.unassign && (!ok || !samePlans(plans, c.plans[ref.ID])) {
+		if held == nil || c.unassign && ok || !c.unassign && (!ok || !samePlans(plans, c.plans[ref.ID])) {
 			todo = append(todo, ref)
 		} else {
 			same = append(same, ref)
@@ -271,16 +271,23 @@ func (c *licenseCommand) one(ctx context.Context, user string) error {
 	}
 	var ge *client.Error
 	switch {
+	case errors.As(err, &ge) && notHeld(ge) && len(todo) == 1:
+		todo, same, raw = nil, todo, nil // unknown before: the server says so
 	case errors.As(err, &ge) && notHeld(ge):
-		return fmt.Errorf("%s does not hold %s (any more)", user, c.names(todo))
+		return fmt.Errorf("%s does not hold one of %s", user, c.names(todo))
 	case errors.As(err, &ge) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotFound):
 		return fmt.Errorf("%s: %w", user, err)
 	case err != nil:
 		return err
-	case c.remote.json():
+	}
+	if c.remote.json() && raw != nil {
 		return writeJSON(c.remote.m.Stdout, raw)
 	}
-	_, err = fmt.Fprintln(c.remote.m.Stdout, c.oneSummary(user, todo, same))
+	out := c.remote.m.Stdout
+	if c.remote.json() {
+		out = c.remote.m.Stderr // no user to print: the line is for people
+	}
+	_, err = fmt.Fprintln(out, c.oneSummary(user, todo, same))
 	return err
 }
 
@@ -304,12 +311,17 @@ func (c *licenseCommand) oneSummary(user string, todo, same []*skuRef) string {
 }
 
 // held returns the products a user holds with their disabled plans, and
-// the user as the server answered.
+// the user as the server answered; nil and no error when the caller may
+// not read the user (the purchaser of a self-service subscription may
+// still assign its seats), and then everything asked is sent.
 func (c *licenseCommand) held(ctx context.Context, user string) (map[string][]string, json.RawMessage, error) {
 	var raw json.RawMessage
 	sel := client.Query{"$select": "id,displayName,userPrincipalName,usageLocation,assignedLicenses"}
 	if err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(user), sel), nil, &raw); err != nil {
 		var ge *client.Error
+		if errors.As(err, &ge) && ge.Status == http.StatusForbidden {
+			return nil, nil, nil
+		}
 		if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
 			return nil, nil, fmt.Errorf("%s: %w", user, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -275,5 +276,44 @@ func TestSeveralSKUs(t *testing.T) {
 	out := s.mustRun(t, "license", "unassign", "--sku", "SPB", "--sku", "ENTERPRISEPACK", "--user", upn, "--user", "irvin@contoso.example")
 	if want := "unassigned Microsoft 365 Business Premium and Office 365 E3 from 1 user; 1 unchanged (did not have it)\n"; out != want {
 		t.Errorf("bulk unassign of two products:\nwant %q\ngot  %q", want, out)
+	}
+}
+
+// TestOneUserUnreadable changes one user whom the caller may not read, as
+// the purchaser of a self-service subscription assigns its seats: the
+// change is sent whole and the server's answer decides.
+func TestOneUserUnreadable(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		write func(w http.ResponseWriter)
+		want  result
+	}{
+		{"assigned", []string{"license", "assign", "--sku", "O365_BUSINESS_ESSENTIALS", "--user", "b@x.example"},
+			func(w http.ResponseWriter) { reply(w, 200, userJSON("b@x.example")) },
+			result{0, "assigned Microsoft 365 Business Basic to b@x.example\n", ""}},
+		{"not held", []string{"license", "unassign", "--sku", "O365_BUSINESS_ESSENTIALS", "--user", "b@x.example"},
+			func(w http.ResponseWriter) {
+				graphErr(w, 400, "Request_BadRequest", "User does not have a corresponding license.",
+					map[string]string{"code": "LicenseNotHeld", "message": "User does not have a corresponding license.", "target": "b@x.example"})
+			},
+			result{0, "b@x.example does not hold Microsoft 365 Business Basic: unchanged\n", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeServer(t, func(w http.ResponseWriter, r *recorded) {
+				if r.method == "GET" {
+					graphErr(w, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+					return
+				}
+				tt.write(w)
+			})
+			if got := f.run(t, "", tt.args...); got != tt.want {
+				t.Errorf("allot %s\nwant %+v\ngot  %+v", strings.Join(tt.args, " "), tt.want, got)
+			}
+			if reqs := f.requests(); len(reqs) != 2 || reqs[1].method != "POST" {
+				t.Errorf("requests: want the read refused, then the change sent; got %d", len(reqs))
+			}
+		})
 	}
 }
