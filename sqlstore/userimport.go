@@ -60,7 +60,7 @@ func (tx *Tx) importRows(ctx context.Context, p allot.Principal, rows []allot.Im
 	for i := range rows {
 		r := &results[i]
 		r.Line, r.UserPrincipalName = rows[i].Line, rows[i].UserPrincipalName
-		iu, err := tx.planImportRow(p, &rows[i], st)
+		iu, err := tx.planImportRow(ctx, p, &rows[i], st)
 		if err != nil {
 			r.Err, refused = err, true
 			continue
@@ -146,8 +146,10 @@ func (tx *Tx) importedUsers(ctx context.Context, tenantID string, upns []string)
 	return out, nil
 }
 
-// planImportRow plans one row and books its seats.
-func (tx *Tx) planImportRow(p allot.Principal, row *allot.ImportRow, st *importState) (importUser, error) {
+// planImportRow plans one row and books its seats. A row that blocks the
+// last Global Administrator is refused here, alone; writeImportedFields
+// checks again, for rows of one chunk that block several.
+func (tx *Tx) planImportRow(ctx context.Context, p allot.Principal, row *allot.ImportRow, st *importState) (importUser, error) {
 	if err := st.seen.Check(row.UserPrincipalName, row.Line); err != nil {
 		return importUser{}, err
 	}
@@ -160,6 +162,11 @@ func (tx *Tx) planImportRow(p allot.Principal, row *allot.ImportRow, st *importS
 	plan, err := allot.PlanUserImport(tx.db.catalog, p, *row, u, st.pools, tx.db.newID(), tx.now)
 	if err != nil {
 		return importUser{}, err
+	}
+	if u != nil && u.AccountEnabled && !plan.User.AccountEnabled {
+		if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
+			return importUser{}, err
+		}
 	}
 	if plan.Licenses != nil {
 		if err := st.seats.book(plan.Licenses); err != nil {

@@ -123,4 +123,17 @@ func testUserImportRoles(t *testing.T, f *Fixture) {
 		{Line: 4, Code: allot.EFORBIDDEN},
 	})
 	f.CheckCounters()
+
+	// Blocking the last Global Administrator is refused for its row alone.
+	ga := f.Admin()
+	rows = []allot.ImportRow{
+		{Line: 2, UserPrincipalName: ga.Name, DisplayName: ga.Name, UsageLocation: "FR", AccountEnabled: false},
+		{Line: 3, UserPrincipalName: "la@contoso.example", DisplayName: "LA", UsageLocation: "FR", AccountEnabled: true},
+	}
+	res, err = f.S.ImportUsers(ctx, f.Admins[allot.RoleUserAdmin], rows, allot.ImportOptions{})
+	must(t, err)
+	diff(t, "blocking the last Global Administrator", outcomes(res), []importOutcome{
+		{Line: 2, Code: allot.EINVALID},
+		{Line: 3, Action: allot.ImportCreate},
+	})
 }
