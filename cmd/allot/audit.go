@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -167,14 +169,24 @@ func (c *auditCommand) filter(ctx context.Context) (string, error) {
 }
 
 // userID returns the id of --user: itself if it is one, else the id of
-// the user with that userPrincipalName.
+// the user with that userPrincipalName, or of the deleted user with it
+// (whose deletion is what one often looks for).
 func (c *auditCommand) userID(ctx context.Context) (string, error) {
 	if allot.IsGUID(c.user) {
 		return strings.ToLower(c.user), nil
 	}
 	var u struct{ ID string }
-	if err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(c.user), client.Query{"$select": "id"}), nil, &u); err != nil {
-		return "", fmt.Errorf("--user %s: %w (a deleted user's events are found by its id)", c.user, err)
+	err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(c.user), client.Query{"$select": "id"}), nil, &u)
+	var ge *client.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusNotFound {
+		q := client.Query{"$select": "id", "$filter": "userPrincipalName eq '" + strings.ReplaceAll(c.user, "'", "''") + "'"}
+		raws, derr := c.cl.List(ctx, c.cl.URL(deletedURL, q), nil, 2)
+		if derr == nil && len(raws) == 1 && json.Unmarshal(raws[0], &u) == nil {
+			return u.ID, nil
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("--user %s: %w (a user deleted more than once is found by its id)", c.user, err)
 	}
 	return u.ID, nil
 }

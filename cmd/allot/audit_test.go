@@ -48,6 +48,10 @@ func TestAudit(t *testing.T) {
 			t.Errorf("allot %s: exit %d %q, want a usage error", strings.Join(args, " "), r.code, r.stderr)
 		}
 	}
+	s.mustRun(t, "users", "delete", user)
+	if out := s.mustRun(t, "audit", "--user", user, "--limit", "1"); !strings.Contains(out, "Delete user") {
+		t.Errorf("audit of a deleted user by UPN lacks its deletion:\n%s", out)
+	}
 	if r := s.run(t, "audit", "--user", "nobody@contoso.example"); r.code != 1 || !strings.Contains(r.stderr, "nobody@contoso.example") {
 		t.Errorf("audit of an unknown user: exit %d %q", r.code, r.stderr)
 	}
