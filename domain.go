@@ -77,7 +77,7 @@ func UPNDomain(upn string) string {
 
 // CheckUPNDomain returns EINVALID, as Graph does, unless upn ends with one
 // of domains (its tenant's), compared case-insensitively.
-func CheckUPNDomain(upn string, domains []Domain) error {
+func CheckUPNDomain(upn string, domains []*Domain) error {
 	d := UPNDomain(upn)
 	for _, have := range domains {
 		if have.IsVerified && NormalizeDomainName(have.Name) == d {

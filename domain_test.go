@@ -50,7 +50,7 @@ func TestNormalizeDomainName(t *testing.T) {
 }
 
 func TestCheckUPNDomain(t *testing.T) {
-	domains := []allot.Domain{
+	domains := []*allot.Domain{
 		{Name: "contoso.example", IsDefault: true, IsVerified: true},
 		{Name: "contoso-eu.example", IsVerified: true},
 		{Name: "unverified.example"},

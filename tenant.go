@@ -61,7 +61,7 @@ func (s *TenantSetup) Validate(c *Catalog, now time.Time) error {
 	if err := s.Admin.Validate(); err != nil {
 		return err
 	}
-	if err := CheckUPNDomain(s.Admin.UserPrincipalName, []Domain{{Name: s.Tenant.Domain, IsVerified: true}}); err != nil {
+	if err := CheckUPNDomain(s.Admin.UserPrincipalName, []*Domain{{Name: s.Tenant.Domain, IsVerified: true}}); err != nil {
 		return err
 	}
 	for i := range s.Subscriptions {

@@ -73,9 +73,5 @@ func (s *Server) checkUPNDomain(r *http.Request, upn string) error {
 	if err != nil {
 		return err
 	}
-	domains := make([]allot.Domain, len(ds))
-	for i, d := range ds {
-		domains[i] = *d
-	}
-	return allot.CheckUPNDomain(upn, domains)
+	return allot.CheckUPNDomain(upn, ds)
 }

@@ -80,11 +80,7 @@ func (tx *Tx) checkUPNDomain(ctx context.Context, tenantID, upn string) error {
 	if err != nil {
 		return err
 	}
-	domains := make([]allot.Domain, len(ds))
-	for i, d := range ds {
-		domains[i] = *d
-	}
-	return allot.CheckUPNDomain(upn, domains)
+	return allot.CheckUPNDomain(upn, ds)
 }
 
 // AddDomain implements allot.DomainService.

@@ -77,7 +77,7 @@ func (db *DB) validateImport(set ImportSet) error {
 			return err
 		}
 	}
-	domains := []allot.Domain{{Name: t.Domain, IsVerified: true}}
+	domains := []*allot.Domain{{Name: t.Domain, IsVerified: true}}
 	for _, u := range set.Users {
 		u.TenantID = t.ID
 		if err := u.Validate(); err != nil {

@@ -44,7 +44,7 @@ type importUser struct {
 type importState struct {
 	users   map[string]*allot.User // by lower-case userPrincipalName
 	pools   map[string][]allot.SeatPool
-	domains []allot.Domain
+	domains []*allot.Domain
 	seats   *seatBook
 	seen    allot.ImportSeen
 }
@@ -104,10 +104,7 @@ func (tx *Tx) loadImport(ctx context.Context, tenantID string, rows []allot.Impo
 	if st.pools, err = tx.lockPools(ctx, tenantID, slices.Collect(maps.Keys(st.pools))); err != nil {
 		return nil, err
 	}
-	ds, err := tx.findDomains(ctx, tenantID)
-	for _, d := range ds {
-		st.domains = append(st.domains, *d)
-	}
+	st.domains, err = tx.findDomains(ctx, tenantID)
 	st.seats = newSeatBook(st.pools)
 	return st, err
 }
