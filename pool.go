@@ -100,5 +100,6 @@ func CheckCapacity(c *Catalog, p Principal, s *Subscription, sp SeatPool) error 
 		name = sku.DisplayName.EN
 	}
 	return &Error{Code: ECOUNTVIOLATION, SKUID: s.SKUID, SubscriptionID: s.ID, Count: sp.Consumed, Limit: sp.Capacity,
-		Message: fmt.Sprintf("%d licenses of %s are assigned, more than the %d that would remain; unassign licenses first.", sp.Consumed, name, sp.Capacity)}
+		Message: fmt.Sprintf("%d licenses of %s are assigned, more than the %d that would remain: unassign %d licenses of %s first.",
+			sp.Consumed, name, sp.Capacity, sp.Consumed-sp.Capacity, name)}
 }

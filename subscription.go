@@ -65,6 +65,9 @@ type Subscription struct {
 	PurchasedBy      string // user id of the purchaser when OwnerType is OwnerUser
 	CreatedAt        time.Time
 	NextLifecycleAt  time.Time // when it moves to its next status unless renewed
+	Term             string    // TermMonth or TermYear; "" for one made before terms
+	CommitmentEndAt  time.Time // when the current term ends (zero if unknown)
+	CancellableUntil time.Time // end of the cancellation window (zero if none)
 }
 
 // SelfService reports whether a user bought the subscription for themselves
@@ -93,8 +96,10 @@ func (s *Subscription) Validate(c *Catalog) error {
 		return e
 	case !s.Status.Valid():
 		return invalid("status", string(s.Status), "Unknown subscription status %q.", s.Status)
-	case s.Quantity < 0 || s.Quantity > 10_000_000:
-		return invalid("quantity", strconv.Itoa(s.Quantity), "Quantity must be between 0 and 10000000.")
+	case s.Quantity < 0 || s.Quantity > MaxQuantity:
+		return invalid("quantity", strconv.Itoa(s.Quantity), "Quantity must be between 0 and %d.", MaxQuantity)
+	case s.Term != "" && !ValidTerm(s.Term):
+		return invalid("termDuration", s.Term, "Term must be %s or %s.", TermMonth, TermYear)
 	case s.OwnerType != OwnerAdmin && s.OwnerType != OwnerUser:
 		return invalid("ownerType", s.OwnerType, "Owner type must be %q or %q.", OwnerAdmin, OwnerUser)
 	case s.SelfService() && s.PurchasedBy == "":
@@ -139,6 +144,7 @@ type SubscriptionUpdate struct {
 	Status           *SubscriptionStatus
 	RecurringBilling *bool
 	NextLifecycleAt  *time.Time
+	DryRun           bool // check the change and answer its outcome, write nothing
 }
 
 // SubscriptionService manages a tenant's subscriptions and the per-SKU seat
@@ -152,7 +158,15 @@ type SubscriptionService interface {
 	// assignable units below the seats in use is refused with
 	// ECOUNTVIOLATION unless p is the system (lifecycle timers may expire a
 	// subscription whose seats are in use). Needs ActionManageSubscriptions.
+	// With upd.DryRun the change is checked the same way and nothing is
+	// written.
 	UpdateSubscription(ctx context.Context, p Principal, id string, upd SubscriptionUpdate) (*Subscription, error)
+	// BuySubscription buys a new admin-managed subscription
+	// (SubscriptionPurchase.Subscription) whose seats are assignable at
+	// once, and audits it; with DryRun it returns the subscription it would
+	// buy and writes nothing. Needs ActionManageSubscriptions. Returns
+	// EINVALID for an unknown product, quantity or term.
+	BuySubscription(ctx context.Context, p Principal, pu SubscriptionPurchase) (*Subscription, error)
 	// FindSubscriptionByID returns ENOTFOUND if the tenant has no such
 	// subscription. Needs ActionRead.
 	FindSubscriptionByID(ctx context.Context, p Principal, id string) (*Subscription, error)

@@ -12,7 +12,11 @@ import (
 
 var _ allot.SubscriptionService = (*DB)(nil)
 
-const subscriptionColumns = `subscription_id, tenant_id, sku_id, status, quantity, is_trial, recurring, owner_type, purchased_by, created_at, next_lifecycle_at`
+const subscriptionColumns = `subscription_id, tenant_id, sku_id, status, quantity, is_trial, recurring, owner_type, purchased_by, created_at, next_lifecycle_at, term, commitment_end_at, cancellable_until`
+
+// errDryRun rolls back the transaction of a dry run once it has checked
+// everything a real change would.
+var errDryRun = errors.New("dry run")
 
 // CreateSubscription implements allot.SubscriptionService.
 func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allot.Subscription) error {
@@ -43,9 +47,9 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 // createSubscription writes a new subscription, adds its units to its seat
 // pool and audits it.
 func (tx *Tx) createSubscription(ctx context.Context, p allot.Principal, s *allot.Subscription) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
-		micros(s.CreatedAt), micros(s.NextLifecycleAt))
+		micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil))
 	if err != nil {
 		return err
 	}
@@ -67,6 +71,12 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 		if err != nil {
 			return err
 		}
+		// The pool's row is locked before its subscriptions are read, so
+		// that concurrent changes to subscriptions of one SKU each see the
+		// other's quantity and assignments wait for the new capacity.
+		if err := tx.lockPool(ctx, p.TenantID, s); err != nil {
+			return err
+		}
 		before := subscriptionJSON(s)
 		if err := upd.Apply(db.catalog, s); err != nil {
 			return err
@@ -83,11 +93,50 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 		if err := allot.CheckCapacity(db.catalog, p, s, sp); err != nil {
 			return err
 		}
-		tx.touchPools(p.TenantID)
 		out = s
+		if upd.DryRun {
+			return errDryRun
+		}
+		tx.touchPools(p.TenantID)
 		return tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionUpdate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, before: before, after: subscriptionJSON(s)})
 	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
 	return out, err
+}
+
+// BuySubscription implements allot.SubscriptionService.
+func (db *DB) BuySubscription(ctx context.Context, p allot.Principal, pu allot.SubscriptionPurchase) (*allot.Subscription, error) {
+	if err := allot.Authorize(p, allot.ActionManageSubscriptions); err != nil {
+		return nil, err
+	}
+	var out *allot.Subscription
+	err := db.update(ctx, func(tx *Tx) error {
+		s, err := pu.Subscription(db.catalog, tx.now)
+		if err != nil {
+			return err
+		}
+		s.ID, s.TenantID = db.newID(), p.TenantID
+		out = s
+		if pu.DryRun {
+			return nil
+		}
+		if err := tx.lockPool(ctx, p.TenantID, s); err != nil {
+			return err
+		}
+		return tx.createSubscription(ctx, p, s)
+	})
+	return out, err
+}
+
+// lockPool locks the row of the seat pool s belongs to, creating it empty
+// if the SKU has none yet.
+func (tx *Tx) lockPool(ctx context.Context, tenantID string, s *allot.Subscription) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO seat_pools (tenant_id, sku_id, pool, purchased_by, capacity, consumed) VALUES ($1, $2, $3, $4, 0, 0)
+		ON CONFLICT (tenant_id, sku_id, pool) DO UPDATE SET capacity = seat_pools.capacity`,
+		tenantID, s.SKUID, s.Pool(), s.PurchasedBy)
+	return err
 }
 
 // refreshPool stores the capacity of the pool s belongs to, computed by
@@ -172,13 +221,14 @@ type scanner interface{ Scan(dest ...any) error }
 func scanSubscription(row scanner) (*allot.Subscription, error) {
 	var s allot.Subscription
 	var status string
-	var created, next int64
+	var created, next, end, cancel int64
 	if err := row.Scan(&s.ID, &s.TenantID, &s.SKUID, &status, &s.Quantity, &s.IsTrial, &s.RecurringBilling,
-		&s.OwnerType, &s.PurchasedBy, &created, &next); err != nil {
+		&s.OwnerType, &s.PurchasedBy, &created, &next, &s.Term, &end, &cancel); err != nil {
 		return nil, err
 	}
 	s.Status = allot.SubscriptionStatus(status)
 	s.CreatedAt, s.NextLifecycleAt = fromMicros(created), fromMicros(next)
+	s.CommitmentEndAt, s.CancellableUntil = fromMicros(end), fromMicros(cancel)
 	return &s, nil
 }
 
@@ -253,5 +303,5 @@ func (tx *Tx) findPools(ctx context.Context, tenantID string, skuIDs []string) (
 
 func subscriptionJSON(s *allot.Subscription) map[string]any {
 	return map[string]any{"skuId": s.SKUID, "status": s.Status, "quantity": s.Quantity, "isTrial": s.IsTrial,
-		"recurringBilling": s.RecurringBilling, "ownerType": s.OwnerType, "purchasedBy": s.PurchasedBy}
+		"recurringBilling": s.RecurringBilling, "ownerType": s.OwnerType, "purchasedBy": s.PurchasedBy, "termDuration": s.Term}
 }

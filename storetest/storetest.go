@@ -85,6 +85,8 @@ func Run(t *testing.T, open Opener) {
 		{"Tenants", testTenants},
 		{"Subscriptions", testSubscriptions},
 		{"SubscriptionStatuses", testSubscriptionStatuses},
+		{"BuyAddRemove", testBuyAddRemove},
+		{"ReductionRace", testReductionRace},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},
