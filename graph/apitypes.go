@@ -45,6 +45,10 @@ const (
 	BulkAllOrNothing = "allOrNothing"
 )
 
+// MaxBulkUsers is the most users one BulkRequest may list; a longer list
+// is refused with 400 naming the limit.
+const MaxBulkUsers = 100_000
+
 // BulkRequest is the body of POST /api/bulkAssignLicense: one license
 // change applied to many users. Users are ids or userPrincipalNames; Mode
 // is BulkPerUser (the default) or BulkAllOrNothing; SkipUnchanged counts

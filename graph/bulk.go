@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -19,44 +20,87 @@ import (
 // rule ("CountViolation", …) or else the Graph code of the error.
 
 func (s *Server) registerBulkRoutes() {
-	s.route("POST /api/bulkAssignLicense", s.bulkAssignLicense)
+	s.route("POST /api/bulkAssignLicense", s.bulkWork(refuseBulkEarly, s.bulkAssignLicense))
+}
+
+// refuseBulkEarly refuses, before the body is read, a principal that can
+// neither assign licenses nor have bought a pool: an application without
+// a license role. A user might be the purchaser of a pool the change
+// names, which only the store can tell; until then such a user's body is
+// held to the ordinary limit, not the bulk one.
+func refuseBulkEarly(p allot.Principal) error {
+	if !p.Can(allot.ActionAssignLicenses) && p.UserID == "" {
+		return allot.AuthorizeLicenseChange(p, nil)
+	}
+	return nil
 }
 
 func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error {
 	if _, err := parseQueryOptions(r, 0); err != nil {
 		return err
 	}
-	raw, err := s.readBodyLimit(w, r, s.maxBulk)
+	p := principalFrom(r)
+	limit := s.maxBulk
+	if !p.Can(allot.ActionAssignLicenses) {
+		limit = min(limit, s.maxBody)
+	}
+	raw, err := s.readBodyLimit(w, r, limit)
 	if err != nil {
 		return err
 	}
 	b, err := decodeBulkChange(raw)
+	raw = nil // not kept while the change runs
 	if err != nil {
 		return err
 	}
-	results, err := s.svc.Licenses.AssignLicensesBulk(r.Context(), principalFrom(r), b)
+	results, err := s.svc.Licenses.AssignLicensesBulk(r.Context(), p, b)
 	if err != nil {
 		return bulkRefusal(err, results)
 	}
-	body := BulkResponse{Results: make([]BulkResult, 0, len(results)), DryRun: b.DryRun}
-	for _, res := range results {
+	s.writeBulkResponse(w, r, b, results)
+	return nil
+}
+
+// writeBulkResponse streams the BulkResponse of results: each result is
+// encoded and written as it comes, so the answer is never held whole, and
+// the counts follow the results. Once the status is sent a failure to
+// write (the client went away) can only end the answer.
+func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b allot.BulkLicenseChange, results []allot.BulkResult) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	var sum BulkResponse
+	bw.WriteString(`{"results":[`)
+	for i, res := range results {
 		out := BulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
 		switch {
 		case res.Err != nil:
 			out.Changed = false
 			out.Error = bulkErrorDetail(res.Err, res.User)
-			body.Failed++
+			sum.Failed++
 		case res.Changed:
-			body.Changed++
+			sum.Changed++
 			if !b.DryRun {
 				s.metrics.countAssignments(len(b.Change.Add), len(b.Change.Remove))
 			}
 		default:
-			body.Unchanged++
+			sum.Unchanged++
 		}
-		body.Results = append(body.Results, out)
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if err := enc.Encode(out); err != nil {
+			s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
+			return
+		}
 	}
-	return writeJSON(w, http.StatusOK, body)
+	fmt.Fprintf(bw, `],"changed":%d,"unchanged":%d,"failed":%d,"dryRun":%t}`+"\n", sum.Changed, sum.Unchanged, sum.Failed, b.DryRun)
+	if err := bw.Flush(); err != nil {
+		s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
+	}
 }
 
 // bulkRefusal turns the error of a refused bulk change into the answer:
@@ -157,6 +201,8 @@ func (bb *bulkBody) change() (allot.BulkLicenseChange, error) {
 		return b, bb.Users.err
 	case len(b.Users) == 0:
 		return b, badRequest("The parameter 'users' is empty: list at least one user.")
+	case len(b.Users) > MaxBulkUsers:
+		return b, badRequest(fmt.Sprintf("The parameter 'users' lists %d users, more than the limit of %d a request: send them in several requests.", len(b.Users), MaxBulkUsers))
 	}
 	// Optional here, unlike in Graph's assignLicense.
 	m := map[string]json.RawMessage{"addLicenses": bb.AddLicenses.orEmpty(), "removeLicenses": bb.RemoveLicenses.orEmpty()}

@@ -61,6 +61,16 @@ type Options struct {
 	// MaxBulkBodyBytes limits the body of /api/bulkAssignLicense, which may
 	// list 100 000 users; 0 means 64 MiB.
 	MaxBulkBodyBytes int64
+	// BodyTimeout is how long a request has to send its body once its
+	// headers are read, and RequestTimeout how long it has to be answered;
+	// BulkBodyTimeout and BulkTimeout are the same for the bulk routes
+	// (budget.go). 0 means DefaultBodyTimeout, DefaultRequestTimeout,
+	// DefaultBulkBodyTimeout and DefaultBulkTimeout.
+	BodyTimeout, RequestTimeout, BulkBodyTimeout, BulkTimeout time.Duration
+	// MaxBulkRequests is how many bulk requests (license changes, user
+	// imports) run at once; more are refused with 503. 0 means
+	// DefaultMaxBulkRequests.
+	MaxBulkRequests int
 	// TokenCacheTTL is how long a validated token's principal is reused
 	// without asking the store again, which keeps the database off the
 	// license-check path. A revoked token, a blocked user or a role change
@@ -95,12 +105,13 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	limiter  *limiter
+	limits   limits // time and bulk work (budget.go)
 	handler  http.Handler
 }
 
 // NewServer returns a server over the services s.
 func NewServer(s Services, opts Options) *Server {
-	srv := &Server{svc: s, catalog: s.Catalog, log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, mux: http.NewServeMux()}
+	srv := &Server{svc: s, catalog: s.Catalog, log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, mux: http.NewServeMux(), limits: newLimits(opts)}
 	if srv.catalog == nil {
 		srv.catalog = allot.DemoCatalog()
 	}
@@ -126,7 +137,7 @@ func NewServer(s Services, opts Options) *Server {
 		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
 	}
 	srv.registerRoutes()
-	srv.handler = srv.observe(http.HandlerFunc(srv.serve))
+	srv.handler = srv.limitTime(srv.observe(http.HandlerFunc(srv.serve)))
 	return srv
 }
 

@@ -30,7 +30,7 @@ import (
 // administrator). Exporting needs allot.ActionRead.
 
 func (s *Server) registerUserImportRoutes() {
-	s.route("POST /api/users/import", s.importUsers)
+	s.route("POST /api/users/import", s.bulkWork(refuseImportEarly, s.importUsers))
 	s.route("GET /api/users/export", s.exportUsers)
 }
 
