@@ -48,6 +48,7 @@ var companySubscriptionType = &entityType[companySubscription]{
 func (s *Server) registerSubscriptionRoutes() {
 	s.route("GET /v1.0/directory/subscriptions", s.listSubscriptions)
 	s.route("GET /v1.0/directory/subscriptions/{id}", s.getSubscription)
+	s.registerAPISubscriptionRoutes()
 }
 
 func (s *Server) subscription(sub *allot.Subscription) companySubscription {

@@ -1,0 +1,40 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/allot-project/allot/graph"
+)
+
+// SubscriptionsPath is allot's subscription resource.
+const SubscriptionsPath = "/api/subscriptions"
+
+// Subscriptions lists the tenant's subscriptions.
+func (c *Client) Subscriptions(ctx context.Context) ([]graph.SubscriptionInfo, error) {
+	var out struct {
+		Value []graph.SubscriptionInfo `json:"value"`
+	}
+	return out.Value, c.Get(ctx, c.URL(SubscriptionsPath, nil), nil, &out)
+}
+
+// Subscription returns the subscription with the id.
+func (c *Client) Subscription(ctx context.Context, id string) (*graph.SubscriptionInfo, error) {
+	var s graph.SubscriptionInfo
+	return &s, c.Get(ctx, c.URL(SubscriptionsPath+"/"+url.PathEscape(id), nil), nil, &s)
+}
+
+// BuySubscription buys a subscription (with DryRun, says what it would buy)
+// and returns it.
+func (c *Client) BuySubscription(ctx context.Context, order graph.SubscriptionOrder) (*graph.SubscriptionInfo, error) {
+	var s graph.SubscriptionInfo
+	return &s, c.Post(ctx, c.URL(SubscriptionsPath, nil), order, &s)
+}
+
+// UpdateSubscription changes a subscription's quantity or auto-renewal
+// (with DryRun, says what the change would make) and returns it.
+func (c *Client) UpdateSubscription(ctx context.Context, id string, patch graph.SubscriptionPatch) (*graph.SubscriptionInfo, error) {
+	var s graph.SubscriptionInfo
+	return &s, c.Do(ctx, http.MethodPatch, c.URL(SubscriptionsPath+"/"+url.PathEscape(id), nil), nil, patch, &s)
+}

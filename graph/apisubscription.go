@@ -1,0 +1,206 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// allot's subscription resource, shaped after Microsoft Partner Center's:
+//
+//	GET   /api/subscriptions        → 200 {"value": [SubscriptionInfo…]}
+//	GET   /api/subscriptions/{id}   → 200 SubscriptionInfo
+//	POST  /api/subscriptions        SubscriptionOrder → 201 SubscriptionInfo (200 for a dry run)
+//	PATCH /api/subscriptions/{id}   SubscriptionPatch → 200 SubscriptionInfo
+//
+// Readers read; Billing and Global Administrators change. A dry run
+// (dryRun in the body, or ?dryRun=true) is checked as the change would be
+// and answers what it would make, writing nothing.
+
+// SubscriptionInfo is a subscription as /api/subscriptions shows it.
+// Status is Partner Center's: active (Graph's Enabled), expired (Warning),
+// suspended (Suspended), disabled (LockedOut) or deleted (Deleted);
+// LifecycleStatus is Graph's name. BillingCycle is monthly or annual after
+// TermDuration (P1M or P1Y; "" for subscriptions made before terms).
+// OwnerType is Company, or User for a self-service purchase by PurchasedBy.
+type SubscriptionInfo struct {
+	ID                           string     `json:"id"`
+	OfferID                      string     `json:"offerId"`
+	OfferName                    string     `json:"offerName"`
+	SKUPartNumber                string     `json:"skuPartNumber"`
+	Quantity                     int        `json:"quantity"`
+	Status                       string     `json:"status"`
+	LifecycleStatus              string     `json:"lifecycleStatus"`
+	CreationDate                 time.Time  `json:"creationDate"`
+	CommitmentEndDate            *time.Time `json:"commitmentEndDate"`
+	CancellationAllowedUntilDate *time.Time `json:"cancellationAllowedUntilDate"`
+	NextLifecycleDate            *time.Time `json:"nextLifecycleDate"`
+	AutoRenewEnabled             bool       `json:"autoRenewEnabled"`
+	IsTrial                      bool       `json:"isTrial"`
+	TermDuration                 string     `json:"termDuration"`
+	BillingCycle                 string     `json:"billingCycle"`
+	OwnerType                    string     `json:"ownerType"`
+	PurchasedBy                  string     `json:"purchasedBy,omitempty"`
+	DryRun                       bool       `json:"dryRun,omitempty"`
+}
+
+// SubscriptionOrder is the body of POST /api/subscriptions: a product by
+// SKU (skuId or skuPartNumber), how many licenses, the term (P1M when
+// empty) and whether it is a trial.
+type SubscriptionOrder struct {
+	SKU          string `json:"skuId"`
+	Quantity     int    `json:"quantity"`
+	TermDuration string `json:"termDuration,omitempty"`
+	IsTrial      bool   `json:"isTrial,omitempty"`
+	DryRun       bool   `json:"dryRun,omitempty"`
+}
+
+// SubscriptionPatch is the body of PATCH /api/subscriptions/{id}: the new
+// quantity (more adds licenses, fewer removes them) and whether the
+// subscription renews at the end of its term; absent fields stay.
+type SubscriptionPatch struct {
+	Quantity         *int  `json:"quantity,omitempty"`
+	AutoRenewEnabled *bool `json:"autoRenewEnabled,omitempty"`
+	DryRun           bool  `json:"dryRun,omitempty"`
+}
+
+// partnerStatus maps Graph's subscription statuses to Partner Center's.
+var partnerStatus = map[allot.SubscriptionStatus]string{
+	allot.StatusEnabled: "active", allot.StatusWarning: "expired", allot.StatusSuspended: "suspended",
+	allot.StatusLockedOut: "disabled", allot.StatusDeleted: "deleted",
+}
+
+// NewSubscriptionInfo describes s, naming its product from c.
+func NewSubscriptionInfo(c *allot.Catalog, s *allot.Subscription) SubscriptionInfo {
+	si := SubscriptionInfo{ID: s.ID, OfferID: s.SKUID, OfferName: s.SKUID, Quantity: s.Quantity, Status: partnerStatus[s.Status],
+		LifecycleStatus: string(s.Status), CreationDate: s.CreatedAt, CommitmentEndDate: optTime(s.CommitmentEndAt),
+		CancellationAllowedUntilDate: optTime(s.CancellableUntil), NextLifecycleDate: optTime(s.NextLifecycleAt),
+		AutoRenewEnabled: s.RecurringBilling, IsTrial: s.IsTrial, TermDuration: s.Term, OwnerType: s.OwnerType}
+	if sku := c.SKU(s.SKUID); sku != nil {
+		si.OfferName, si.SKUPartNumber = sku.DisplayName.EN, sku.PartNumber
+	}
+	switch s.Term {
+	case allot.TermMonth:
+		si.BillingCycle = "monthly"
+	case allot.TermYear:
+		si.BillingCycle = "annual"
+	}
+	if s.SelfService() {
+		si.PurchasedBy = s.PurchasedBy
+	}
+	return si
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (s *Server) registerAPISubscriptionRoutes() {
+	s.route("GET /api/subscriptions", s.listAPISubscriptions)
+	s.route("GET /api/subscriptions/{id}", s.getAPISubscription)
+	s.route("POST /api/subscriptions", s.buySubscription)
+	s.route("PATCH /api/subscriptions/{id}", s.patchSubscription)
+}
+
+func (s *Server) listAPISubscriptions(w http.ResponseWriter, r *http.Request) error {
+	subs, err := s.svc.Subscriptions.FindSubscriptions(r.Context(), principalFrom(r))
+	if err != nil {
+		return err
+	}
+	out := make([]SubscriptionInfo, len(subs))
+	for i, sub := range subs {
+		out[i] = NewSubscriptionInfo(s.catalog, sub)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+func (s *Server) getAPISubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := s.svc.Subscriptions.FindSubscriptionByID(r.Context(), principalFrom(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, NewSubscriptionInfo(s.catalog, sub))
+}
+
+// buySubscription answers 201 with the new subscription, 200 for a dry run.
+func (s *Server) buySubscription(w http.ResponseWriter, r *http.Request) error {
+	var req SubscriptionOrder
+	if err := s.readSubscriptionBody(w, r, &req, `{"skuId": "ENTERPRISEPACK", "quantity": 5, "termDuration": "P1M", "isTrial": false}`); err != nil {
+		return err
+	}
+	dry, err := dryRunQuery(r, req.DryRun)
+	if err != nil {
+		return err
+	}
+	sub, err := s.svc.Subscriptions.BuySubscription(r.Context(), principalFrom(r),
+		allot.SubscriptionPurchase{SKU: req.SKU, Quantity: req.Quantity, Term: req.TermDuration, Trial: req.IsTrial, DryRun: dry})
+	if err != nil {
+		return err
+	}
+	si := NewSubscriptionInfo(s.catalog, sub)
+	si.DryRun = dry
+	if dry {
+		return writeJSON(w, http.StatusOK, si)
+	}
+	return writeJSON(w, http.StatusCreated, si)
+}
+
+func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
+	var req SubscriptionPatch
+	if err := s.readSubscriptionBody(w, r, &req, `{"quantity": 5, "autoRenewEnabled": true}`); err != nil {
+		return err
+	}
+	dry, err := dryRunQuery(r, req.DryRun)
+	if err != nil {
+		return err
+	}
+	if req.Quantity == nil && req.AutoRenewEnabled == nil {
+		return &allot.Error{Code: allot.EINVALID, Field: "quantity", Message: "Give quantity, autoRenewEnabled or both."}
+	}
+	sub, err := s.svc.Subscriptions.UpdateSubscription(r.Context(), principalFrom(r), r.PathValue("id"),
+		allot.SubscriptionUpdate{Quantity: req.Quantity, RecurringBilling: req.AutoRenewEnabled, DryRun: dry})
+	if err != nil {
+		return err
+	}
+	si := NewSubscriptionInfo(s.catalog, sub)
+	si.DryRun = dry
+	return writeJSON(w, http.StatusOK, si)
+}
+
+// readSubscriptionBody decides who may change subscriptions before reading
+// the body, then decodes it into v, refusing unknown members.
+func (s *Server) readSubscriptionBody(w http.ResponseWriter, r *http.Request, v any, example string) error {
+	if err := allot.Authorize(principalFrom(r), allot.ActionManageSubscriptions); err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("The body must be " + example + ": " + jsonErrorText(err))
+	}
+	return nil
+}
+
+// dryRunQuery is the dryRun query parameter, or body when absent.
+func dryRunQuery(r *http.Request, body bool) (bool, error) {
+	q := r.URL.Query().Get("dryRun")
+	if q == "" {
+		return body, nil
+	}
+	v, err := strconv.ParseBool(q)
+	if err != nil {
+		return false, &allot.Error{Code: allot.EINVALID, Field: "dryRun", Value: q, Message: "dryRun must be true or false."}
+	}
+	return v || body, nil
+}
