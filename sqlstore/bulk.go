@@ -132,14 +132,14 @@ func (tx *Tx) bulkUsers(ctx context.Context, tenantID string, keys []string) (ma
 	}
 	out := map[string]*allot.User{}
 	for _, q := range []struct {
-		col  string
-		keys []string
-	}{{"u.user_id", ids}, {"u.upn_lower", upns}} {
+		byUPN bool
+		keys  []string
+	}{{false, ids}, {true, upns}} {
 		slices.Sort(q.keys)
 		q.keys = slices.Compact(q.keys)
 		for start := 0; start < len(q.keys); start += bulkChunk {
 			chunk := q.keys[start:min(start+bulkChunk, len(q.keys))]
-			if err := tx.bulkUserChunk(ctx, tenantID, q.col, chunk, out); err != nil {
+			if err := tx.bulkUserChunk(ctx, tenantID, q.byUPN, chunk, out); err != nil {
 				return nil, err
 			}
 		}
@@ -147,21 +147,40 @@ func (tx *Tx) bulkUsers(ctx context.Context, tenantID string, keys []string) (ma
 	return out, nil
 }
 
-func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID, col string, keys []string, out map[string]*allot.User) error {
+// bulkUserChunk reads the active users of one chunk of keys into out.
+func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID string, byUPN bool, keys []string, out map[string]*allot.User) error {
 	args := []any{tenantID}
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND `+col+
-		` IN (`+tx.db.d.placeholders(2, len(keys))+`) ORDER BY u.user_id`+tx.db.d.forUpdate, args...)
+	users, err := tx.queryUsers(ctx, tx.db.bulkUserQuery(byUPN, len(keys)), args...)
 	for _, u := range users {
-		if col == "u.user_id" {
-			out[u.ID] = u
-		} else {
+		if byUPN {
 			out[strings.ToLower(u.UserPrincipalName)] = u
+		} else {
+			out[u.ID] = u
 		}
 	}
 	return err
+}
+
+// bulkUserQuery selects the active users of a tenant ($1) with n ids or
+// lower-case userPrincipalNames through the index on that column (the
+// primary key or users_upn). Only PostgreSQL orders them, to lock them in
+// id order: SQLite has no row locks, and with an ORDER BY user_id its
+// planner walks the tenant's whole primary key in id order instead of
+// looking the userPrincipalNames up (a full scan per chunk).
+func (db *DB) bulkUserQuery(byUPN bool, n int) string {
+	col := "u.user_id"
+	if byUPN {
+		col = "u.upn_lower"
+	}
+	order := ""
+	if db.d.rowLocks {
+		order = ` ORDER BY u.user_id` + db.d.forUpdate
+	}
+	return `SELECT ` + userColumns + ` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND ` + col +
+		` IN (` + db.d.placeholders(2, n) + `)` + order
 }
 
 // bulkLicenses fills the users' licenses and adds the pools of the SKUs

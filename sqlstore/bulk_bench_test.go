@@ -1,0 +1,181 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// bulkBenchUsers is the size of BenchmarkBulkDryRun's tenant; every one of
+// its users is named by the dry run.
+var bulkBenchUsers = flag.Int("bulkusers", 100_000, "users in BenchmarkBulkDryRun's tenant, all named by the dry run")
+
+const (
+	benchE3     = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	benchTenant = "b0000000-0000-4000-8000-000000000001"
+	benchDomain = "bulk.example"
+)
+
+// benchBulkSet is a tenant of n users with random ids (so that their ids
+// and userPrincipalNames sort differently, as in a real tenant) and
+// mixed-case userPrincipalNames; every other user holds E3.
+func benchBulkSet(n int) sqlstore.ImportSet {
+	rng := rand.New(rand.NewPCG(13, 13))
+	set := sqlstore.ImportSet{
+		Tenant: &allot.Tenant{ID: benchTenant, Name: "Bulk", Domain: benchDomain},
+		Subscriptions: []*allot.Subscription{{ID: "b0000000-0000-4000-8000-000000000002", SKUID: benchE3,
+			Quantity: n, Status: allot.StatusEnabled, OwnerType: allot.OwnerAdmin}},
+	}
+	for i := range n {
+		var key [16]byte
+		for j := range key {
+			key[j] = byte(rng.IntN(256))
+		}
+		u := &allot.User{ID: allot.GUID(key).String(), UserPrincipalName: fmt.Sprintf("User.%07d@%s", i, benchDomain),
+			DisplayName: "U", UsageLocation: "FR", AccountEnabled: true}
+		if i%2 == 0 {
+			u.Licenses = []allot.License{{SKUID: benchE3, DisabledPlans: []string{}}}
+		}
+		set.Users = append(set.Users, u)
+	}
+	return set
+}
+
+// BenchmarkBulkDryRun times a dry run adding E3 to every user of a large
+// imported tenant, the users named by id or by userPrincipalName (in
+// upper case, as a CSV might hold them). Each operation is one dry run;
+// run it with -benchtime=1x, and -bulkusers to change the size.
+func BenchmarkBulkDryRun(b *testing.B) {
+	set := benchBulkSet(*bulkBenchUsers)
+	ids := make([]string, len(set.Users))
+	upns := make([]string, len(set.Users))
+	for i, u := range set.Users {
+		ids[i], upns[i] = u.ID, strings.ToUpper(u.UserPrincipalName)
+	}
+	for _, engine := range []struct {
+		name, driver, explain string
+		dsn                   func(b *testing.B) string
+	}{
+		{"sqlite", "sqlite", "EXPLAIN QUERY PLAN ", func(b *testing.B) string { return filepath.Join(b.TempDir(), "allot.db") }},
+		{"postgres", "pgx", "EXPLAIN ", benchPostgresURL},
+	} {
+		b.Run(engine.name, func(b *testing.B) {
+			dsn := engine.dsn(b)
+			db := benchImport(b, dsn, set)
+			for _, by := range []struct {
+				name string
+				keys []string
+			}{{"id", ids}, {"upn", upns}} {
+				q := engine.explain + db.BulkUserQuery(by.name == "upn", bulkChunk)
+				b.Logf("plan by %s:\n%s", by.name, benchPlan(b, engine.driver, dsn, q, by.keys[:bulkChunk]))
+				b.Run(by.name, func(b *testing.B) { benchDryRun(b, db, by.keys) })
+			}
+		})
+	}
+}
+
+// benchPlan returns the plan the engine chooses for a chunk of keys: the
+// last column of its rows, each cut short.
+func benchPlan(b *testing.B, driver, dsn, explain string, keys []string) string {
+	b.Helper()
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	args := []any{benchTenant}
+	for _, k := range keys {
+		args = append(args, strings.ToLower(k))
+	}
+	rows, err := raw.Query(explain, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			b.Fatal(err)
+		}
+		line := fmt.Sprint(vals[len(vals)-1])
+		out = append(out, line[:min(len(line), 120)]) // not the 500 keys
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return strings.Join(out, "\n")
+}
+
+// benchPostgresURL returns the URL of a new empty database, or skips.
+func benchPostgresURL(b *testing.B) string {
+	b.Helper()
+	if pg == nil {
+		b.Skipf("SKIPPING PostgreSQL: %v", pgErr)
+	}
+	url, err := pg.CreateDatabase(context.Background(), fmt.Sprintf("t%d", pgCount.Add(1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return url
+}
+
+// benchImport opens dsn and imports set into it, reporting how long that
+// took.
+func benchImport(b *testing.B, dsn string, set sqlstore.ImportSet) *sqlstore.DB {
+	b.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	start := time.Now()
+	if err := db.Import(ctx, set); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d users imported in %v", len(set.Users), time.Since(start).Round(time.Millisecond))
+	return db
+}
+
+// benchDryRun runs the dry run b.N times and checks that every user was
+// found and half of them would change.
+func benchDryRun(b *testing.B, db *sqlstore.DB, keys []string) {
+	ctx := context.Background()
+	p := allot.SystemPrincipal(benchTenant, "bench")
+	ch := allot.BulkLicenseChange{Users: keys, DryRun: true, SkipUnchanged: true,
+		Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}}
+	for b.Loop() {
+		res, err := db.AssignLicensesBulk(ctx, p, ch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		changed := 0
+		for _, r := range res {
+			if r.Err != nil {
+				b.Fatalf("%s: %v", r.User, r.Err)
+			}
+			if r.Changed {
+				changed++
+			}
+		}
+		if want := len(keys) / 2; changed != want {
+			b.Fatalf("%d users would change, want %d", changed, want)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/dryrun")
+}

@@ -1,0 +1,184 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// TestBulkUserQueryPlan asks SQLite how it runs the query that reads a
+// chunk of a bulk change's users: through the index on the column the
+// users are named by, never a walk of the tenant's users, with or without
+// the statistics that Import's sampled ANALYZE leaves on a large tenant
+// (which put a tenant at 1 001 users, so that a walk of the tenant in id
+// order looks cheaper than 500 lookups and a sort).
+func TestBulkUserQueryPlan(t *testing.T) {
+	tests := []struct {
+		name  string
+		byUPN bool
+		stats bool // statistics as Import's ANALYZE leaves them on 100 000 users
+		want  []string
+	}{
+		{"by id", false, false, []string{"SEARCH u USING INDEX sqlite_autoindex_users_1 (tenant_id=? AND user_id=?)"}},
+		{"by UPN", true, false, []string{"SEARCH u USING INDEX users_upn (tenant_id=? AND upn_lower=?)"}},
+		{"by id, analyzed", false, true, []string{"SEARCH u USING INDEX sqlite_autoindex_users_1 (tenant_id=? AND user_id=?)"}},
+		{"by UPN, analyzed", true, true, []string{"SEARCH u USING INDEX users_upn (tenant_id=? AND upn_lower=?)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "allot.db")
+			db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if tt.stats {
+				sqliteExec(t, path, `ANALYZE`, `INSERT INTO sqlite_stat1 VALUES
+					('users', 'sqlite_autoindex_users_1', '100000 1001 1'),
+					('users', 'users_upn', '100000 1001 1'),
+					('users', 'users_name', '100000 1001 1001')`)
+			}
+			args := []any{"t"}
+			for i := range bulkChunk {
+				args = append(args, fmt.Sprintf("u%d@bulk.example", i))
+			}
+			got := sqlitePlan(t, path, db.BulkUserQuery(tt.byUPN, bulkChunk), args...)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("query plan (-want +got):\n-%q\n+%q", tt.want, got)
+			}
+		})
+	}
+}
+
+// bulkChunk is the most users one statement of a bulk change reads.
+const bulkChunk = 500
+
+// sqliteExec runs statements on a connection of its own to the SQLite
+// file at path.
+func sqliteExec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, s := range stmts {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// sqlitePlan returns the steps of SQLite's plan for query, read on a
+// connection of its own (which loads the statistics afresh).
+func sqlitePlan(t *testing.T, path, query string, args ...any) []string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
+// bulkOutcome is what a caller of a bulk change sees of one user's result.
+type bulkOutcome struct {
+	User, UserID string
+	Changed      bool
+	Code         string
+}
+
+// TestBulkByUPNAnyCase names the users of a bulk change by their
+// userPrincipalNames in any case, with blanks around them, or by their ids
+// in upper case, over several chunks, and checks that each is found,
+// reported at its place and changed once, on both engines.
+func TestBulkByUPNAnyCase(t *testing.T) {
+	set := benchBulkSet(1203)
+	var keys []string
+	var want []bulkOutcome
+	for i, u := range set.Users {
+		key := []string{strings.ToUpper(u.UserPrincipalName), strings.ToLower(u.UserPrincipalName),
+			" " + u.UserPrincipalName + "\t", strings.ToUpper(u.ID)}[i%4]
+		keys = append(keys, key)
+		want = append(want, bulkOutcome{key, u.ID, i%2 == 1, ""})
+	}
+	keys = append(keys, "Nobody@Bulk.example")
+	want = append(want, bulkOutcome{"Nobody@Bulk.example", "", false, allot.ENOTFOUND})
+	for _, engine := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
+		{"postgres", postgresURL},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, engine.dsn(t), sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			// Import normalizes the set it is given: one each.
+			if err := db.Import(ctx, benchBulkSet(len(set.Users))); err != nil {
+				t.Fatal(err)
+			}
+			p := allot.SystemPrincipal(benchTenant, "test")
+			res, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true,
+				Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]bulkOutcome, len(res))
+			for i, r := range res {
+				got[i] = bulkOutcome{r.User, r.UserID, r.Changed, allot.ErrorCode(r.Err)}
+			}
+			diffOutcomes(t, want, got)
+			sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
+			if err != nil || sku.Consumed != len(set.Users) {
+				t.Errorf("E3 after the bulk change: %+v, %v; want %d seats consumed", sku, err, len(set.Users))
+			}
+		})
+	}
+}
+
+// diffOutcomes reports the first results that differ from want.
+func diffOutcomes(t *testing.T, want, got []bulkOutcome) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	var d []string
+	for i := range want {
+		if got[i] != want[i] && len(d) < 10 {
+			d = append(d, fmt.Sprintf("result %d:\n-%+v\n+%+v", i, want[i], got[i]))
+		}
+	}
+	if len(d) > 0 {
+		t.Errorf("results (-want +got):\n%s", strings.Join(d, "\n"))
+	}
+}
