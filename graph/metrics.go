@@ -2,12 +2,15 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,13 +182,49 @@ func (c *seatCollector) collect(ctx context.Context, ch chan<- prometheus.Metric
 	return nil
 }
 
-// metricsHandler answers GET /metrics, which needs no token, with every
-// metric of the registry in the exposition format the scraper asks for.
+// metricsHandler answers GET /metrics with every metric of the registry
+// in the exposition format the scraper asks for.
 func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{log},
 		ErrorHandling: promhttp.ContinueOnError,
 	})
+}
+
+// metricsEndpoint is metricsHandler behind Options.MetricsToken, when set:
+// a request without it is 401 in Graph's envelope.
+func (s *Server) metricsEndpoint() http.Handler {
+	h := metricsHandler(s.registry, s.log)
+	if s.metricsToken == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(s.metricsToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			s.writeError(w, r, &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
+				message: "Access token is missing or invalid."})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (allot serve --metrics-addr), with the request ids, log lines and
+// security headers of the API; any other path is 404.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	metrics := s.metricsEndpoint()
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoFrom(r.Context()).route = "/metrics"
+		metrics.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &apiError{status: http.StatusNotFound, code: "UnknownError", message: "Only /metrics is served here."})
+	})
+	return s.observe(mux)
 }
 
 // promLogger passes promhttp's errors to the server's log.

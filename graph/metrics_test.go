@@ -16,7 +16,7 @@ import (
 // histogram, assignment counters and the seat gauges. The exposition format
 // writes labels sorted by name.
 func TestMetrics(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, withMetrics)
 	a := f.a
 	u := f.freshUser(t, a)
 	f.send(t, a, callerGlobal, "POST", "/v1.0/users/"+u.ID+"/assignLicense", `{"addLicenses":[{"skuId":"`+skuE3+`"},{"skuId":"`+skuArchive+`"}],"removeLicenses":[]}`)
@@ -24,7 +24,7 @@ func TestMetrics(t *testing.T) {
 	f.send(t, a, callerGlobal, "POST", "/v1.0/users/"+u.ID+"/assignLicense", `{"addLicenses":[],"removeLicenses":["`+skuArchive+`"]}`) // refused: not held
 	f.get(t, a, callerNone, "/v1.0/users")
 	f.do(t, request{method: "BREW", path: "/v1.0/users"})
-	resp := f.get(t, a, callerNone, "/metrics")
+	resp := f.do(t, request{method: "GET", path: "/metrics", token: testMetricsToken})
 	if resp.status != http.StatusOK || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("metrics: %d %s", resp.status, resp.header.Get("Content-Type"))
 	}
@@ -86,13 +86,13 @@ func TestSharedRegistry(t *testing.T) {
 	other := prometheus.NewCounter(prometheus.CounterOpts{Name: "allot_other_total", Help: "Another package's counter."})
 	reg.MustRegister(other)
 	other.Inc()
-	f := newFixture(t, func(o *Options, _ *Services) { o.Registry = reg })
-	second := NewServer(f.srv.svc, Options{Registry: reg, Logger: f.srv.log})
+	f := newFixture(t, withMetrics, func(o *Options, _ *Services) { o.Registry = reg })
+	second := NewServer(f.srv.svc, Options{Registry: reg, Logger: f.srv.log, MetricsPerTenant: true})
 	f.get(t, f.a, callerReader, "/v1.0/me")
 	r := httptest.NewRequest("GET", "http://allot.test/v1.0/me", nil)
 	r.Header.Set("Authorization", "Bearer "+f.a.tokens[callerReader])
 	second.Handler().ServeHTTP(httptest.NewRecorder(), r)
-	body := string(f.get(t, f.a, callerNone, "/metrics").body)
+	body := string(f.do(t, request{method: "GET", path: "/metrics", token: testMetricsToken}).body)
 	for _, want := range []string{
 		`allot_other_total 1`,
 		`allot_http_requests_total{method="GET",route="/v1.0/me",status="200"} 2`,
@@ -171,5 +171,82 @@ func TestLimiterSweep(t *testing.T) {
 	}
 	if l.burst != 10 {
 		t.Errorf("default burst = %v, want the rate rounded up", l.burst)
+	}
+}
+
+// testMetricsToken is the metrics token of withMetrics.
+const testMetricsToken = "metrics-token-of-the-tests-0123456789"
+
+// withMetrics serves /metrics with testMetricsToken and the per-tenant
+// seat gauges.
+func withMetrics(o *Options, _ *Services) {
+	o.MetricsToken, o.MetricsPerTenant = testMetricsToken, true
+}
+
+// TestMetricsAccess checks who reads /metrics: nobody on the API's
+// handler without a metrics token; with one, only its bearer; on the
+// separate handler, anybody unless a token is set; and that the seat
+// gauges, which name every tenant, are there only when asked for.
+func TestMetricsAccess(t *testing.T) {
+	f := newFixture(t)
+	withToken := func(o *Options, _ *Services) { o.MetricsToken = testMetricsToken }
+	separately := func(o *Options, _ *Services) { o.MetricsToken, o.MetricsSeparate = testMetricsToken, true }
+	tests := []struct {
+		name       string
+		opts       func(*Options, *Services)
+		separate   bool // MetricsHandler instead of Handler
+		path       string
+		token      string
+		wantStatus int
+		wantSeats  bool
+	}{
+		{"API handler, no metrics token configured", nil, false, "/metrics", "", 404, false},
+		{"API handler, no metrics token configured, a user's token", nil, false, "/metrics", f.a.tokens[callerGlobal], 404, false},
+		{"API handler, no token", withToken, false, "/metrics", "", 401, false},
+		{"API handler, a user's token", withToken, false, "/metrics", f.a.tokens[callerGlobal], 401, false},
+		{"API handler, a prefix of the token", withToken, false, "/metrics", testMetricsToken[:10], 401, false},
+		{"API handler, the token", withToken, false, "/metrics", testMetricsToken, 200, false},
+		{"API handler, the token, per tenant", withMetrics, false, "/metrics", testMetricsToken, 200, true},
+		{"API handler, the token, served separately", separately, false, "/metrics", testMetricsToken, 404, false},
+		{"separate, no token configured", nil, true, "/metrics", "", 200, false},
+		{"separate, another path", nil, true, "/v1.0/me", f.a.tokens[callerGlobal], 404, false},
+		{"separate, no token", withToken, true, "/metrics", "", 401, false},
+		{"separate, the token", withMetrics, true, "/metrics", testMetricsToken, 200, true},
+		{"separate, the token, served separately", separately, true, "/metrics", testMetricsToken, 200, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Options{Logger: f.srv.log, Now: f.clock.Now}
+			if tt.opts != nil {
+				tt.opts(&o, nil)
+			}
+			srv := NewServer(f.srv.svc, o)
+			h := srv.Handler()
+			if tt.separate {
+				h = srv.MetricsHandler()
+			}
+			r := httptest.NewRequest("GET", tt.path, nil)
+			if tt.token != "" {
+				r.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status -want +got\n-%d\n+%d %s", tt.wantStatus, w.Code, w.Body)
+			}
+			body := w.Body.String()
+			if tt.wantStatus != 200 {
+				if !strings.Contains(body, `"error"`) || strings.Contains(body, "allot_") {
+					t.Errorf("a refusal that is not Graph's envelope or shows metrics: %s", body)
+				}
+				return
+			}
+			if !strings.Contains(body, "allot_license_assignments_total") {
+				t.Errorf("no assignment counters:\n%s", body)
+			}
+			if got := strings.Contains(body, f.a.tenant.ID) || strings.Contains(body, "allot_seats"); got != tt.wantSeats {
+				t.Errorf("seat gauges by tenant: -want +got\n-%v\n+%v\n%s", tt.wantSeats, got, body)
+			}
+		})
 	}
 }

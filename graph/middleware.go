@@ -20,6 +20,7 @@ type requestInfo struct {
 	principal allot.Principal
 	authed    bool
 	target    string // the user the request is about, for error details
+	base      string // scheme://host of the absolute links (see linkBase)
 }
 
 type infoKey struct{}
@@ -67,11 +68,12 @@ const maxClientRequestID = 200
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: newRequestID(), route: "unmatched"}
+		info := &requestInfo{id: newRequestID(), route: "unmatched", base: s.links.of(r)}
 		info.clientID = r.Header.Get("client-request-id")
 		if info.clientID == "" || len(info.clientID) > maxClientRequestID {
 			info.clientID = info.id
 		}
+		setSecurityHeaders(w.Header())
 		w.Header().Set("request-id", info.id)
 		w.Header().Set("client-request-id", info.clientID)
 		rec := &statusRecorder{ResponseWriter: w}
@@ -88,6 +90,23 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// securityHeaders are set on every response: API answers are never
+// sniffed as another type, cached, framed or followed with a Referer. The
+// CSP forbids everything, as no answer is a page; pages set their own.
+var securityHeaders = [][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"Cache-Control", "no-store"},
+	{"Referrer-Policy", "no-referrer"},
+	{"X-Frame-Options", "DENY"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+}
+
+func setSecurityHeaders(h http.Header) {
+	for _, kv := range securityHeaders {
+		h.Set(kv[0], kv[1])
+	}
 }
 
 // finish records the metrics and writes the request's log line.

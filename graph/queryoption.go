@@ -155,22 +155,14 @@ func decodeSkipToken(tok string) (string, bool) {
 	return canonicalGUID(id)
 }
 
-// baseURL returns the scheme and host the client used.
-//
-// Decision: X-Forwarded-Proto is honoured when it says http or https, so
-// that nextLinks behind a TLS-terminating proxy stay https; it can only
-// change the links in the caller's own responses. X-Forwarded-Host is not
-// honoured: r.Host is what the client asked for.
+// baseURL returns the scheme and host of the request's absolute links, as
+// the middleware decided them (see linkBase); outside the middleware, the
+// listener's address.
 func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	if base := infoFrom(r.Context()).base; base != "" {
+		return base
 	}
-	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-	if p := strings.ToLower(strings.TrimSpace(proto)); p == "http" || p == "https" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host
+	return localBase(r)
 }
 
 // nextLink returns the absolute URL of the next page of users: the

@@ -43,7 +43,7 @@ var codeForStatus = map[int]string{
 // TestRoles drives every endpoint as every kind of caller and checks the
 // status and, on refusals, the Graph error code.
 func TestRoles(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, withMetrics)
 	a := f.a
 	e3Body := `{"addLicenses":[{"skuId":"` + skuE3 + `","disabledPlans":[]}],"removeLicenses":[]}`
 	tests := []struct {
@@ -145,7 +145,7 @@ func TestRoles(t *testing.T) {
 			path: func(string) string { return "/api/tokens/" + f.tokenID(t, a) }},
 		{name: "healthz", method: "GET", want: allowed(200, everyone...),
 			path: func(string) string { return "/healthz" }},
-		{name: "metrics", method: "GET", want: allowed(200, everyone...),
+		{name: "metrics", method: "GET", want: allowed(http.StatusUnauthorized, everyone...), // only with the metrics token
 			path: func(string) string { return "/metrics" }},
 	}
 	for _, tt := range tests {

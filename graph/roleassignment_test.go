@@ -129,13 +129,13 @@ func appToken(t *testing.T, f *fixture, name string, roles ...allot.Role) (strin
 
 // TestLicenseCheckerOnlyChecks calls every registered route with a License
 // Checker application's token: /api/check answers, every other API route
-// is 403 (healthz and metrics need no token).
+// is 403 (healthz needs no token; metrics asks for the metrics token).
 func TestLicenseCheckerOnlyChecks(t *testing.T) {
-	f := newFixture(t, withIndex(t))
+	f := newFixture(t, withIndex(t), withMetrics)
 	secret, _ := appToken(t, f, "Checker", allot.RoleLicenseChecker)
 	target := f.a.users["target"]
 	values := map[string]string{"id": target.ID, "idOrUPN": target.ID}
-	open := map[string]int{"GET /healthz": 200, "GET /metrics": 200, "GET /api/check": 200, "POST /api/check": 200}
+	open := map[string]int{"GET /healthz": 200, "GET /metrics": 401, "GET /api/check": 200, "POST /api/check": 200}
 	if len(f.srv.routes) < 30 {
 		t.Fatalf("only %d routes registered", len(f.srv.routes))
 	}

@@ -14,8 +14,10 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strings"
 	"time"
@@ -84,6 +86,32 @@ type Options struct {
 	// holds, so that other packages of the process can register theirs on
 	// the same one; nil means a registry of the server's own.
 	Registry *prometheus.Registry
+	// PublicURL is the scheme and host, as clients reach the server
+	// ("https://allot.example.com"), that every absolute link
+	// (@odata.nextLink, @odata.context, Location) starts with. Empty means
+	// X-Forwarded-Host and X-Forwarded-Proto when the peer is one of
+	// TrustedProxies, else the address of the listener the request came
+	// in on; never the request's Host header.
+	PublicURL string
+	// TrustedProxies are the peer address ranges whose X-Forwarded-Host
+	// and X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// MetricsToken is the bearer token /metrics asks for. Handler serves
+	// /metrics only when it is set and MetricsSeparate is not;
+	// MetricsHandler serves it for a separate listener, asking for the
+	// token when it is set.
+	MetricsToken string
+	// MetricsSeparate keeps /metrics off Handler, for MetricsHandler
+	// serves it on a listener of its own.
+	MetricsSeparate bool
+	// MetricsPerTenant exports the seat gauges of every tenant
+	// (allot_seats{tenant,sku,state}), which name every tenant; off by
+	// default.
+	MetricsPerTenant bool
+	// Ready reports whether the server can serve: while it returns an
+	// error, /healthz answers 503 "not ready" (the error is logged, never
+	// shown). Nil means always ready.
+	Ready func(context.Context) error
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
@@ -92,21 +120,25 @@ const DefaultMaxBodyBytes = 4 << 20
 
 // Server serves the Graph-compatible API over allot's services.
 type Server struct {
-	svc      Services
-	catalog  *allot.Catalog
-	log      *slog.Logger
-	maxBody  int64
-	maxBulk  int64
-	tokens   *tokenCache
-	now      func() time.Time
-	mux      *http.ServeMux
-	patterns [][]string // the segments of every registered path, for 404 messages
-	routes   []string   // every registered "METHOD /path" pattern, for tests over all routes
-	metrics  *metrics
-	registry *prometheus.Registry
-	limiter  *limiter
-	limits   limits // time and bulk work (budget.go)
-	handler  http.Handler
+	svc          Services
+	catalog      *allot.Catalog
+	log          *slog.Logger
+	maxBody      int64
+	maxBulk      int64
+	tokens       *tokenCache
+	now          func() time.Time
+	mux          *http.ServeMux
+	patterns     [][]string // the segments of every registered path, for 404 messages
+	routes       []string   // every registered "METHOD /path" pattern, for tests over all routes
+	metrics      *metrics
+	registry     *prometheus.Registry
+	limiter      *limiter
+	limits       limits // time and bulk work (budget.go)
+	handler      http.Handler
+	links        linkBase
+	metricsToken string
+	metricsOnAPI bool
+	ready        func(context.Context) error
 }
 
 // NewServer returns a server over the services s.
@@ -131,7 +163,12 @@ func NewServer(s Services, opts Options) *Server {
 		srv.registry = prometheus.NewRegistry()
 	}
 	srv.metrics = newMetrics(srv.registry)
-	register(srv.registry, newSeatCollector(s, srv.log))
+	if opts.MetricsPerTenant {
+		register(srv.registry, newSeatCollector(s, srv.log))
+	}
+	srv.links = linkBase{public: strings.TrimSuffix(opts.PublicURL, "/"), proxies: opts.TrustedProxies}
+	srv.metricsToken, srv.ready = opts.MetricsToken, opts.Ready
+	srv.metricsOnAPI = opts.MetricsToken != "" && !opts.MetricsSeparate
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	if opts.RateLimit > 0 {
 		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
@@ -146,7 +183,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) registerRoutes() {
 	s.handle("GET /healthz", http.HandlerFunc(s.healthz))
-	s.handle("GET /metrics", metricsHandler(s.registry, s.log))
+	if s.metricsOnAPI {
+		s.handle("GET /metrics", s.metricsEndpoint())
+	}
 	s.registerSubscribedSKURoutes()
 	s.registerUserRoutes()
 	s.registerLicenseRoutes()
@@ -188,8 +227,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// healthz answers "ok", or 503 "not ready" while Options.Ready fails: no
+// more, as it needs no token.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "err", err, "request_id", infoFrom(r.Context()).id)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready"))
+			return
+		}
+	}
 	w.Write([]byte("ok"))
 }
 

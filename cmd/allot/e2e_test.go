@@ -26,6 +26,7 @@ import (
 // testServer is a running "allot serve --demo".
 type testServer struct {
 	url, token string
+	metricsURL string // with --metrics-addr
 	stderr     *lockedBuffer
 	cancel     context.CancelFunc
 	done       chan error // Main's error, once it returned
@@ -52,6 +53,7 @@ func (l *lockedBuffer) String() string {
 var (
 	listeningRE = regexp.MustCompile(`^allot: listening on (http://\S+)$`)
 	exportRE    = regexp.MustCompile(`^export ALLOT_URL=(\S+) ALLOT_TOKEN=(\S+)$`)
+	metricsRE   = regexp.MustCompile(`^allot: metrics on (http://\S+)$`)
 )
 
 // startServer runs "allot serve --demo" on a new database and waits until
@@ -87,6 +89,9 @@ func startServer(t *testing.T, extra ...string) *testServer {
 			line := sc.Text()
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				listening = m[1]
+			}
+			if m := metricsRE.FindStringSubmatch(line); m != nil {
+				s.metricsURL = m[1]
 			}
 			if m := exportRE.FindStringSubmatch(line); m != nil {
 				if m[1] != listening {

@@ -38,10 +38,24 @@ days, as a line to paste in a shell:
 
 "allot token create --user UPN" issues tokens for other users.
 
+Absolute links in answers (@odata.nextLink) start with --public-url, else,
+for requests from a --trusted-proxy, with its X-Forwarded-Host and
+X-Forwarded-Proto, else with the address the request came in on; never with
+the Host header a client sends.
+
+/metrics is served on --metrics-addr alone when it is set (the API's
+listener then does not serve it), else on the API's listener only to
+requests bearing the token of --metrics-token-file ("Authorization: Bearer
+TOKEN"); with neither, it is not served. The token file, when given, is
+asked for on --metrics-addr too. Seat gauges by tenant, which name every
+tenant, are exported only with --metrics-per-tenant.
+
 Examples:
 
 	allot serve --demo
 	allot serve --addr :8080 --db postgres://allot@db.example/allot --log-format json
+	allot serve --addr :8080 --public-url https://allot.example.com --metrics-addr 127.0.0.1:9090
+	allot serve --trusted-proxy 10.0.0.0/8 --metrics-token-file /etc/allot/metrics-token
 `
 
 // serveCommand is "allot serve".
@@ -55,6 +69,12 @@ type serveCommand struct {
 	rateLimit   float64
 	rateBurst   int
 	logFormat   string
+	publicURL   string
+	proxies     proxyFlag
+	metricsAddr string
+	metricsFile string
+	perTenant   bool
+	metricsTok  string // read from metricsFile by run
 	log         *slog.Logger
 	token       string // the demo administrator's new token, with --demo
 	// serve runs the HTTP server on the prepared database until ctx ends;
@@ -73,6 +93,11 @@ func (m *Main) parseServe(args []string) (command, error) {
 	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "allow each access token this many `requests` per second (0: no limit)")
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "let a token send this many `requests` at once (0: the rate limit, rounded up)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format` on standard error: text or json")
+	fs.StringVar(&c.publicURL, "public-url", "", "the `URL` clients reach the server at (https://allot.example.com), which absolute links start with")
+	fs.Var(&c.proxies, "trusted-proxy", "believe X-Forwarded-Host and X-Forwarded-Proto from peers in this `CIDR` or address (repeatable)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this `host:port` alone (e.g. 127.0.0.1:9090), not on --addr")
+	fs.StringVar(&c.metricsFile, "metrics-token-file", "", "ask /metrics for the bearer token held in this `file`")
+	fs.BoolVar(&c.perTenant, "metrics-per-tenant", false, "export seat gauges by tenant in /metrics (they name every tenant)")
 	if err := m.parseFlags(fs, serveUsage, args); err != nil {
 		return nil, err
 	}
@@ -88,11 +113,20 @@ func (m *Main) parseServe(args []string) (command, error) {
 	case c.rateLimit < 0 || c.rateBurst < 0:
 		return nil, &usageError{Msg: "serve: --rate-limit and --rate-burst cannot be negative"}
 	}
+	if err := checkPublicURL(c.publicURL); err != nil {
+		return nil, &usageError{Msg: "serve: --public-url " + err.Error()}
+	}
 	c.serve = c.serveHTTP
 	return c, nil
 }
 
 func (c *serveCommand) run(ctx context.Context) error {
+	if c.metricsFile != "" {
+		var err error
+		if c.metricsTok, err = readMetricsToken(c.metricsFile); err != nil {
+			return err
+		}
+	}
 	catalog := allot.DemoCatalog()
 	if c.catalog != "" {
 		var err error
@@ -155,10 +189,12 @@ func (c *serveCommand) seedDemo(ctx context.Context, db *sqlstore.DB) error {
 // demoTokenTTL is how long the token printed by --demo stays valid.
 const demoTokenTTL = 720 * time.Hour
 
-// serveHTTP serves the Graph API on --addr until ctx ends, then shuts down
-// gracefully.
+// serveHTTP serves the Graph API on --addr, and /metrics on --metrics-addr
+// if set, until ctx ends, then shuts down gracefully.
 func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
-	srv, err := server.Start(ctx, db, server.Options{Logger: c.log, RateLimit: c.rateLimit, RateBurst: c.rateBurst, Now: c.m.Now})
+	srv, err := server.Start(ctx, db, server.Options{Logger: c.log, RateLimit: c.rateLimit, RateBurst: c.rateBurst, Now: c.m.Now,
+		PublicURL: c.publicURL, TrustedProxies: c.proxies, MetricsToken: c.metricsTok,
+		MetricsSeparate: c.metricsAddr != "", MetricsPerTenant: c.perTenant})
 	if err != nil {
 		return err
 	}
@@ -168,6 +204,15 @@ func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metricsDone := make(chan error, 1)
+	if c.metricsAddr == "" {
+		metricsDone <- nil
+	} else if err := c.serveMetrics(ctx, cancel, srv, metricsDone); err != nil {
+		ln.Close()
+		return err
+	}
 	base := "http://" + reachableAddr(ln.Addr())
 	c.log.Info("listening", "addr", ln.Addr().String(), "url", base, "db", redact(c.dsn), "backend", db.Backend())
 	fmt.Fprintf(c.m.Stdout, "allot: listening on %s\n", base)
@@ -175,15 +220,39 @@ func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 		fmt.Fprintf(c.m.Stdout, "allot: a new token of %s, valid %d days; use the API and the CLI with:\n", demo.AdminUPN, int(demoTokenTTL.Hours()/24))
 		fmt.Fprintf(c.m.Stdout, "export %s=%s %s=%s\n", envURL, base, envToken, c.token)
 	}
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	cancel()
+	return errors.Join(err, <-metricsDone)
+}
+
+// serveMetrics listens on --metrics-addr and serves /metrics there until
+// ctx ends, sending the outcome on done; a failure of that listener ends
+// the whole server (cancel).
+func (c *serveCommand) serveMetrics(ctx context.Context, cancel context.CancelFunc, srv *server.Server, done chan<- error) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr: %w", err)
+	}
+	c.log.Info("serving metrics", "addr", ln.Addr().String())
+	fmt.Fprintf(c.m.Stdout, "allot: metrics on http://%s/metrics\n", reachableAddr(ln.Addr()))
+	go func() {
+		err := srv.ServeMetrics(ctx, ln)
+		cancel()
+		done <- err
+	}()
+	return nil
 }
 
 // reachableAddr is the listening address as a client can dial it: a
-// wildcard host (":8080" listens on every interface) becomes localhost.
+// wildcard host (":8080" listens on every interface) becomes 127.0.0.1.
 func reachableAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
 	if !ok || !tcp.IP.IsUnspecified() {
 		return a.String()
 	}
-	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	// 127.0.0.1 rather than localhost: links are built on the address a
+	// request came in on, and the CLI follows only links on its own
+	// origin.
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -40,6 +41,14 @@ type Options struct {
 	// PurgeEvery is how often deleted users past their 30 days are purged
 	// (also once at start); 0 means hourly.
 	PurgeEvery time.Duration
+	// PublicURL, TrustedProxies, MetricsToken, MetricsSeparate and
+	// MetricsPerTenant are graph.Options' (see there): where absolute links
+	// come from, and who reads /metrics, where, and what it holds.
+	PublicURL        string
+	TrustedProxies   []netip.Prefix
+	MetricsToken     string
+	MetricsSeparate  bool
+	MetricsPerTenant bool
 }
 
 // Server is what one allot server process runs over an open database: the
@@ -84,7 +93,9 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	s.api = graph.NewServer(graph.Services{
 		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Imports: db, Domains: db,
 		Checks: s.index, Catalog: db.Catalog(),
-	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry})
+	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
+		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
+		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant})
 	return s, nil
 }
 
@@ -105,7 +116,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Handler returns the HTTP API: /v1.0/, /api/, /healthz and /metrics.
+// Handler returns the HTTP API: /v1.0/, /api/, /healthz and, with a
+// metrics token, /metrics.
 func (s *Server) Handler() http.Handler { return s.api.Handler() }
 
 // IndexUsers returns the number of users in the license-check index.

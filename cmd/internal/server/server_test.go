@@ -119,16 +119,65 @@ func TestOneRegistry(t *testing.T) {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "allot_test_gauge", Help: "A gauge of the test."})
 	reg.MustRegister(g)
 	g.Set(7)
-	s, err := Start(context.Background(), openDB(t, time.Now), Options{Logger: discard(), Registry: reg})
+	s, err := Start(context.Background(), openDB(t, time.Now), Options{Logger: discard(), Registry: reg, MetricsToken: "secret-of-the-scraper"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.Header.Set("Authorization", "Bearer secret-of-the-scraper")
+	s.Handler().ServeHTTP(rec, r)
 	for _, want := range []string{"allot_test_gauge 7", "allot_license_assignments_total"} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("GET /metrics lacks %q:\n%s", want, rec.Body.String())
 		}
+	}
+}
+
+// TestServeMetrics checks that ServeMetrics serves /metrics on a listener
+// of its own, and that the API's handler, without a metrics token, does
+// not serve it at all.
+func TestServeMetrics(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, time.Now)
+	tn := &allot.Tenant{Name: "M", Domain: "m.example"}
+	noErr(t, db.CreateTenant(ctx, tn))
+	s, err := Start(ctx, db, Options{Logger: discard()})
+	noErr(t, err)
+	defer s.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	noErr(t, err)
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- s.ServeMetrics(sctx, ln) }()
+	for _, tt := range []struct {
+		path       string
+		wantStatus int
+		want       string
+	}{
+		{"/metrics", http.StatusOK, "allot_license_assignments_total"},
+		{"/healthz", http.StatusNotFound, `"error"`},
+		{"/v1.0/users", http.StatusNotFound, `"error"`},
+	} {
+		resp, err := http.Get("http://" + ln.Addr().String() + tt.path)
+		noErr(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.wantStatus || !strings.Contains(string(body), tt.want) {
+			t.Errorf("GET %s -want +got\n-%d …%s…\n+%d %s", tt.path, tt.wantStatus, tt.want, resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), tn.ID) {
+			t.Errorf("GET %s names a tenant without --metrics-per-tenant:\n%s", tt.path, body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "allot_") {
+		t.Errorf("the API's /metrics without a metrics token: %d %s, want 404", rec.Code, rec.Body)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Errorf("ServeMetrics() after its context ended = %v, want nil", err)
 	}
 }
