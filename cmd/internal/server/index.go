@@ -24,6 +24,10 @@ func (s *Server) listen(ctx context.Context, ready chan<- struct{}) {
 	defer s.wg.Done()
 	if err := s.db.Listen(ctx, ready, func(c allot.Change) { s.apply(ctx, c) }); err != nil {
 		s.log.Error("change listener stopped", "err", err)
+		if ctx.Err() == nil {
+			reason := "change listener stopped: " + err.Error()
+			s.readiness.deafened.Store(&reason)
+		}
 	}
 }
 
@@ -33,6 +37,8 @@ func (s *Server) listen(ctx context.Context, ready chan<- struct{}) {
 func (s *Server) apply(ctx context.Context, c allot.Change) {
 	if err := s.index.Apply(ctx, c); err != nil && ctx.Err() == nil {
 		s.log.Error("license-check index update failed; reloading", "tenant", c.TenantID, "err", err)
+		reason := "license-check index update failed: " + err.Error()
+		s.readiness.stale.Store(&reason)
 		select {
 		case s.reload <- struct{}{}:
 		default:
@@ -49,8 +55,13 @@ func (s *Server) reloader(ctx context.Context) {
 			return
 		case <-s.reload:
 		}
+		// A failure after this reload began may not be in it: it stays.
+		stale := s.readiness.stale.Load()
 		for s.index.Load(ctx) != nil && ctx.Err() == nil {
 			time.Sleep(time.Second)
+		}
+		if ctx.Err() == nil {
+			s.readiness.stale.CompareAndSwap(stale, nil)
 		}
 	}
 }

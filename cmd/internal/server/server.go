@@ -56,13 +56,14 @@ type Options struct {
 // the store's hooks) and other processes' (through the store's change
 // listener), the HTTP API and the background jobs.
 type Server struct {
-	db     *sqlstore.DB
-	index  *index.Index
-	api    *graph.Server
-	log    *slog.Logger
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	reload chan struct{} // asks for a full reload after a failed update
+	db        *sqlstore.DB
+	index     *index.Index
+	api       *graph.Server
+	log       *slog.Logger
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	reload    chan struct{} // asks for a full reload after a failed update
+	readiness readiness     // what /healthz says (ready.go)
 }
 
 // Start loads the license-check index, starts the background jobs and
@@ -95,7 +96,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		Checks: s.index, Catalog: db.Catalog(),
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
-		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant})
+		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready})
 	return s, nil
 }
 
