@@ -149,7 +149,7 @@ func (m *Main) commands() []commandInfo {
 		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
-		{"subscriptions", "list the tenant's subscriptions", m.parseSubscriptions},
+		{"subscriptions", "list, buy and change the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, create, change, delete and restore users; import and export them as CSV", m.parseUsers},
 		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},

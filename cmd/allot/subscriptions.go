@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/client"
+	"github.com/allot-project/allot/cmd/internal/cli"
 )
 
-const subscriptionsUsage = `Usage: allot subscriptions [--output table|json]
+const subscriptionsUsage = `Usage: allot subscriptions [list] [--output table|json]
+       allot subscriptions show ID
+       allot subscriptions buy SKU N [--trial] [--term P1M|P1Y] [--dry-run]
+       allot subscriptions add ID N [--dry-run]
+       allot subscriptions remove ID N [--dry-run]
 
 Subscriptions lists the tenant's subscriptions, one row per purchase, as the
 admin center's Your products page does (GET /v1.0/directory/subscriptions):
@@ -23,12 +29,27 @@ admin center's Your products page does (GET /v1.0/directory/subscriptions):
 	NEXT LIFECYCLE  the day it moves to its next status unless renewed
 	OWNER           admins, or the user who bought it (self-service)
 
+	list    the table above (the default)
+	show    one subscription: term, commitment end, cancellation window, renewal
+	buy     buy N licenses of a product (SKU: skuPartNumber or skuId) for a
+	        month (P1M, the default) or a year (P1Y), or a 30-day --trial;
+	        the licenses are assignable at once
+	add     add N licenses to subscription ID
+	remove  remove N licenses from subscription ID; refused while more
+	        licenses of the product are assigned than would remain
+
+Buying and changing need a Billing or Global Administrator's token.
+--dry-run has the server check the change and say what it would do,
+changing nothing. A refusal exits with status 1.
+
 The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
 
 Examples:
 
 	allot subscriptions
 	allot subscriptions -o json
+	allot subscriptions buy ENTERPRISEPACK 10 --term P1Y
+	allot subscriptions remove 8f2c…e1 3 --dry-run
 `
 
 // subscriptionsCommand is "allot subscriptions".
@@ -37,7 +58,23 @@ type subscriptionsCommand struct {
 	cl     *client.Client
 }
 
+// parseSubscriptions runs "allot subscriptions" and its flags as "list",
+// and dispatches to the subcommands.
 func (m *Main) parseSubscriptions(args []string) (command, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != cli.DescribeArg {
+		return m.parseSubscriptionsList(args)
+	}
+	g := &cli.Group[command]{Name: "subscriptions", Usage: subscriptionsUsage, Subcommands: []cli.Subcommand[command]{
+		{Name: "list", Parse: m.parseSubscriptionsList},
+		{Name: "show", Parse: m.parseSubscriptionShow},
+		{Name: "buy", Parse: m.parseSubscriptionBuy},
+		{Name: "add", Parse: func(args []string) (command, error) { return m.parseSubscriptionChange("add", args) }},
+		{Name: "remove", Parse: func(args []string) (command, error) { return m.parseSubscriptionChange("remove", args) }},
+	}}
+	return g.Dispatch(m.Stdout, m.Stderr, args)
+}
+
+func (m *Main) parseSubscriptionsList(args []string) (command, error) {
 	fs := newFlagSet("subscriptions")
 	c := &subscriptionsCommand{remote: m.remoteFlags(fs)}
 	if err := m.parseFlags(fs, subscriptionsUsage, args); err != nil {
