@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -232,4 +233,101 @@ func drip(t *testing.T, addr, path, token string, limit time.Duration) time.Dura
 	conn.SetReadDeadline(start.Add(limit))
 	io.Copy(io.Discard, bufio.NewReader(conn)) // until the server closes
 	return time.Since(start)
+}
+
+// slowLicenses is the store's license service taking pause before every
+// bulk change and failing if the request's context ended meanwhile.
+type slowLicenses struct {
+	allot.LicenseService
+	pause time.Duration
+}
+
+func (s slowLicenses) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	time.Sleep(s.pause)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.LicenseService.AssignLicensesBulk(ctx, p, b)
+}
+
+// slowChecks answers every license check NoLicense after pause, or the
+// error of the request's context if it ended meanwhile.
+type slowChecks struct{ pause time.Duration }
+
+func (s slowChecks) Check(ctx context.Context, p allot.Principal, reqs []allot.CheckRequest) ([]allot.CheckResult, error) {
+	time.Sleep(s.pause)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return []allot.CheckResult{{User: reqs[0].User, Reason: "NoLicense"}}, nil
+}
+
+// TestSlowWorkAfterBody checks that the body deadline ends with the body,
+// or at once when there is none: a request whose work outlasts it is
+// answered, and one that outlasts its overall deadline is not.
+func TestSlowWorkAfterBody(t *testing.T) {
+	const pause = 500 * time.Millisecond
+	tests := []struct {
+		name       string
+		bulk       bool
+		total      time.Duration
+		wantStatus int
+	}{
+		{"bulk work past the body deadline", true, time.Minute, http.StatusOK},
+		{"bulk work past the overall deadline", true, 200 * time.Millisecond, http.StatusInternalServerError},
+		{"no body, work past the body deadline", false, time.Minute, http.StatusOK},
+		{"no body, work past the overall deadline", false, 200 * time.Millisecond, http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options, s *Services) {
+				o.BodyTimeout, o.BulkBodyTimeout, o.RequestTimeout, o.BulkTimeout = 100*time.Millisecond, 100*time.Millisecond, tt.total, tt.total
+				s.Licenses = slowLicenses{LicenseService: s.Licenses, pause: pause}
+				s.Checks = slowChecks{pause: pause}
+			})
+			ts := httptest.NewServer(f.srv.Handler())
+			defer ts.Close()
+			r, _ := http.NewRequest("GET", ts.URL+"/api/check?user=x@contoso.example&servicePlan=TEAMS1", nil)
+			if tt.bulk {
+				u := f.freshUser(t, f.a)
+				body := `{"users":["` + u.ID + `"],"addLicenses":[{"skuId":"` + skuE3 + `"}],"dryRun":true}`
+				r, _ = http.NewRequest("POST", ts.URL+"/api/bulkAssignLicense", strings.NewReader(body))
+			}
+			r.Header.Set("Authorization", "Bearer "+f.a.tokens[callerLicense])
+			resp, err := ts.Client().Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				b, _ := io.ReadAll(resp.Body)
+				t.Errorf("status -want +got\n-%d\n+%d %s", tt.wantStatus, resp.StatusCode, b)
+			}
+		})
+	}
+}
+
+// TestLargestBulkBodyFits checks that a bulk request listing the most
+// users a request takes, each with a userPrincipalName of the longest
+// length allowed, fits the bulk body limit and decodes.
+func TestLargestBulkBodyFits(t *testing.T) {
+	f := newFixture(t)
+	upn := strings.Repeat("a", 113-len("@contoso.example")) + "@contoso.example"
+	if err := allot.ValidateUPN(upn); err != nil {
+		t.Fatalf("the longest UPN: %v", err)
+	}
+	users := make([]string, MaxBulkUsers)
+	for i := range users {
+		users[i] = upn
+	}
+	raw, err := json.Marshal(BulkRequest{Users: users, RemoveLicenses: []string{skuE3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(raw)) > f.srv.maxBulk {
+		t.Fatalf("%d users of %d characters take %d bytes, over the bulk limit of %d", MaxBulkUsers, len(upn), len(raw), f.srv.maxBulk)
+	}
+	if b, err := decodeBulkChange(raw); err != nil || len(b.Users) != MaxBulkUsers {
+		t.Errorf("decoding the largest body: %d users, %v", len(b.Users), err)
+	}
 }

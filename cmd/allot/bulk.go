@@ -28,6 +28,10 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 		req.Mode = "allOrNothing"
 	}
 	if c.atomic || c.dryRun {
+		if len(users) > graph.MaxBulkUsers {
+			return &usageError{Msg: fmt.Sprintf("%s: --atomic and --dry-run send every user in one request, which takes at most %d users, and %d are named: split the list",
+				c.name, graph.MaxBulkUsers, len(users))}
+		}
 		chunk = len(users)
 	}
 	m := c.remote.m
