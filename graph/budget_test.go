@@ -274,9 +274,9 @@ func TestSlowWorkAfterBody(t *testing.T) {
 		wantStatus int
 	}{
 		{"bulk work past the body deadline", true, time.Minute, http.StatusOK},
-		{"bulk work past the overall deadline", true, 200 * time.Millisecond, http.StatusInternalServerError},
+		{"bulk work past the overall deadline", true, 200 * time.Millisecond, http.StatusServiceUnavailable},
 		{"no body, work past the body deadline", false, time.Minute, http.StatusOK},
-		{"no body, work past the overall deadline", false, 200 * time.Millisecond, http.StatusInternalServerError},
+		{"no body, work past the overall deadline", false, 200 * time.Millisecond, http.StatusServiceUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

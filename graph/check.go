@@ -31,6 +31,11 @@ func (s *Server) registerCheckRoutes() {
 	s.route("POST /api/check", s.checkBatch)
 }
 
+// maxCheckBody limits the body of POST /api/check: 1,000 checks of the
+// longest userPrincipalName (113 characters) and a plan name take about
+// 200 KB.
+const maxCheckBody = 1 << 20
+
 func toCheckResult(r allot.CheckResult) CheckResult {
 	return CheckResult{User: r.User, UserID: r.UserID, ServicePlanID: r.ServicePlanID, Licensed: r.Licensed, SKUID: r.SKUID, Reason: r.Reason}
 }
@@ -55,7 +60,12 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	if s.svc.Checks == nil {
 		return &apiError{status: http.StatusNotImplemented, code: "NotImplemented", message: "License checks are not enabled on this server."}
 	}
-	raw, err := s.readBody(w, r)
+	// Refused before the body is read; a batch of MaxChecks checks takes
+	// far less than maxCheckBody.
+	if err := allot.Authorize(principalFrom(r), allot.ActionCheck); err != nil {
+		return err
+	}
+	raw, err := s.readBodyLimit(w, r, min(s.maxBody, maxCheckBody))
 	if err != nil {
 		return err
 	}

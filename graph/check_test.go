@@ -106,6 +106,8 @@ func TestCheckRefusals(t *testing.T) {
 		{"missing field", callerGlobal, "POST", "/api/check", `{"checks":[{"user":"a@contoso.example"}]}`, 400, "Request_BadRequest"},
 		{"unknown field", callerGlobal, "POST", "/api/check", `{"checks":[],"x":1}`, 400, "Request_BadRequest"},
 		{"wrong method", callerGlobal, "DELETE", "/api/check", "", 405, "Request_BadRequest"},
+		{"ordinary user's batch, refused unread", callerOrdinary, "POST", "/api/check", `{"checks":[`, 403, "Authorization_RequestDenied"},
+		{"batch over 1 MiB", callerGlobal, "POST", "/api/check", `{"checks":[],"pad":"` + strings.Repeat("x", maxCheckBody) + `"}`, 413, "Request_EntityTooLarge"},
 	}
 	for _, tt := range tests {
 		resp := f.send(t, a, tt.caller, tt.method, tt.path, tt.body)

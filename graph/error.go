@@ -148,6 +148,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away: not a fault of the server.
 		s.log.InfoContext(r.Context(), "request canceled", "request_id", info.id, "method", r.Method, "path", r.URL.Path)
+	} else if internal && errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil {
+		// The request's overall deadline (budget.go) passed.
+		s.log.WarnContext(r.Context(), "request timed out", "request_id", info.id, "method", r.Method, "path", r.URL.Path)
+		e = &apiError{status: http.StatusServiceUnavailable, code: codeServiceUnavailable, message: "The request did not finish within its time limit."}
 	} else if internal {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", info.id, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
