@@ -134,6 +134,10 @@ func (s *Server) Close() {
 // flight finish for up to ShutdownTimeout. It logs "shutting down" and
 // "stopped".
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// No ReadTimeout or WriteTimeout: one value for every route would cut
+	// large bulk bodies or leave slow ones unbounded. The API sets a body
+	// deadline, a write deadline and an overall deadline per request, by
+	// route class (graph/budget.go, docs/operations.md).
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
