@@ -162,3 +162,19 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("the reason is not logged:\n%s", f.logs)
 	}
 }
+
+// TestSecurityHeadersShared checks that a handler adding to a security
+// header changes its own answer only, not the values shared by all.
+func TestSecurityHeadersShared(t *testing.T) {
+	first, second := http.Header{}, http.Header{}
+	setSecurityHeaders(first)
+	first.Add("Cache-Control", "private")
+	first["Referrer-Policy"][0] = "origin"
+	setSecurityHeaders(second)
+	if got := second.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" {
+		t.Errorf("Cache-Control of the next answer -want +got\n-[no-store]\n+%v", got)
+	}
+	if got := second.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy of the next answer -want +got\n-no-referrer\n+%s", got)
+	}
+}

@@ -19,8 +19,8 @@ type requestInfo struct {
 	route     string // the registered path pattern, "unmatched" for none
 	principal allot.Principal
 	authed    bool
-	target    string // the user the request is about, for error details
-	base      string // scheme://host of the absolute links (see linkBase)
+	target    string    // the user the request is about, for error details
+	links     *linkBase // decides the absolute links' base, when one is written
 }
 
 type infoKey struct{}
@@ -68,7 +68,7 @@ const maxClientRequestID = 200
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: newRequestID(), route: "unmatched", base: s.links.of(r)}
+		info := &requestInfo{id: newRequestID(), route: "unmatched", links: &s.links}
 		info.clientID = r.Header.Get("client-request-id")
 		if info.clientID == "" || len(info.clientID) > maxClientRequestID {
 			info.clientID = info.id
@@ -95,7 +95,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // securityHeaders are set on every response: API answers are never
 // sniffed as another type, cached, framed or followed with a Referer. The
 // CSP forbids everything, as no answer is a page; pages set their own.
-var securityHeaders = [][2]string{
+var securityHeaders = [...][2]string{
 	{"X-Content-Type-Options", "nosniff"},
 	{"Cache-Control", "no-store"},
 	{"Referrer-Policy", "no-referrer"},
@@ -103,9 +103,13 @@ var securityHeaders = [][2]string{
 	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
 }
 
+// setSecurityHeaders sets securityHeaders on h with one allocation: the
+// keys are canonical, and each answer gets its own copy of the values.
 func setSecurityHeaders(h http.Header) {
-	for _, kv := range securityHeaders {
-		h.Set(kv[0], kv[1])
+	vals := make([]string, len(securityHeaders))
+	for i, kv := range securityHeaders {
+		vals[i] = kv[1]
+		h[kv[0]] = vals[i : i+1 : i+1]
 	}
 }
 

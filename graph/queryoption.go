@@ -159,8 +159,8 @@ func decodeSkipToken(tok string) (string, bool) {
 // the middleware decided them (see linkBase); outside the middleware, the
 // listener's address.
 func baseURL(r *http.Request) string {
-	if base := infoFrom(r.Context()).base; base != "" {
-		return base
+	if l := infoFrom(r.Context()).links; l != nil {
+		return l.of(r)
 	}
 	return localBase(r)
 }
