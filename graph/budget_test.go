@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -329,5 +330,40 @@ func TestLargestBulkBodyFits(t *testing.T) {
 	}
 	if b, err := decodeBulkChange(raw); err != nil || len(b.Users) != MaxBulkUsers {
 		t.Errorf("decoding the largest body: %d users, %v", len(b.Users), err)
+	}
+}
+
+// countingWriter is a ResponseWriter that counts the bytes written and
+// keeps none.
+type countingWriter struct {
+	h http.Header
+	n int
+}
+
+func (d *countingWriter) Header() http.Header         { return d.h }
+func (d *countingWriter) WriteHeader(int)             {}
+func (d *countingWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// TestBulkResponseNotHeldWhole checks that the bulk answer is streamed:
+// writing the answer of 20,000 users allocates far less than the answer's
+// size, where building it whole took more than the answer itself.
+func TestBulkResponseNotHeldWhole(t *testing.T) {
+	if raceDetector {
+		t.Skip("allocations are not counted under -race")
+	}
+	f := newFixture(t)
+	results := make([]allot.BulkResult, 20_000)
+	for i := range results {
+		results[i] = allot.BulkResult{User: fmt.Sprintf("user%06d@contoso.example", i), UserID: "6fd2c87f-b296-42f0-b197-1e91e994b900", Changed: true}
+	}
+	r := httptest.NewRequest("POST", "/api/bulkAssignLicense", nil)
+	w := &countingWriter{h: http.Header{}}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f.srv.writeBulkResponse(w, r, allot.BulkLicenseChange{DryRun: true}, results)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(w.n)/4 {
+		t.Errorf("writing a %d-byte answer allocated %d bytes, want at most a quarter of it", w.n, alloc)
 	}
 }

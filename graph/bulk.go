@@ -73,9 +73,10 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	var sum BulkResponse
+	var out BulkResult // one, reused: encoding a value would allocate a copy per user
 	bw.WriteString(`{"results":[`)
 	for i, res := range results {
-		out := BulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
+		out = BulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
 		switch {
 		case res.Err != nil:
 			out.Changed = false
@@ -92,7 +93,7 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(&out); err != nil {
 			s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
 			return
 		}
