@@ -45,8 +45,12 @@ func (db *DB) CreateSubscription(ctx context.Context, p allot.Principal, s *allo
 }
 
 // createSubscription writes a new subscription, adds its units to its seat
-// pool and audits it.
+// pool (whose row it locks first, so that concurrent purchases of one SKU
+// each count the other) and audits it.
 func (tx *Tx) createSubscription(ctx context.Context, p allot.Principal, s *allot.Subscription) error {
+	if err := tx.lockPool(ctx, s.TenantID, s); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
 		micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil))
@@ -121,9 +125,6 @@ func (db *DB) BuySubscription(ctx context.Context, p allot.Principal, pu allot.S
 		out = s
 		if pu.DryRun {
 			return nil
-		}
-		if err := tx.lockPool(ctx, p.TenantID, s); err != nil {
-			return err
 		}
 		return tx.createSubscription(ctx, p, s)
 	})
