@@ -144,6 +144,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	return s.serveUntil(ctx, srv, ln, true)
+}
+
+// serveUntil runs srv on ln until ctx ends, then lets the requests in
+// flight finish for up to ShutdownTimeout, logging "shutting down" and
+// "stopped" if announce is set.
+func (s *Server) serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, announce bool) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -151,7 +158,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", ShutdownTimeout)
+	if announce {
+		s.log.Info("shutting down", "timeout", ShutdownTimeout)
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -161,7 +170,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	s.log.Info("stopped")
+	if announce {
+		s.log.Info("stopped")
+	}
 	return nil
 }
 
