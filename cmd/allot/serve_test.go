@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/allot-project/allot/internal/pglocal"
 )
 
 // End-to-end tests of "allot serve" itself: shutdown, logs, rate limits,
@@ -101,21 +97,7 @@ func TestLicenseCheckAPI(t *testing.T) {
 // license checks.
 func TestServePostgres(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg, err := pglocal.Start(ctx, pglocal.Options{})
-	if errors.Is(err, pglocal.ErrNotInstalled) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		t.Skipf("!!! SKIPPING: PostgreSQL is not installed (%v); this test did NOT run !!!", err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	url, err := pg.CreateDatabase(ctx, "allot")
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := postgresDSN(t)
 	a := startServer(t, "--db", url)
 	b := startServer(t, "--db", url)
 	if re := skuRow("Microsoft 365 Business Premium", "SPB", "13", "11", "2"); !re.MatchString(b.mustRun(t, "skus")) {

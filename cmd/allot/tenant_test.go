@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
-	"github.com/allot-project/allot/internal/pglocal"
 )
 
 // tokenLineRE is the last line of "tenant create": the token alone.
@@ -204,21 +202,7 @@ func TestTenantDomainAdd(t *testing.T) {
 // empty database, and refuses its domain a second time.
 func TestTenantCreatePostgres(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pg, err := pglocal.Start(ctx, pglocal.Options{})
-	if errors.Is(err, pglocal.ErrNotInstalled) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		t.Skipf("!!! SKIPPING: PostgreSQL is not installed (%v); this test did NOT run !!!", err)
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop() })
-	url, err := pg.CreateDatabase(ctx, "allot")
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := postgresDSN(t)
 	token := createTenant(t, "--db", url, "--name", "Fabrikam", "--domain", "fabrikam.example", "--admin", "admin@fabrikam.example",
 		"--usage-location", "FR", "--subscription", "SPE_E3:2")
 	r := runAllot(t, "tenant", "create", "--db", url, "--name", "Again", "--domain", "fabrikam.example", "--admin", "boss@fabrikam.example")
