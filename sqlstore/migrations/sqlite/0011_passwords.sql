@@ -1,0 +1,2 @@
+-- Reserved for passwords (issue 11); filled in this session.
+SELECT 1;
