@@ -26,6 +26,9 @@ const (
 	AuditTokenCreate        = "token.create"
 	AuditTokenRevoke        = "token.revoke"
 	AuditTenantCreate       = "tenant.create"
+	AuditHoldCreate         = "hold.create"
+	AuditHoldRelease        = "hold.release"
+	AuditDataUpdate         = "data.update" // a user's mailbox or files changed state
 )
 
 // Audit categories, as Microsoft Graph's directoryAudit names them.
@@ -66,6 +69,9 @@ var auditActivities = map[string]AuditActivity{
 	AuditTenantCreate:       {AuditCategoryDirectory, "Create company", "Add"},
 	AuditDomainCreate:       {AuditCategoryDirectory, "Add verified domain", "Add"},
 	AuditDomainUpdate:       {AuditCategoryDirectory, "Set company default domain", "Update"},
+	AuditHoldCreate:         {AuditCategoryOther, "Place hold", "Add"},
+	AuditHoldRelease:        {AuditCategoryOther, "Release hold", "Delete"},
+	AuditDataUpdate:         {AuditCategoryUsers, "Update user data", "Update"},
 }
 
 // Activity returns how the audit log names action: an action allot does

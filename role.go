@@ -53,6 +53,9 @@ const (
 	// ActionReadAudit reads the audit log; License Administrators see
 	// the license events only (AuditScope).
 	ActionReadAudit Action = "read the audit log"
+	// ActionManageHolds places and releases holds and searches mailboxes
+	// (eDiscovery).
+	ActionManageHolds Action = "manage holds"
 )
 
 // allowed says which roles may perform each action. The system principal may
@@ -67,6 +70,7 @@ var allowed = map[Action][]Role{
 	ActionManageSubscriptions: {RoleGlobalAdmin, RoleBillingAdmin},
 	ActionManageRoles:         {RoleGlobalAdmin},
 	ActionReadAudit:           {RoleGlobalAdmin, RoleGlobalReader, RoleLicenseAdmin},
+	ActionManageHolds:         {RoleGlobalAdmin},
 }
 
 // Actions lists the actions role r allows, by name.

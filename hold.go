@@ -1,0 +1,79 @@
+package allot
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Hold is a litigation hold on one user (U4): while it lasts, the user's
+// mailbox is not purged; past its grace period, or past the user's
+// deletion, it is kept as an inactive mailbox and stays searchable.
+// Releasing the hold lets the purge proceed.
+type Hold struct {
+	ID                string // GUID
+	TenantID          string
+	UserID            string // the user held
+	UserPrincipalName string
+	Name              string // why, e.g. a case name
+	CreatedAt         time.Time
+	CreatedBy         string    // the userPrincipalName (or label) of who placed it
+	ReleasedAt        time.Time // zero while the hold lasts
+}
+
+// Active reports whether the hold still lasts.
+func (h *Hold) Active() bool { return h.ReleasedAt.IsZero() }
+
+// MaxHoldNameLength bounds a hold's name.
+const MaxHoldNameLength = 256
+
+// Validate normalises the hold's fields and returns EINVALID, with Field
+// naming it, if the user or the name is missing or the name too long.
+func (h *Hold) Validate() error {
+	h.UserID = strings.TrimSpace(h.UserID)
+	h.Name = strings.TrimSpace(h.Name)
+	if h.UserID == "" {
+		return &Error{Code: EINVALID, Field: "user", Message: "A hold names the user it holds."}
+	}
+	if h.Name == "" || utf8.RuneCountInString(h.Name) > MaxHoldNameLength || !utf8.ValidString(h.Name) {
+		return &Error{Code: EINVALID, Field: "name", Value: h.Name, Limit: MaxHoldNameLength,
+			Message: "A hold has a name of 1 to 256 characters."}
+	}
+	return nil
+}
+
+// HoldFilter selects holds.
+type HoldFilter struct {
+	User            string // a user's id, "" for all
+	IncludeReleased bool   // list released holds too
+}
+
+// HoldService places and releases holds and lists what content search
+// reaches. Only Global Administrators may call it (ActionManageHolds);
+// everyone else gets EFORBIDDEN before anything is read.
+type HoldService interface {
+	// CreateHold places a hold on the user h.UserID names (id or
+	// userPrincipalName; deleted users included, and by id users purged
+	// whose mailbox is still kept). Returns EINVALID for a bad hold and
+	// ENOTFOUND for an unknown user. It fills the hold's other fields.
+	CreateHold(ctx context.Context, p Principal, h *Hold) error
+	// FindHolds lists holds, active ones only unless f says otherwise,
+	// oldest first.
+	FindHolds(ctx context.Context, p Principal, f HoldFilter) ([]*Hold, error)
+	// ReleaseHold ends a hold. Returns ENOTFOUND for an unknown hold and
+	// ECONFLICT for one already released.
+	ReleaseHold(ctx context.Context, p Principal, id string) (*Hold, error)
+	// FindSearchableMailboxes lists the mailboxes content search reaches
+	// now (UserData.Searchable): licensed ones and held ones, never an
+	// unheld mailbox in its grace period, ordered by userPrincipalName.
+	FindSearchableMailboxes(ctx context.Context, p Principal) ([]*SearchableMailbox, error)
+}
+
+// SearchableMailbox is a mailbox content search reaches.
+type SearchableMailbox struct {
+	UserID            string
+	UserPrincipalName string
+	State             MailboxState
+	Held              bool
+}

@@ -1,0 +1,235 @@
+package allot
+
+import (
+	"context"
+	"time"
+)
+
+// MailboxGrace is how long a disconnected mailbox is kept after its user
+// lost the last license carrying a mailbox (or was deleted) before it is
+// purged for good, unless a hold keeps it as an inactive mailbox.
+const MailboxGrace = 30 * 24 * time.Hour
+
+// File retention bounds: how long a deleted user's files are kept, per
+// tenant, 30 days by default.
+const (
+	DefaultFileRetentionDays = 30
+	MinFileRetentionDays     = 30
+	MaxFileRetentionDays     = 3650
+)
+
+// MailboxState is where a user's mailbox stands in its lifecycle (U2).
+type MailboxState string
+
+// The mailbox states.
+const (
+	MailboxNone         MailboxState = ""             // never provisioned
+	MailboxActive       MailboxState = "active"       // connected: a license carrying a mailbox is held
+	MailboxDisconnected MailboxState = "disconnected" // in its grace period, until MailboxPurgeAt
+	MailboxInactive     MailboxState = "inactive"     // kept past its grace period by a hold
+	MailboxPurged       MailboxState = "purged"       // deleted for good
+)
+
+// FilesState is where a user's files stand in their lifecycle (U3).
+type FilesState string
+
+// The files states.
+const (
+	FilesNone            FilesState = ""                // never provisioned
+	FilesActive          FilesState = "active"          // kept, licensed or not
+	FilesPendingDeletion FilesState = "pendingDeletion" // the user is deleted; gone at FilesDeleteAt
+	FilesDeleted         FilesState = "deleted"         // deleted for good
+)
+
+// UserData is the state of one user's mailbox and files. It outlives the
+// user: a held mailbox and files within their retention stay after the
+// user is purged.
+type UserData struct {
+	TenantID          string
+	UserID            string
+	UserPrincipalName string
+
+	Mailbox          MailboxState
+	MailboxCreatedAt time.Time // when the mailbox was provisioned; a reconnection keeps it
+	MailboxSince     time.Time // when it entered its state
+	MailboxPurgeAt   time.Time // Disconnected: when the grace period ends
+
+	Files         FilesState
+	FilesSince    time.Time // when they entered their state
+	FilesDeleteAt time.Time // PendingDeletion: when they are deleted
+}
+
+// DueAt returns when the lifecycle next has something to decide about d,
+// or the zero time if nothing: the end of a mailbox's grace period, a
+// deleted user's file deletion, and (always due) an inactive mailbox,
+// purged as soon as no hold covers it.
+func (d *UserData) DueAt() time.Time {
+	var due time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (due.IsZero() || t.Before(due)) {
+			due = t
+		}
+	}
+	switch d.Mailbox {
+	case MailboxDisconnected:
+		earliest(d.MailboxPurgeAt)
+	case MailboxInactive:
+		earliest(d.MailboxSince)
+	}
+	if d.Files == FilesPendingDeletion {
+		earliest(d.FilesDeleteAt)
+	}
+	return due
+}
+
+// Searchable reports whether content search (eDiscovery) reaches the
+// mailbox (U4): a connected one, or a held one not yet purged; never an
+// unheld mailbox in its grace period.
+func (d *UserData) Searchable(held bool) bool {
+	switch d.Mailbox {
+	case MailboxActive:
+		return true
+	case MailboxDisconnected, MailboxInactive:
+		return held
+	}
+	return false
+}
+
+// DataEventKind is what happened to a user that may change its data.
+type DataEventKind int
+
+// The events NextUserData handles.
+const (
+	DataLicensesChanged DataEventKind = iota // Before and After hold the licenses
+	DataUserDeleted                          // Before holds the licenses the user had
+	DataUserRestored                         // After holds the licenses the user has again
+	DataTimePassed                           // the lifecycle step looks at the data at Now
+)
+
+// DataEvent is one event NextUserData applies to a user's data.
+type DataEvent struct {
+	Kind          DataEventKind
+	Before, After []License
+	Held          bool          // a hold covers the user now
+	FileRetention time.Duration // the tenant's; used when the user is deleted
+	Now           time.Time
+}
+
+// HasData reports whether any of the licenses carries an enabled service
+// plan holding data of kind k.
+func HasData(c *Catalog, ls []License, k DataKind) bool {
+	for _, l := range ls {
+		sku := c.SKU(l.SKUID)
+		if sku == nil {
+			continue
+		}
+		for _, p := range sku.Plans {
+			if p.Data == k && l.PlanEnabled(sku, p.ID) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// NextUserData returns the state of a user's data after event ev. It is
+// the one rule of the data lifecycle: a license change, a deletion, a
+// restore and the lifecycle step all apply it, and the impact preview
+// computes with it, so that what the preview says is what happens.
+//
+// A user with no recorded state who held a license carrying a mailbox
+// (or files) before the event had them: data recorded before allot kept
+// this state is treated as provisioned.
+func NextUserData(c *Catalog, d UserData, ev DataEvent) UserData {
+	switch ev.Kind {
+	case DataLicensesChanged:
+		d = nextMailbox(c, d, ev.Before, ev.After, ev.Now)
+		return provisionFiles(c, d, ev.Before, ev.After, ev.Now)
+	case DataUserDeleted:
+		d = nextMailbox(c, d, ev.Before, nil, ev.Now)
+		if d.Files == FilesActive || (d.Files == FilesNone && HasData(c, ev.Before, DataFiles)) {
+			d.Files, d.FilesSince, d.FilesDeleteAt = FilesPendingDeletion, ev.Now, ev.Now.Add(ev.FileRetention)
+		}
+		return d
+	case DataUserRestored:
+		if d.Files == FilesPendingDeletion {
+			d.Files, d.FilesSince, d.FilesDeleteAt = FilesActive, ev.Now, time.Time{}
+		}
+		d = nextMailbox(c, d, nil, ev.After, ev.Now)
+		return provisionFiles(c, d, nil, ev.After, ev.Now)
+	case DataTimePassed:
+		return expireData(d, ev.Held, ev.Now)
+	}
+	return d
+}
+
+// nextMailbox connects, reconnects or disconnects the mailbox as the
+// licenses before and after a change carry one or not.
+func nextMailbox(c *Catalog, d UserData, before, after []License, now time.Time) UserData {
+	has := HasData(c, after, DataMailbox)
+	switch {
+	case has && d.Mailbox == MailboxActive:
+	case has && (d.Mailbox == MailboxDisconnected || d.Mailbox == MailboxInactive):
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxActive, now, time.Time{}
+	case has && d.Mailbox == MailboxNone && HasData(c, before, DataMailbox):
+		d.Mailbox = MailboxActive // provisioned before its state was kept
+	case has:
+		d.Mailbox, d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = MailboxActive, now, now, time.Time{}
+	case d.Mailbox == MailboxActive || (d.Mailbox == MailboxNone && HasData(c, before, DataMailbox)):
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxDisconnected, now, now.Add(MailboxGrace)
+	}
+	return d
+}
+
+// provisionFiles gives files to a user who gets a license carrying them
+// and has none (or had them deleted).
+func provisionFiles(c *Catalog, d UserData, before, after []License, now time.Time) UserData {
+	if (d.Files == FilesNone || d.Files == FilesDeleted) && HasData(c, after, DataFiles) {
+		if d.Files == FilesNone && HasData(c, before, DataFiles) {
+			d.Files = FilesActive // provisioned before its state was kept
+			return d
+		}
+		d.Files, d.FilesSince = FilesActive, now
+	}
+	return d
+}
+
+// expireData applies what the passing of time makes due at now: a mailbox
+// past its grace period becomes inactive if held, else is purged; an
+// inactive mailbox no hold covers any more is purged; a deleted user's
+// files past their retention are deleted.
+func expireData(d UserData, held bool, now time.Time) UserData {
+	switch {
+	case d.Mailbox == MailboxDisconnected && !now.Before(d.MailboxPurgeAt) && held:
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxInactive, now, time.Time{}
+	case d.Mailbox == MailboxDisconnected && !now.Before(d.MailboxPurgeAt),
+		d.Mailbox == MailboxInactive && !held:
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxPurged, now, time.Time{}
+	}
+	if d.Files == FilesPendingDeletion && !now.Before(d.FilesDeleteAt) {
+		d.Files, d.FilesSince, d.FilesDeleteAt = FilesDeleted, now, time.Time{}
+	}
+	return d
+}
+
+// DataService reads users' data states and runs their lifecycle.
+type DataService interface {
+	// FindUserData returns the state of a user's mailbox and files, the
+	// user named by id or userPrincipalName (deleted users included, and
+	// by id users purged whose data remains). Readers may read anyone's,
+	// a user its own (AuthorizeNamed). Returns ENOTFOUND for an unknown
+	// user.
+	FindUserData(ctx context.Context, p Principal, idOrUPN string) (*UserData, error)
+	// PreviewLicenses returns what AssignLicenses would do to the user's
+	// data, changing nothing. Same authorization and errors as
+	// AssignLicenses.
+	PreviewLicenses(ctx context.Context, p Principal, idOrUPN string, ch LicenseChange) (*DataImpact, error)
+	// PreviewDelete returns what DeleteUser would do to the user's data,
+	// changing nothing. Same authorization and errors as DeleteUser.
+	PreviewDelete(ctx context.Context, p Principal, idOrUPN string) (*DataImpact, error)
+	// ExpireUserData applies, in every tenant, what is due at now
+	// (NextUserData with DataTimePassed): grace periods that ended, holds
+	// released, file retentions that passed. Returns how many users' data
+	// changed. The system's job: it takes no principal.
+	ExpireUserData(ctx context.Context, now time.Time) (int, error)
+}
