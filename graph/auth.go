@@ -1,9 +1,8 @@
 package graph
 
 import (
-	"crypto/sha256"
+	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -34,28 +33,36 @@ func (s *Server) api(h apiHandler) http.Handler {
 // authenticate checks the bearer token and keeps its principal, with Via =
 // ChannelAPI, in the request info.
 //
-// Rate limiting (when on) comes first and is keyed by a hash of the token
-// presented, valid or not, so that a flood of one bad token does not reach
-// the database either. Requests without a token are refused before any
-// work and are not limited.
+// Rate limits (ratelimit.go), each when on: a request without a valid
+// token is counted against its client address, and a token not cached is
+// looked up only while that address has requests left, so that neither
+// anonymous floods nor guessed tokens reach the database; an authenticated
+// request is counted against its token and its tenant.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) error {
 	secret, err := bearerToken(r)
 	if err != nil {
+		if err := s.rates.anonymous(w, r); err != nil {
+			return err
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="allot"`)
 		return err
 	}
-	if s.limiter != nil {
-		if wait, ok := s.limiter.allow(sha256.Sum256([]byte(secret))); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(wait))
-			return &apiError{status: http.StatusTooManyRequests, code: codeTooManyRequests,
-				message: "Too many requests: this token is over its rate limit. Retry after " + strconv.Itoa(wait) + " seconds."}
+	p, err := s.tokens.authenticate(r.Context(), secret, func(ctx context.Context, secret string) (allot.Principal, error) {
+		if err := s.rates.beforeLookup(w, r); err != nil {
+			return allot.Principal{}, err
 		}
-	}
-	p, err := s.tokens.authenticate(r.Context(), secret, s.svc.Tokens.Authenticate)
+		return s.svc.Tokens.Authenticate(ctx, secret)
+	})
 	if err != nil {
 		if allot.ErrorCode(err) == allot.EUNAUTHORIZED {
+			if err := s.rates.anonymous(w, r); err != nil {
+				return err
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="allot", error="invalid_token"`)
 		}
+		return err
+	}
+	if err := s.rates.authenticated(w, secret, p.TenantID); err != nil {
 		return err
 	}
 	p.Via = allot.ChannelAPI

@@ -60,6 +60,17 @@ type Options struct {
 	// RateBurst is the number of requests a token may send at once; 0 means
 	// RateLimit rounded up, at least 1.
 	RateBurst int
+	// TenantRateLimit and TenantRateBurst are the same for all the tokens
+	// of one tenant together; 0 turns that limit off.
+	TenantRateLimit float64
+	TenantRateBurst int
+	// AddrRateLimit and AddrRateBurst are the same per client address (the
+	// peer, or the X-Forwarded-For address a trusted proxy passes on) for
+	// the requests that present no valid token; a token not seen before is
+	// looked up only while its address has requests left. 0 turns that
+	// limit off.
+	AddrRateLimit float64
+	AddrRateBurst int
 	// MaxBulkBodyBytes limits the body of /api/bulkAssignLicense, which may
 	// list 100 000 users; 0 means 64 MiB.
 	MaxBulkBodyBytes int64
@@ -132,8 +143,8 @@ type Server struct {
 	routes       []string   // every registered "METHOD /path" pattern, for tests over all routes
 	metrics      *metrics
 	registry     *prometheus.Registry
-	limiter      *limiter
-	limits       limits // time and bulk work (budget.go)
+	rates        rateLimits // ratelimit.go
+	limits       limits     // time and bulk work (budget.go)
 	handler      http.Handler
 	links        linkBase
 	metricsToken string
@@ -170,9 +181,7 @@ func NewServer(s Services, opts Options) *Server {
 	srv.metricsToken, srv.ready = opts.MetricsToken, opts.Ready
 	srv.metricsOnAPI = opts.MetricsToken != "" && !opts.MetricsSeparate
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
-	if opts.RateLimit > 0 {
-		srv.limiter = newLimiter(opts.RateLimit, opts.RateBurst, srv.now)
-	}
+	srv.rates = newRateLimits(opts, srv.now)
 	srv.registerRoutes()
 	srv.handler = srv.limitTime(srv.observe(http.HandlerFunc(srv.serve)))
 	return srv
