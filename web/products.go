@@ -1,0 +1,116 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+// registerProductRoutes registers Billing > Your products and its actions.
+func (h *Handler) registerProductRoutes() {
+	h.mux.Handle("GET /products", h.page(h.products))
+	h.mux.Handle("POST /products/{id}", h.page(h.changeProduct))
+}
+
+// productRow is one subscription of Your products.
+type productRow struct {
+	Sub       *allot.Subscription
+	SKU       *allot.SKU
+	Assigned  int  // licenses drawn from its pool
+	Shared    bool // its pool is the product's admin pool, shared with its other subscriptions
+	Purchaser string
+	Error     string // why the last change of this row was refused
+}
+
+// productsPage is the data of Your products.
+type productsPage struct {
+	base
+	Rows []productRow
+}
+
+// products lists one row per subscription: product, status, licenses,
+// assigned from it, term end, recurring billing, purchaser.
+func (h *Handler) products(w http.ResponseWriter, r *http.Request) error {
+	return h.showProducts(w, r, http.StatusOK, "", "")
+}
+
+// showProducts renders Your products with a refusal beside the row of
+// subscription failedID.
+func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status int, failedID, msg string) error {
+	s, err := h.admin(r)
+	if err != nil {
+		return err
+	}
+	subs, err := h.svc.Subscriptions.FindSubscriptions(r.Context(), s.p)
+	if err != nil {
+		return err
+	}
+	skus, err := h.svc.Subscriptions.FindSubscribedSKUs(r.Context(), s.p)
+	if err != nil {
+		return err
+	}
+	pools := map[string]allot.SeatPool{}
+	for _, sku := range skus {
+		for _, sp := range sku.Pools {
+			pools[sku.SKU.ID+"/"+sp.SubscriptionID] = sp
+		}
+	}
+	pg := &productsPage{base: h.base(r, "products.title", "products")}
+	names := h.userNames(r, s.p)
+	for _, sub := range subs {
+		sku := h.catalog.SKU(sub.SKUID)
+		if sku == nil || sub.Status == allot.StatusDeleted {
+			continue
+		}
+		row := productRow{Sub: sub, SKU: sku, Assigned: pools[sub.SKUID+"/"+sub.Pool()].Consumed, Shared: !sub.SelfService()}
+		if sub.SelfService() {
+			row.Purchaser = names(sub.PurchasedBy)
+		}
+		if sub.ID == failedID {
+			row.Error = msg
+		}
+		pg.Rows = append(pg.Rows, row)
+	}
+	h.render(w, r, status, "products", pg)
+	return nil
+}
+
+// StatusText names a subscription status in the page's language.
+func (b base) StatusText(st allot.SubscriptionStatus) string { return b.T("status." + string(st)) }
+
+// changeProduct changes a subscription's quantity or recurring billing;
+// a refusal is shown beside its row, and nothing changes.
+func (h *Handler) changeProduct(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	if err := allot.Authorize(s.p, allot.ActionManageSubscriptions); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	var upd allot.SubscriptionUpdate
+	switch r.PostFormValue("action") {
+	case "quantity":
+		n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("quantity")))
+		if err != nil {
+			return h.showProducts(w, r, http.StatusBadRequest, id, h.locales.text(requestOf(r).lang, "products.badQuantity"))
+		}
+		upd.Quantity = &n
+	case "billing":
+		on := r.PostFormValue("recurring") == "on"
+		upd.RecurringBilling = &on
+	default:
+		return pageError(http.StatusBadRequest, "error.badForm")
+	}
+	if _, err := h.svc.Subscriptions.UpdateSubscription(r.Context(), s.p, id, upd); err != nil {
+		if allot.ErrorCode(err) == allot.EINTERNAL {
+			return err
+		}
+		return h.showProducts(w, r, http.StatusBadRequest, id, h.errorText(requestOf(r).lang, err, h.userNames(r, s.p)))
+	}
+	http.Redirect(w, r, "/products", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package web is allot's admin center: the pages tenant administrators
+// and users open in a browser (sign-in, Licenses, Your products, My
+// licenses), in English and French.
+//
+// It imports only the root package. Templates, assets and message
+// catalogs are embedded and parsed once by New, so a broken template fails
+// start-up, not a request. Pages are plain HTML forms protected against
+// CSRF, with a little JavaScript where it helps; every decision about who
+// may do what is asked of the root (Principal.Can) and of the services,
+// which refuse what the roles do not allow.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// Services are the domain services the pages call.
+type Services struct {
+	Users         allot.UserService
+	Licenses      allot.LicenseService
+	Subscriptions allot.SubscriptionService
+	Tokens        allot.TokenService
+	Passwords     allot.PasswordService
+	Audit         allot.AuditService
+	// Catalog names products and service plans; nil means
+	// allot.DemoCatalog().
+	Catalog *allot.Catalog
+}
+
+// Options configures the admin center. Zero values get defaults.
+type Options struct {
+	// Logger receives one line per request and the internal errors; nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (sessions, sign-in slowdown, charts); nil means
+	// time.Now.
+	Now func() time.Time
+	// SessionTTL is how long a session lasts; 0 means 8 hours.
+	SessionTTL time.Duration
+	// SecureCookies marks cookies Secure even on plain HTTP requests,
+	// for a server behind a TLS-terminating proxy. Requests that came
+	// over TLS always get Secure cookies.
+	SecureCookies bool
+}
+
+// DefaultSessionTTL is how long a session lasts when Options.SessionTTL
+// is 0.
+const DefaultSessionTTL = 8 * time.Hour
+
+// Handler serves the admin center.
+type Handler struct {
+	svc      Services
+	catalog  *allot.Catalog
+	log      *slog.Logger
+	now      func() time.Time
+	ttl      time.Duration
+	secure   bool
+	views    *views
+	assets   *assets
+	locales  *locales
+	throttle *throttle
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// New parses the templates, assets and catalogs and returns the admin
+// center's handler; an error means a broken template or catalog.
+func New(s Services, o Options) (*Handler, error) {
+	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, mux: http.NewServeMux()}
+	if h.catalog == nil {
+		h.catalog = allot.DemoCatalog()
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.ttl <= 0 {
+		h.ttl = DefaultSessionTTL
+	}
+	var err error
+	if h.locales, err = loadLocales(); err != nil {
+		return nil, err
+	}
+	if h.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if h.views, err = parseViews(h.funcs()); err != nil {
+		return nil, err
+	}
+	h.throttle = newThrottle(h.now)
+	h.routes()
+	h.handler = h.observe(h.mux)
+	return h, nil
+}
+
+// ServeHTTP serves a page, an asset or a form's action.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }
+
+// routes registers every page.
+func (h *Handler) routes() {
+	h.mux.Handle("GET /static/{file}", http.HandlerFunc(h.assets.serve))
+	h.mux.Handle("GET /{$}", h.page(h.home))
+	h.mux.Handle("GET /signin", h.page(h.signinForm))
+	h.mux.Handle("POST /signin", h.page(h.signin))
+	h.mux.Handle("POST /signout", h.page(h.signout))
+	h.registerLicenseRoutes()
+	h.registerProductRoutes()
+	h.registerMyRoutes()
+	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
+		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
+	}))
+}
+
+// home sends a visitor to the page their roles open on.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	if s.p.Can(allot.ActionRead) {
+		http.Redirect(w, r, "/licenses", http.StatusSeeOther)
+	} else {
+		http.Redirect(w, r, "/my", http.StatusSeeOther)
+	}
+	return nil
+}
