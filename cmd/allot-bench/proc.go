@@ -94,7 +94,8 @@ func (env *benchEnv) startServe(ctx context.Context, dsn string) (*benchProc, er
 	}
 	p := &benchProc{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &benchTail{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--db", dsn, "--catalog", filepath.Join(env.c.dir, "catalog.json"),
-		"--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json")
+		"--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json",
+		"--rate-limit", "0", "--tenant-rate-limit", "0") // the bench measures the server, not its throttling
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	p.start = time.Now()

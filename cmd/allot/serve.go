@@ -68,6 +68,7 @@ type serveCommand struct {
 	addr        string
 	rateLimit   float64
 	rateBurst   int
+	rates       rateFlags // per tenant and per address (serve_flags.go)
 	logFormat   string
 	publicURL   string
 	proxies     proxyFlag
@@ -90,8 +91,9 @@ func (m *Main) parseServe(args []string) (command, error) {
 	fs.StringVar(&c.catalog, "catalog", "", "load the product catalog from this JSON `file` instead of the built-in one")
 	fs.StringVar(&c.synchronous, "synchronous", "FULL", "SQLite durability `mode`: FULL (a commit survives a power loss) or NORMAL\n(faster; a power loss may lose the last commits, never the database)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen on this `host:port`; port 0 picks a free port, :8080 listens on every interface")
-	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "allow each access token this many `requests` per second (0: no limit)")
+	fs.Float64Var(&c.rateLimit, "rate-limit", defaultRateLimit, "allow each access token this many `requests` per second (0: no limit)")
 	fs.IntVar(&c.rateBurst, "rate-burst", 0, "let a token send this many `requests` at once (0: the rate limit, rounded up)")
+	c.rates.register(fs)
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format` on standard error: text or json")
 	fs.StringVar(&c.publicURL, "public-url", "", "the `URL` clients reach the server at (https://allot.example.com), which absolute links start with")
 	fs.Var(&c.proxies, "trusted-proxy", "believe X-Forwarded-Host and X-Forwarded-Proto from peers in this `CIDR` or address (repeatable)")
@@ -110,8 +112,8 @@ func (m *Main) parseServe(args []string) (command, error) {
 		return nil, &usageError{Msg: fmt.Sprintf("serve: --synchronous must be FULL or NORMAL, not %q", c.synchronous)}
 	case c.logFormat != "text" && c.logFormat != "json":
 		return nil, &usageError{Msg: fmt.Sprintf("serve: --log-format must be text or json, not %q", c.logFormat)}
-	case c.rateLimit < 0 || c.rateBurst < 0:
-		return nil, &usageError{Msg: "serve: --rate-limit and --rate-burst cannot be negative"}
+	case c.rateLimit < 0 || c.rateBurst < 0 || c.rates.negative():
+		return nil, &usageError{Msg: "serve: no --rate-limit or --rate-burst flag can be negative"}
 	}
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return nil, &usageError{Msg: "serve: --public-url " + err.Error()}
@@ -193,6 +195,7 @@ const demoTokenTTL = 720 * time.Hour
 // if set, until ctx ends, then shuts down gracefully.
 func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 	srv, err := server.Start(ctx, db, server.Options{Logger: c.log, RateLimit: c.rateLimit, RateBurst: c.rateBurst, Now: c.m.Now,
+		TenantRateLimit: c.rates.tenant, TenantRateBurst: c.rates.tenantBurst, AddrRateLimit: c.rates.addr, AddrRateBurst: c.rates.addrBurst,
 		PublicURL: c.publicURL, TrustedProxies: c.proxies, MetricsToken: c.metricsTok,
 		MetricsSeparate: c.metricsAddr != "", MetricsPerTenant: c.perTenant})
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -74,4 +75,34 @@ func readMetricsToken(file string) (string, error) {
 		return "", errors.New("--metrics-token-file: the file must hold one token of at least 16 characters, without spaces (openssl rand -hex 32 makes one)")
 	}
 	return tok, nil
+}
+
+// The default rate limits of allot serve: generous for people and scripts,
+// low enough that one token, tenant or address cannot monopolise the
+// server. License-check applications doing more than defaultRateLimit
+// checks a second batch them (POST /api/check) or raise --rate-limit.
+const (
+	defaultRateLimit       = 1000 // requests a second per access token
+	defaultTenantRateLimit = 5000 // requests a second per tenant, all its tokens together
+	defaultAddrRateLimit   = 10   // requests a second per client address without a valid token
+	defaultAddrRateBurst   = 100
+)
+
+// rateFlags are the per-tenant and per-address limits of allot serve.
+type rateFlags struct {
+	tenant, addr           float64
+	tenantBurst, addrBurst int
+}
+
+// register adds the flags to fs.
+func (f *rateFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.tenant, "tenant-rate-limit", defaultTenantRateLimit, "allow each tenant, all its tokens together, this many `requests` per second (0: no limit)")
+	fs.IntVar(&f.tenantBurst, "tenant-rate-burst", 0, "let a tenant send this many `requests` at once (0: its rate limit, rounded up)")
+	fs.Float64Var(&f.addr, "addr-rate-limit", defaultAddrRateLimit, "allow each client address this many `requests` per second without a valid token (0: no limit)")
+	fs.IntVar(&f.addrBurst, "addr-rate-burst", defaultAddrRateBurst, "let a client address send this many `requests` without a valid token at once")
+}
+
+// negative reports whether any of the flags is negative.
+func (f *rateFlags) negative() bool {
+	return f.tenant < 0 || f.addr < 0 || f.tenantBurst < 0 || f.addrBurst < 0
 }

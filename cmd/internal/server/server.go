@@ -32,6 +32,13 @@ type Options struct {
 	// rate limit, rounded up).
 	RateLimit float64
 	RateBurst int
+	// TenantRateLimit, TenantRateBurst, AddrRateLimit and AddrRateBurst
+	// are graph.Options' (see there): per tenant, and per client address
+	// for the requests without a valid token; 0 turns each off.
+	TenantRateLimit float64
+	TenantRateBurst int
+	AddrRateLimit   float64
+	AddrRateBurst   int
 	// Now is the clock of the API and the background jobs; nil means
 	// time.Now.
 	Now func() time.Time
@@ -95,6 +102,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Imports: db, Domains: db,
 		Checks: s.index, Catalog: db.Catalog(),
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
+		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
 		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready})
 	return s, nil
