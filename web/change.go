@@ -35,7 +35,10 @@ type resultPage struct {
 }
 
 // refusal is one user's refusal, in the page's language.
-type refusal struct{ User, Reason string }
+type refusal struct {
+	User   string `json:"user"`
+	Reason string `json:"reason"`
+}
 
 // unassign confirms, then unassigns a product from the users selected on
 // its page, or from every user matching the search ("select all N
@@ -49,6 +52,9 @@ func (h *Handler) unassign(w http.ResponseWriter, r *http.Request) error {
 		All: r.PostFormValue("all") == "1", Query: strings.TrimSpace(r.PostFormValue("q"))}
 	if !pg.All && len(pg.IDs) == 0 {
 		return pageError(http.StatusBadRequest, "unassign.none")
+	}
+	if r.PostFormValue("step") == "chunk" && pg.All {
+		return h.unassignChunk(w, r, s, sku, pg.Query)
 	}
 	if r.PostFormValue("step") != "run" {
 		if err := h.describeSelection(r, s.p, pg); err != nil {
@@ -145,7 +151,14 @@ func (h *Handler) applyBulk(w http.ResponseWriter, r *http.Request, s *session, 
 		return err
 	}
 	pg := &resultPage{base: h.base(r, "result.title", "licenses"), SKU: sku, Removed: len(b.Change.Remove) > 0}
-	names := h.userNames(r, s.p)
+	pg.count(results, h.userNames(r, s.p), h.errorText)
+	h.render(w, r, http.StatusOK, "result", pg)
+	return nil
+}
+
+// count adds results to the page's counts, naming refused users and
+// saying why in the page's language.
+func (pg *resultPage) count(results []allot.BulkResult, names func(string) string, why func(string, error, func(string) string) string) {
 	for _, res := range results {
 		switch {
 		case res.Err != nil && len(pg.Refused) < maxListed:
@@ -153,7 +166,7 @@ func (h *Handler) applyBulk(w http.ResponseWriter, r *http.Request, s *session, 
 			if res.UserID != "" {
 				who = names(res.UserID)
 			}
-			pg.Refused = append(pg.Refused, refusal{User: who, Reason: h.errorText(pg.Lang, res.Err, names)})
+			pg.Refused = append(pg.Refused, refusal{User: who, Reason: why(pg.Lang, res.Err, names)})
 		case res.Err != nil:
 			pg.More++
 		case res.Changed:
@@ -162,6 +175,4 @@ func (h *Handler) applyBulk(w http.ResponseWriter, r *http.Request, s *session, 
 			pg.Unchanged++
 		}
 	}
-	h.render(w, r, http.StatusOK, "result", pg)
-	return nil
 }

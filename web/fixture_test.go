@@ -59,11 +59,12 @@ type fixture struct {
 	now     time.Time
 	svc     Services
 	sysUser allot.Principal
+	chunk   int // users per step of a large unassignment; 0 keeps the default
 }
 
 // newFixture seeds the demo tenant and serves the admin center over it;
-// edit adjusts the services before the handler is built.
-func newFixture(t *testing.T, edit ...func(*Services)) *fixture {
+// edit adjusts the fixture's services before the handler is built.
+func newFixture(t *testing.T, edit ...func(*fixture)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
@@ -81,10 +82,13 @@ func newFixture(t *testing.T, edit ...func(*Services)) *fixture {
 	f.pw = &fakePasswords{tokens: db, tenantID: f.tenant.ID}
 	f.svc = Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: f.pw, Audit: db, Catalog: db.Catalog()}
 	for _, e := range edit {
-		e(&f.svc)
+		e(f)
 	}
 	if f.h, err = New(f.svc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock}); err != nil {
 		t.Fatal(err)
+	}
+	if f.chunk > 0 {
+		f.h.chunk = f.chunk
 	}
 	f.srv = httptest.NewServer(f.h)
 	t.Cleanup(f.srv.Close)

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,7 +258,7 @@ func (failingSubscriptions) FindSubscribedSKUs(context.Context, allot.Principal)
 // TestErrorPage checks that an internal error shows a page with the
 // request id and nothing of the error, and that an unknown page is 404.
 func TestErrorPage(t *testing.T) {
-	f := newFixture(t, func(s *Services) { s.Subscriptions = failingSubscriptions{s.Subscriptions} })
+	f := newFixture(t, func(f *fixture) { f.svc.Subscriptions = failingSubscriptions{f.svc.Subscriptions} })
 	b := f.browser(t)
 	b.signIn(demo.AdminUPN)
 	res := b.get("/licenses")
@@ -352,4 +355,43 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestUnassignChunks checks the steps a page's script takes for "select
+// all N matching": each step changes the next users after its cursor and
+// answers the running totals, until no cursor is left.
+func TestUnassignChunks(t *testing.T) {
+	f := newFixture(t, func(f *fixture) { f.chunk = 4 })
+	b := f.browser(t)
+	b.signIn(demo.AdminUPN)
+	csrf := b.get("/licenses").csrf(t)
+	form := url.Values{"csrf": {csrf}, "all": {"1"}, "q": {""}, "step": {"chunk"}}
+	var steps []int
+	var last chunkAnswer
+	for {
+		res := b.post("/licenses/"+demo.SKUBusinessPremium+"/unassign", form)
+		if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/json" {
+			t.Fatalf("step: %d %s", res.status, res.body)
+		}
+		if err := json.Unmarshal([]byte(res.body), &last); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, last.Processed)
+		if last.Next == "" || len(steps) > 10 {
+			break
+		}
+		form.Set("after", last.Next)
+		form.Set("done", strconv.Itoa(last.Done))
+		form.Set("unchanged", strconv.Itoa(last.Unchanged))
+		form.Set("refused", strconv.Itoa(last.Refused))
+	}
+	if !slices.Equal(steps, []int{4, 4, 3}) || last.Done != 11 || last.Refused != 0 {
+		t.Errorf("steps %v, done %d, refused %d; want [4 4 3], 11, 0", steps, last.Done, last.Refused)
+	}
+	if len(last.Lines) == 0 || last.Lines[0] != "Licenses unassigned from 11 users." {
+		t.Errorf("lines %q", last.Lines)
+	}
+	if n, _ := f.db.CountUsers(context.Background(), f.sysUser, allot.UserFilter{SKUID: demo.SKUBusinessPremium}); n != 0 {
+		t.Errorf("users still holding Business Premium: %d", n)
+	}
 }

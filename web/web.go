@@ -63,6 +63,7 @@ type Handler struct {
 	assets   *assets
 	locales  *locales
 	throttle *throttle
+	chunk    int // users per step of a large unassignment (progress.go)
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -70,7 +71,7 @@ type Handler struct {
 // New parses the templates, assets and catalogs and returns the admin
 // center's handler; an error means a broken template or catalog.
 func New(s Services, o Options) (*Handler, error) {
-	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, mux: http.NewServeMux()}
+	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, chunk: chunkSize, mux: http.NewServeMux()}
 	if h.catalog == nil {
 		h.catalog = allot.DemoCatalog()
 	}
