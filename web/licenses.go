@@ -14,6 +14,7 @@ func (h *Handler) registerLicenseRoutes() {
 	h.mux.Handle("GET /licenses/{sku}", h.page(h.productUsers))
 	h.mux.Handle("POST /licenses/{sku}/unassign", h.page(h.unassign))
 	h.mux.Handle("POST /licenses/{sku}/assign", h.page(h.assign))
+	h.mux.Handle("GET /licenses/{sku}/candidates", h.page(h.candidates))
 }
 
 // licenseRow is one product of the Licenses page.

@@ -395,3 +395,31 @@ func TestUnassignChunks(t *testing.T) {
 		t.Errorf("users still holding Business Premium: %d", n)
 	}
 }
+
+// TestAssign checks assigning from a product's page: the picker's
+// suggestions, a user assigned, one refused beside their name (no usage
+// location), each in the result; and that a reader gets no suggestions.
+func TestAssign(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.signIn(demo.AdminUPN)
+	res := b.get("/licenses/" + demo.SKUOffice365E3 + "/candidates?q=irv")
+	if res.status != http.StatusOK || !strings.Contains(res.body, `"upn":"irvin@contoso.example","name":"Irvin Sayers"`) {
+		t.Errorf("candidates: %d %s", res.status, res.body)
+	}
+	pg := b.get("/licenses/" + demo.SKUOffice365E3)
+	done := b.post("/licenses/"+demo.SKUOffice365E3+"/assign", url.Values{"csrf": {pg.csrf(t)}, "users": {"irvin@contoso.example, christie@contoso.example"}})
+	for _, want := range []string{"License assigned to 1 user.", "Irvin Sayers — Irvin Sayers has no usage location; set one before assigning a license."} {
+		if !strings.Contains(done.text(), want) {
+			t.Errorf("result lacks %q: %s", want, done.text())
+		}
+	}
+	if !f.holds(t, "christie@"+demo.Domain, demo.SKUOffice365E3) || f.holds(t, "irvin@"+demo.Domain, demo.SKUOffice365E3) {
+		t.Error("Christie should hold E3 and Irvin not")
+	}
+	reader := f.browser(t)
+	reader.signIn("miriam@" + demo.Domain)
+	if got := reader.get("/licenses/" + demo.SKUOffice365E3 + "/candidates?q=irv"); got.status != http.StatusForbidden {
+		t.Errorf("candidates for a Global Reader: %d, want 403", got.status)
+	}
+}

@@ -79,7 +79,42 @@ function chunkedUnassign() {
   });
 }
 
+// userPicker suggests users by display name in the assign field: each
+// suggestion keeps the names typed before the last comma.
+function userPicker() {
+  var input = document.querySelector("input[data-candidates]");
+  if (!input) {
+    return;
+  }
+  var list = document.getElementById(input.getAttribute("list"));
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var cut = input.value.lastIndexOf(",");
+      var before = cut < 0 ? "" : input.value.slice(0, cut + 1) + " ";
+      var q = input.value.slice(cut + 1).trim();
+      if (q === "" || q.indexOf("@") >= 0) {
+        return;
+      }
+      fetch(input.dataset.candidates + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (res) { return res.ok ? res.json() : []; })
+        .then(function (users) {
+          list.textContent = "";
+          users.forEach(function (u) {
+            var o = document.createElement("option");
+            o.value = before + u.upn;
+            o.label = u.name;
+            list.appendChild(o);
+          });
+        })
+        .catch(function () {});
+    }, 150);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   selectAll();
   chunkedUnassign();
+  userPicker();
 });
