@@ -82,6 +82,14 @@ func (d *UserData) DueAt() time.Time {
 	return due
 }
 
+// Equal reports whether d and o are the same state, times compared as
+// instants.
+func (d *UserData) Equal(o *UserData) bool {
+	return d.TenantID == o.TenantID && d.UserID == o.UserID && d.UserPrincipalName == o.UserPrincipalName &&
+		d.Mailbox == o.Mailbox && d.MailboxCreatedAt.Equal(o.MailboxCreatedAt) && d.MailboxSince.Equal(o.MailboxSince) &&
+		d.MailboxPurgeAt.Equal(o.MailboxPurgeAt) && d.Files == o.Files && d.FilesSince.Equal(o.FilesSince) && d.FilesDeleteAt.Equal(o.FilesDeleteAt)
+}
+
 // Searchable reports whether content search (eDiscovery) reaches the
 // mailbox (U4): a connected one, or a held one not yet purged; never an
 // unheld mailbox in its grace period.
@@ -130,6 +138,18 @@ func HasData(c *Catalog, ls []License, k DataKind) bool {
 		}
 	}
 	return false
+}
+
+// MayChange reports whether ev can change any user's data, so that a
+// store need not read the data of users a bulk change leaves untouched: a
+// license change matters when it takes the last mailbox away, gives one,
+// or gives files; a deletion, a restore and the passing of time always may.
+func (ev *DataEvent) MayChange(c *Catalog) bool {
+	if ev.Kind != DataLicensesChanged {
+		return true
+	}
+	return HasData(c, ev.Before, DataMailbox) != HasData(c, ev.After, DataMailbox) ||
+		(HasData(c, ev.After, DataFiles) && !HasData(c, ev.Before, DataFiles))
 }
 
 // NextUserData returns the state of a user's data after event ev. It is

@@ -192,3 +192,25 @@ func TestHoldValidate(t *testing.T) {
 		t.Errorf("Validate did not trim: %+v", h)
 	}
 }
+
+func TestDataEventMayChange(t *testing.T) {
+	c := allot.DemoCatalog()
+	tests := []struct {
+		name string
+		ev   allot.DataEvent
+		want bool
+	}{
+		{"first mailbox", allot.DataEvent{Kind: allot.DataLicensesChanged, After: lics(skuExStd)}, true},
+		{"last mailbox goes", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd)}, true},
+		{"switch mailbox plans", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), After: lics(skuExEnt)}, false},
+		{"files added", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), After: lics(skuE3)}, true},
+		{"files removed", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuExEnt)}, false},
+		{"deletion", allot.DataEvent{Kind: allot.DataUserDeleted}, true},
+		{"time", allot.DataEvent{Kind: allot.DataTimePassed}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.ev.MayChange(c); got != tt.want {
+			t.Errorf("%s: MayChange = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -11,11 +11,13 @@ type Store interface {
 	// now-allot.DeletedRetention, and returns how many it removed (see
 	// allot.UserService).
 	PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error)
+	DataStore
 }
 
 // Steps returns allot's timed work over s, in the order Run runs it.
 func Steps(s Store) []Step {
 	return []Step{
 		{Name: "purge-deleted-users", One: "deleted user purged", Many: "deleted users purged", Do: s.PurgeDeletedUsers},
+		DataStep(s),
 	}
 }

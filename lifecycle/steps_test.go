@@ -44,8 +44,8 @@ func TestSteps(t *testing.T) {
 		name string
 		want []string
 	}{
-		{"first run", []string{"purge-deleted-users: 1 deleted user purged"}},
-		{"second run, nothing left to do", []string{"purge-deleted-users: 0 deleted users purged"}},
+		{"first run", []string{"purge-deleted-users: 1 deleted user purged", "expire-user-data: 0 users' data expired"}},
+		{"second run, nothing left to do", []string{"purge-deleted-users: 0 deleted users purged", "expire-user-data: 0 users' data expired"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -329,6 +329,9 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
+	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
+		return err
+	}
 	return tx.bulkAudit(ctx, p, events)
 }
 

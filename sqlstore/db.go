@@ -175,6 +175,7 @@ type Tx struct {
 	db      *DB
 	now     time.Time
 	changes map[string]*allot.Change // what caches must learn once committed
+	impacts []allot.DataImpact       // what it did to users' data (userdata.go), for previews
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

@@ -18,21 +18,28 @@ func (db *DB) DeleteUser(ctx context.Context, p allot.Principal, idOrUPN string)
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
-		if err != nil {
-			return err
-		}
-		if err := allot.CheckDelete(p, u); err != nil {
-			return err
-		}
-		if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
-			return err
-		}
-		if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
-			return err
-		}
-		return tx.deleteUser(ctx, p, u)
+		_, err := tx.deleteNamed(ctx, p, idOrUPN)
+		return err
 	})
+}
+
+// deleteNamed deletes the user named by id or userPrincipalName, once the
+// rules allow it, and returns it.
+func (tx *Tx) deleteNamed(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.User, error) {
+	u, err := tx.findUser(ctx, p.TenantID, idOrUPN, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := allot.CheckDelete(p, u); err != nil {
+		return nil, err
+	}
+	if err := tx.keepGlobalAdminOf(ctx, p.TenantID, u.ID); err != nil {
+		return nil, err
+	}
+	if u.Licenses, err = tx.findLicenses(ctx, p.TenantID, u.ID); err != nil {
+		return nil, err
+	}
+	return u, tx.deleteUser(ctx, p, u)
 }
 
 func (tx *Tx) deleteUser(ctx context.Context, p allot.Principal, u *allot.User) error {
@@ -50,6 +57,9 @@ func (tx *Tx) deleteUser(ctx context.Context, p allot.Principal, u *allot.User) 
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = $3 WHERE tenant_id = $1 AND user_id = $2`, p.TenantID, u.ID, micros(tx.now)); err != nil {
+		return err
+	}
+	if err := tx.deletedData(ctx, p.TenantID, u); err != nil {
 		return err
 	}
 	u.DeletedAt, u.Licenses = tx.now, nil
@@ -124,6 +134,9 @@ func (tx *Tx) restoreUser(ctx context.Context, p allot.Principal, u *allot.User)
 		return err
 	}
 	u.DeletedAt = time.Time{}
+	if err := tx.changeData(ctx, p.TenantID, []dataInput{{u, allot.DataEvent{Kind: allot.DataUserRestored, After: u.Licenses, Now: tx.dataNow()}}}); err != nil {
+		return err
+	}
 	if err := tx.touch(ctx, u); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+
+	"github.com/allot-project/allot"
 )
 
 // CounterMismatch is a seat pool whose maintained counter differs from the
@@ -47,4 +49,165 @@ func (db *DB) CheckCounters(ctx context.Context) ([]CounterMismatch, error) {
 		return rows.Err()
 	})
 	return out, err
+}
+
+// Problem is one broken invariant that Doctor found.
+type Problem struct {
+	Check    string // which invariant: integrity, counter, capacity, pool, over capacity, deleted user, audit
+	TenantID string // "" for the whole database
+	Detail   string
+}
+
+// String describes the problem in one line.
+func (p Problem) String() string {
+	if p.TenantID == "" {
+		return p.Check + ": " + p.Detail
+	}
+	return fmt.Sprintf("%s: tenant %s: %s", p.Check, p.TenantID, p.Detail)
+}
+
+// Doctor checks every invariant of the database and returns the problems
+// found, none on a healthy database:
+//
+//   - integrity: SQLite's own quick_check and foreign key check;
+//   - counter: every seat counter equals the licenses assigned from its
+//     pool (CheckCounters), and no license comes from an unknown pool;
+//   - capacity: every pool's stored capacity is what allot.SeatPools
+//     computes from its subscriptions;
+//   - pool: no license comes from a pool that no subscription backs;
+//   - over capacity: no pool whose subscriptions all take assignments has
+//     more licenses assigned than seats (the lifecycle may leave a pool
+//     over its capacity when a subscription stops taking assignments);
+//   - deleted user: a deleted user's licenses are kept apart, never
+//     counted;
+//   - audit: a tenant holding users has an audit trail.
+//
+// It reads every row, so it is an operator's check, not a request path.
+func (db *DB) Doctor(ctx context.Context) ([]Problem, error) {
+	var out []Problem
+	bad, err := db.CheckCounters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range bad {
+		out = append(out, Problem{Check: "counter", TenantID: m.TenantID, Detail: fmt.Sprintf("SKU %s pool %q: counter says %d, %d licenses assigned", m.SKUID, m.Pool, m.Counter, m.Rows)})
+	}
+	err = db.view(ctx, func(tx *Tx) error {
+		if db.d.name == "sqlite" {
+			if err := tx.checkIntegrity(ctx, &out); err != nil {
+				return err
+			}
+		}
+		tenants, err := tx.tenantIDs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range tenants {
+			if err := tx.checkTenant(ctx, id, &out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// checkIntegrity runs SQLite's quick_check and foreign_key_check.
+func (tx *Tx) checkIntegrity(ctx context.Context, out *[]Problem) error {
+	var ok string
+	if err := tx.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&ok); err != nil {
+		return err
+	}
+	if ok != "ok" {
+		*out = append(*out, Problem{Check: "integrity", Detail: ok})
+	}
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid, fk any
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		*out = append(*out, Problem{Check: "integrity", Detail: fmt.Sprintf("a row of %s (rowid %v) refers to a missing row of %s", table, rowid, parent)})
+	}
+	return rows.Err()
+}
+
+func (tx *Tx) tenantIDs(ctx context.Context) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT tenant_id FROM tenants ORDER BY tenant_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// checkTenant checks one tenant's pools against its subscriptions, its
+// deleted users' licenses and its audit trail.
+func (tx *Tx) checkTenant(ctx context.Context, tenantID string, out *[]Problem) error {
+	subs, err := tx.findSubscriptions(ctx, tenantID, "")
+	if err != nil {
+		return err
+	}
+	pools, err := tx.findPools(ctx, tenantID, nil)
+	if err != nil {
+		return err
+	}
+	checkPools(tenantID, subs, pools, out)
+	var deletedHeld, users, events int
+	err = tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM licenses l JOIN users u ON u.tenant_id = l.tenant_id AND u.user_id = l.user_id WHERE l.tenant_id = $1 AND u.deleted_at IS NOT NULL),
+		(SELECT COUNT(*) FROM users WHERE tenant_id = $1),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE tenant_id = $1 LIMIT 1) e)`, tenantID).Scan(&deletedHeld, &users, &events)
+	if err != nil {
+		return err
+	}
+	if deletedHeld > 0 {
+		*out = append(*out, Problem{Check: "deleted user", TenantID: tenantID, Detail: fmt.Sprintf("%d licenses of deleted users are counted as assigned", deletedHeld)})
+	}
+	if users > 0 && events == 0 {
+		*out = append(*out, Problem{Check: "audit", TenantID: tenantID, Detail: fmt.Sprintf("%d users and no audit event", users)})
+	}
+	return nil
+}
+
+// checkPools compares the stored pools with what the subscriptions make.
+func checkPools(tenantID string, subs []*allot.Subscription, pools map[string][]allot.SeatPool, out *[]Problem) {
+	want := allot.SeatPools(subs)
+	for sku, ps := range pools {
+		for _, sp := range ps {
+			w, ok := allot.FindPool(want[sku], sp.SubscriptionID)
+			switch {
+			case !ok && sp.Consumed > 0:
+				*out = append(*out, Problem{Check: "pool", TenantID: tenantID, Detail: fmt.Sprintf("SKU %s pool %q: %d licenses from a pool no subscription backs", sku, sp.SubscriptionID, sp.Consumed)})
+			case ok && w.Capacity != sp.Capacity:
+				*out = append(*out, Problem{Check: "capacity", TenantID: tenantID, Detail: fmt.Sprintf("SKU %s pool %q: capacity stored %d, its subscriptions give %d", sku, sp.SubscriptionID, sp.Capacity, w.Capacity)})
+			case ok && sp.Consumed > sp.Capacity && allTakeAssignments(subs, sku, sp.SubscriptionID):
+				*out = append(*out, Problem{Check: "over capacity", TenantID: tenantID, Detail: fmt.Sprintf("SKU %s pool %q: %d licenses assigned, %d seats", sku, sp.SubscriptionID, sp.Consumed, sp.Capacity)})
+			}
+		}
+	}
+}
+
+// allTakeAssignments reports whether every subscription of a pool takes
+// assignments.
+func allTakeAssignments(subs []*allot.Subscription, sku, pool string) bool {
+	for _, s := range subs {
+		if s.SKUID == sku && s.Pool() == pool && !s.Status.TakesAssignments() {
+			return false
+		}
+	}
+	return true
 }

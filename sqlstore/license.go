@@ -50,6 +50,11 @@ func (tx *Tx) assign(ctx context.Context, p allot.Principal, idOrUPN string, ch 
 	if err := tx.applyPlan(ctx, p, u, plan); err != nil {
 		return u, false, err
 	}
+	if !plan.Empty() {
+		if err := tx.licenseData(ctx, p, u, plan.Before, plan.After); err != nil {
+			return u, false, err
+		}
+	}
 	u.Licenses = plan.After
 	if plan.Empty() {
 		return u, false, nil

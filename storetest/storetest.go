@@ -27,6 +27,8 @@ type Store interface {
 	allot.TokenService
 	allot.DomainService
 	allot.UserImportService
+	allot.DataService
+	allot.HoldService
 	Catalog() *allot.Catalog
 	// CounterMismatches returns one line per seat pool whose counter
 	// differs from its assignment rows.
@@ -115,6 +117,10 @@ func Run(t *testing.T, open Opener) {
 		{"TenantSetup", testTenantSetup},
 		{"DomainRace", testDomainRace},
 		{"UserImport", testUserImport},
+		{"MailboxLifecycle", testMailboxLifecycle},
+		{"Holds", testHolds},
+		{"DeletedUserData", testDeletedUserData},
+		{"PreviewIsOutcome", testPreviewIsOutcome},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

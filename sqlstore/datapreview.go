@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/allot-project/allot"
+)
+
+// errPreview rolls back a transaction that made a change only to learn
+// what it does.
+var errPreview = errors.New("preview: rolled back")
+
+// preview runs change in a write transaction, so that it takes the same
+// locks, applies the same rules and computes the same data impacts as the
+// real change, then rolls it back and returns the impact on the user it
+// returns. A change that leaves the user's data alone gives the impact of
+// its data on itself.
+func (db *DB) preview(ctx context.Context, tenantID string, change func(tx *Tx) (*allot.User, error)) (*allot.DataImpact, error) {
+	var out *allot.DataImpact
+	err := db.update(ctx, func(tx *Tx) error {
+		u, err := change(tx)
+		if err != nil {
+			return err
+		}
+		out, err = tx.impactOn(ctx, tenantID, u)
+		if err != nil {
+			return err
+		}
+		return errPreview
+	})
+	if errors.Is(err, errPreview) {
+		err = nil
+	}
+	return out, err
+}
+
+// impactOn returns the impact the transaction had on u's data.
+func (tx *Tx) impactOn(ctx context.Context, tenantID string, u *allot.User) (*allot.DataImpact, error) {
+	for i := len(tx.impacts) - 1; i >= 0; i-- {
+		if tx.impacts[i].UserID == u.ID {
+			im := tx.impacts[i]
+			return &im, nil
+		}
+	}
+	d, err := tx.findUserData(ctx, tenantID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	held, err := tx.heldUsers(ctx, tenantID, []string{u.ID})
+	if err != nil {
+		return nil, err
+	}
+	im := allot.Impact(*d, *d, held[u.ID])
+	return &im, nil
+}
+
+// PreviewLicenses implements allot.DataService.
+func (db *DB) PreviewLicenses(ctx context.Context, p allot.Principal, idOrUPN string, ch allot.LicenseChange) (*allot.DataImpact, error) {
+	ch, err := ch.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	return db.preview(ctx, p.TenantID, func(tx *Tx) (*allot.User, error) {
+		u, _, err := tx.assign(ctx, p, idOrUPN, ch)
+		return u, err
+	})
+}
+
+// PreviewDelete implements allot.DataService.
+func (db *DB) PreviewDelete(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.DataImpact, error) {
+	if err := allot.Authorize(p, allot.ActionManageUsers); err != nil {
+		return nil, err
+	}
+	return db.preview(ctx, p.TenantID, func(tx *Tx) (*allot.User, error) {
+		return tx.deleteNamed(ctx, p, idOrUPN)
+	})
+}

@@ -1,0 +1,280 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+var _ allot.DataService = (*DB)(nil)
+
+// dataInput is one user an event may change the data of.
+type dataInput struct {
+	user *allot.User
+	ev   allot.DataEvent
+}
+
+const userDataColumns = `user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at, files_state, files_since, files_delete_at`
+
+func scanUserData(row scanner, tenantID string) (allot.UserData, error) {
+	d := allot.UserData{TenantID: tenantID}
+	var mc, ms, mp, fs, fd int64
+	var mailbox, files string
+	err := row.Scan(&d.UserID, &d.UserPrincipalName, &mailbox, &mc, &ms, &mp, &files, &fs, &fd)
+	d.Mailbox, d.Files = allot.MailboxState(mailbox), allot.FilesState(files)
+	d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = fromMicros(mc), fromMicros(ms), fromMicros(mp)
+	d.FilesSince, d.FilesDeleteAt = fromMicros(fs), fromMicros(fd)
+	return d, err
+}
+
+// loadUserData reads the recorded data of the users, by id; users with
+// none recorded are absent.
+func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (map[string]allot.UserData, error) {
+	out := make(map[string]allot.UserData, len(ids))
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+userDataColumns+` FROM user_data WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			d, err := scanUserData(rows, tenantID)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[d.UserID] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// heldUsers returns which of the users an active hold covers.
+func (tx *Tx) heldUsers(ctx context.Context, tenantID string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT user_id FROM holds WHERE tenant_id = $1 AND released_at IS NULL AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fileRetention returns the tenant's file retention.
+func (tx *Tx) fileRetention(ctx context.Context, tenantID string) (time.Duration, error) {
+	var days int64
+	err := tx.QueryRowContext(ctx, `SELECT file_retention_days FROM tenants WHERE tenant_id = $1`, tenantID).Scan(&days)
+	return time.Duration(days) * 24 * time.Hour, err
+}
+
+// changeData applies allot.NextUserData to the users of one tenant whose
+// data the events may change, writes the data that changed, and records
+// the impacts on tx for previews. The change's own audit events (a
+// license change, a deletion, a restore) record what caused it; only the
+// lifecycle's changes are audited as data.update (dataexpire.go).
+func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) error {
+	c := tx.db.catalog
+	var ids []string
+	for i := range ins {
+		if ins[i].ev.MayChange(c) {
+			ids = append(ids, ins[i].user.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	old, err := tx.loadUserData(ctx, tenantID, ids)
+	if err != nil {
+		return err
+	}
+	held, err := tx.heldUsers(ctx, tenantID, ids)
+	if err != nil {
+		return err
+	}
+	var changed []allot.UserData
+	for i := range ins {
+		in := &ins[i]
+		if !in.ev.MayChange(c) {
+			continue
+		}
+		before := old[in.user.ID]
+		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
+		in.ev.Held = held[in.user.ID]
+		after := allot.NextUserData(c, before, in.ev)
+		im := allot.Impact(before, after, in.ev.Held)
+		tx.impacts = append(tx.impacts, im)
+		if !after.Equal(&before) {
+			changed = append(changed, after)
+		}
+	}
+	return tx.writeUserData(ctx, tenantID, changed)
+}
+
+// dataEvent is the audit event of a change of a user's data.
+func dataEvent(im *allot.DataImpact) auditEvent {
+	return auditEvent{action: allot.AuditDataUpdate, targetType: "user", targetID: im.UserID, before: userDataJSON(im.Before), after: userDataJSON(im.After)}
+}
+
+func userDataJSON(d allot.UserData) map[string]any {
+	m := map[string]any{"mailbox": string(d.Mailbox), "files": string(d.Files)}
+	if !d.MailboxPurgeAt.IsZero() {
+		m["mailboxPurgeAt"] = d.MailboxPurgeAt
+	}
+	if !d.FilesDeleteAt.IsZero() {
+		m["filesDeleteAt"] = d.FilesDeleteAt
+	}
+	return m
+}
+
+// writeUserData stores the data of users of one tenant, inserting or
+// replacing their rows.
+func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.UserData) error {
+	const n = 11
+	for start := 0; start < len(ds); start += bulkChunk {
+		chunk := ds[start:min(start+bulkChunk, len(ds))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO user_data (tenant_id, ` + userDataColumns + `, due_at) VALUES `)
+		args := make([]any, 0, n*len(chunk))
+		for i, d := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + tx.db.d.placeholders(len(args)+1, n) + ")")
+			args = append(args, tenantID)
+			args = append(args, userDataArgs(d)...)
+		}
+		q.WriteString(` ON CONFLICT (tenant_id, user_id) DO UPDATE SET upn = excluded.upn, mailbox_state = excluded.mailbox_state,
+			mailbox_created_at = excluded.mailbox_created_at, mailbox_since = excluded.mailbox_since, mailbox_purge_at = excluded.mailbox_purge_at,
+			files_state = excluded.files_state, files_since = excluded.files_since, files_delete_at = excluded.files_delete_at, due_at = excluded.due_at`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userDataArgs are the values of userDataColumns and due_at for d.
+func userDataArgs(d allot.UserData) []any {
+	var due sql.NullInt64
+	if t := d.DueAt(); !t.IsZero() {
+		due = sql.NullInt64{Int64: micros(t), Valid: true}
+	}
+	return []any{d.UserID, d.UserPrincipalName, string(d.Mailbox), micros(d.MailboxCreatedAt), micros(d.MailboxSince), micros(d.MailboxPurgeAt),
+		string(d.Files), micros(d.FilesSince), micros(d.FilesDeleteAt), due}
+}
+
+// licenseData applies a license change of one user to its data.
+func (tx *Tx) licenseData(ctx context.Context, p allot.Principal, u *allot.User, before, after []allot.License) error {
+	return tx.changeData(ctx, p.TenantID, []dataInput{{u, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: before, After: after, Now: tx.dataNow()}}})
+}
+
+// FindUserData implements allot.DataService.
+func (db *DB) FindUserData(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.UserData, error) {
+	if err := allot.AuthorizeNamed(p, idOrUPN); err != nil {
+		return nil, err
+	}
+	var out *allot.UserData
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.findUserData(ctx, p.TenantID, idOrUPN)
+		return err
+	})
+	return out, err
+}
+
+// findUserData returns the data of a user (deleted ones included, and by
+// id purged ones whose data is recorded). A user licensed before its data
+// was recorded has the state its licenses give it.
+func (tx *Tx) findUserData(ctx context.Context, tenantID, idOrUPN string) (*allot.UserData, error) {
+	u, err := tx.findAnyUser(ctx, tenantID, idOrUPN)
+	if allot.ErrorCode(err) == allot.ENOTFOUND && !strings.Contains(idOrUPN, "@") {
+		d, derr := scanUserData(tx.QueryRowContext(ctx, `SELECT `+userDataColumns+` FROM user_data WHERE tenant_id = $1 AND user_id = $2`, tenantID, strings.ToLower(strings.TrimSpace(idOrUPN))), tenantID)
+		if errors.Is(derr, sql.ErrNoRows) {
+			return nil, err
+		}
+		return &d, derr
+	} else if err != nil {
+		return nil, err
+	}
+	m, err := tx.loadUserData(ctx, tenantID, []string{u.ID})
+	if err != nil {
+		return nil, err
+	}
+	d := m[u.ID]
+	d.TenantID, d.UserID, d.UserPrincipalName = tenantID, u.ID, u.UserPrincipalName
+	if u.Licenses, err = tx.findLicenses(ctx, tenantID, u.ID); err != nil {
+		return nil, err
+	}
+	d = allot.NextUserData(tx.db.catalog, d, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: u.Licenses, After: u.Licenses})
+	return &d, nil
+}
+
+// findAnyUser returns the user with the id or userPrincipalName, active
+// or else deleted (the most recently deleted of a reused name).
+func (tx *Tx) findAnyUser(ctx context.Context, tenantID, idOrUPN string) (*allot.User, error) {
+	key := strings.ToLower(strings.TrimSpace(idOrUPN))
+	col := "u.user_id"
+	if strings.Contains(key, "@") {
+		col = "u.upn_lower"
+	}
+	q := `SELECT ` + userColumns + ` FROM users u WHERE u.tenant_id = $1 AND ` + col + ` = $2 ORDER BY u.deleted_at IS NOT NULL, u.deleted_at DESC LIMIT 1`
+	u, err := scanUser(tx.QueryRowContext(ctx, q, tenantID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(idOrUPN)
+	}
+	return u, err
+}
+
+// dataNow is the transaction's time as the data lifecycle records it, to
+// the microsecond.
+func (tx *Tx) dataNow() time.Time { return tx.now.Truncate(time.Microsecond) }
+
+// bulkData applies the license changes of a bulk change (or an import) to
+// the users' data.
+func (tx *Tx) bulkData(ctx context.Context, tenantID string, todo []bulkUser) error {
+	ins := make([]dataInput, len(todo))
+	for i, bu := range todo {
+		ins[i] = dataInput{bu.user, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: bu.plan.Before, After: bu.plan.After, Now: tx.dataNow()}}
+	}
+	return tx.changeData(ctx, tenantID, ins)
+}
+
+// deletedData applies a user's deletion to its data (u.Licenses are the
+// licenses it had).
+func (tx *Tx) deletedData(ctx context.Context, tenantID string, u *allot.User) error {
+	retention, err := tx.fileRetention(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	return tx.changeData(ctx, tenantID, []dataInput{{u, allot.DataEvent{Kind: allot.DataUserDeleted, Before: u.Licenses, FileRetention: retention, Now: tx.dataNow()}}})
+}

@@ -1,0 +1,236 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// dataDay is one day of the data lifecycle tests.
+const dataDay = 24 * time.Hour
+
+// data returns the user's recorded data state, failing the test on error.
+func (f *Fixture) data(id string) allot.UserData {
+	f.T.Helper()
+	d, err := f.S.FindUserData(f.ctx, f.Sys, id)
+	must(f.T, err)
+	return *d
+}
+
+// expire runs the data lifecycle step at the clock's time.
+func (f *Fixture) expire() int {
+	f.T.Helper()
+	n, err := f.S.ExpireUserData(f.ctx, f.Clock.Now())
+	must(f.T, err)
+	return n
+}
+
+func wantMailbox(t *testing.T, what string, d allot.UserData, state allot.MailboxState, purgeAt time.Time) {
+	t.Helper()
+	if d.Mailbox != state || !d.MailboxPurgeAt.Equal(purgeAt) {
+		t.Errorf("%s: mailbox %q purged at %v, want %q at %v", what, d.Mailbox, d.MailboxPurgeAt, state, purgeAt)
+	}
+}
+
+// testMailboxLifecycle follows one mailbox through every transition:
+// provisioned, disconnected, reconnected within grace (the same mailbox),
+// kept across a switch of mailbox plans, purged when grace ends and not a
+// moment before, and provisioned anew the day after.
+func testMailboxLifecycle(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 2)
+	u := f.User("mb@contoso.example", "FR")
+	wantMailbox(t, "never licensed", f.data(u.ID), allot.MailboxNone, time.Time{})
+	created := f.Clock.Now()
+	f.Assign(u.ID, O365E3)
+	d := f.data(u.ID)
+	wantMailbox(t, "E3 assigned", d, allot.MailboxActive, time.Time{})
+	diff(t, "provisioned at", d.MailboxCreatedAt, created)
+	diff(t, "files provisioned", d.Files, allot.FilesActive)
+
+	// E3 to Business Premium in one change, then Plan 1 <-> Plan 2: kept.
+	_, err := f.S.AssignLicenses(ctx, f.Admin(), u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: BusinessPremium}}, Remove: []string{O365E3}})
+	must(t, err)
+	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: ExchangePlan1}}, Remove: []string{BusinessPremium}})
+	must(t, err)
+	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: ExchangePlan2}}, Remove: []string{ExchangePlan1}})
+	must(t, err)
+	d = f.data(u.ID)
+	wantMailbox(t, "after switches", d, allot.MailboxActive, time.Time{})
+	diff(t, "same mailbox after switches", d.MailboxSince, created)
+	diff(t, "files kept without a files license", d.Files, allot.FilesActive)
+
+	f.Clock.Advance(dataDay)
+	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, remove(ExchangePlan2))
+	must(t, err)
+	grace := f.Clock.Now().Add(allot.MailboxGrace)
+	wantMailbox(t, "last mailbox license removed", f.data(u.ID), allot.MailboxDisconnected, grace)
+
+	f.Clock.Advance(29 * dataDay)
+	f.Assign(u.ID, ExchangePlan1)
+	d = f.data(u.ID)
+	wantMailbox(t, "reconnected within grace", d, allot.MailboxActive, time.Time{})
+	diff(t, "the same mailbox", d.MailboxCreatedAt, created)
+
+	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, remove(ExchangePlan1))
+	must(t, err)
+	grace = f.Clock.Now().Add(allot.MailboxGrace)
+	f.Clock.Advance(allot.MailboxGrace - time.Second)
+	diff(t, "expired a second before grace ends", f.expire(), 0)
+	wantMailbox(t, "a second before grace ends", f.data(u.ID), allot.MailboxDisconnected, grace)
+	f.Clock.Advance(time.Second)
+	diff(t, "expired when grace ends", f.expire(), 1)
+	wantMailbox(t, "grace over", f.data(u.ID), allot.MailboxPurged, time.Time{})
+	diff(t, "expired again", f.expire(), 0)
+
+	f.Clock.Advance(dataDay)
+	again := f.Clock.Now()
+	f.Assign(u.ID, ExchangePlan1)
+	d = f.data(u.ID)
+	wantMailbox(t, "licensed the day after grace", d, allot.MailboxActive, time.Time{})
+	diff(t, "a new mailbox", d.MailboxCreatedAt, again)
+
+	events, err := f.S.FindAuditEvents(ctx, f.Admin(), allot.AuditFilter{UserID: u.ID})
+	must(t, err)
+	n := 0
+	for _, e := range events {
+		if e.Action == allot.AuditDataUpdate {
+			n++
+		}
+	}
+	diff(t, "the lifecycle's purge audited as a data change", n, 1)
+}
+
+// testHolds places holds before and after a license removal and after the
+// purge, and checks who may manage them and what content search reaches.
+func testHolds(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 4)
+	before := f.User("before@contoso.example", "FR")
+	after := f.User("after@contoso.example", "FR")
+	late := f.User("late@contoso.example", "FR")
+	kept := f.User("kept@contoso.example", "FR")
+	for _, u := range []*allot.User{before, after, late, kept} {
+		f.Assign(u.ID, O365E3)
+	}
+	for r, p := range f.Admins {
+		if r == allot.RoleGlobalAdmin {
+			continue
+		}
+		wantCode(t, string(r)+" placing a hold", f.S.CreateHold(ctx, p, &allot.Hold{UserID: before.ID, Name: "Case"}), allot.EFORBIDDEN)
+		_, err := f.S.FindHolds(ctx, p, allot.HoldFilter{})
+		wantCode(t, string(r)+" listing holds", err, allot.EFORBIDDEN)
+		_, err = f.S.FindSearchableMailboxes(ctx, p)
+		wantCode(t, string(r)+" searching", err, allot.EFORBIDDEN)
+	}
+	wantCode(t, "hold without a name", f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: before.ID}), allot.EINVALID)
+	wantCode(t, "hold on nobody", f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: "nobody@contoso.example", Name: "Case"}), allot.ENOTFOUND)
+
+	h1 := &allot.Hold{UserID: before.UserPrincipalName, Name: "Case 1"}
+	must(t, f.S.CreateHold(ctx, f.Admin(), h1))
+	diff(t, "hold names the user by id", h1.UserID, before.ID)
+	for _, u := range []*allot.User{before, after, late} {
+		_, err := f.S.AssignLicenses(ctx, f.Admin(), u.ID, remove(O365E3))
+		must(t, err)
+	}
+	h2 := &allot.Hold{UserID: after.ID, Name: "Case 2"}
+	must(t, f.S.CreateHold(ctx, f.Admin(), h2))
+	wantSearchable(t, f, []string{after.ID, before.ID, kept.ID}, "in grace: held and licensed ones, not the unheld one")
+
+	f.Clock.Advance(allot.MailboxGrace)
+	diff(t, "expired at the end of grace", f.expire(), 3)
+	wantMailbox(t, "held before removal", f.data(before.ID), allot.MailboxInactive, time.Time{})
+	wantMailbox(t, "held after removal", f.data(after.ID), allot.MailboxInactive, time.Time{})
+	wantMailbox(t, "not held", f.data(late.ID), allot.MailboxPurged, time.Time{})
+	must(t, f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: late.ID, Name: "Too late"}))
+	f.Clock.Advance(365 * dataDay)
+	diff(t, "a year later", f.expire(), 0)
+	wantMailbox(t, "held a year later", f.data(before.ID), allot.MailboxInactive, time.Time{})
+	wantMailbox(t, "a hold after the purge brings nothing back", f.data(late.ID), allot.MailboxPurged, time.Time{})
+	wantSearchable(t, f, []string{after.ID, before.ID, kept.ID}, "inactive held mailboxes")
+
+	released, err := f.S.ReleaseHold(ctx, f.Admin(), h1.ID)
+	must(t, err)
+	diff(t, "released at", released.ReleasedAt, f.Clock.Now())
+	_, err = f.S.ReleaseHold(ctx, f.Admin(), h1.ID)
+	wantCode(t, "released twice", err, allot.ECONFLICT)
+	_, err = f.S.ReleaseHold(ctx, f.Admin(), "00000000-0000-4000-8000-000000000000")
+	wantCode(t, "unknown hold", err, allot.ENOTFOUND)
+	diff(t, "expired after release", f.expire(), 1)
+	wantMailbox(t, "released", f.data(before.ID), allot.MailboxPurged, time.Time{})
+	wantMailbox(t, "still held", f.data(after.ID), allot.MailboxInactive, time.Time{})
+
+	active, err := f.S.FindHolds(ctx, f.Admin(), allot.HoldFilter{})
+	must(t, err)
+	diff(t, "active holds", len(active), 2)
+	all, err := f.S.FindHolds(ctx, f.Admin(), allot.HoldFilter{IncludeReleased: true, User: before.ID})
+	must(t, err)
+	diff(t, "holds of one user, released included", len(all), 1)
+}
+
+func wantSearchable(t *testing.T, f *Fixture, ids []string, what string) {
+	t.Helper()
+	ms, err := f.S.FindSearchableMailboxes(f.ctx, f.Admin())
+	must(t, err)
+	got := map[string]bool{}
+	for _, m := range ms {
+		got[m.UserID] = true
+	}
+	for _, id := range ids {
+		if !got[id] {
+			t.Errorf("%s: %s not searchable", what, id)
+		}
+		delete(got, id)
+	}
+	for id := range got {
+		if id != f.Admin().UserID {
+			t.Errorf("%s: %s searchable", what, id)
+		}
+	}
+}
+
+// testDeletedUserData deletes held and unheld users and restores one:
+// files wait for the tenant's retention, a restore brings them and the
+// mailbox back, and a held mailbox outlives its user's purge.
+func testDeletedUserData(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 3)
+	held := f.User("held@contoso.example", "FR")
+	gone := f.User("gone@contoso.example", "FR")
+	back := f.User("back@contoso.example", "FR")
+	for _, u := range []*allot.User{held, gone, back} {
+		f.Assign(u.ID, O365E3)
+	}
+	must(t, f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: held.ID, Name: "Case"}))
+	for _, u := range []*allot.User{held, gone, back} {
+		must(t, f.S.DeleteUser(ctx, f.Admin(), u.ID))
+	}
+	deletedAt := f.Clock.Now()
+	d := f.data(gone.ID)
+	wantMailbox(t, "deleted", d, allot.MailboxDisconnected, deletedAt.Add(allot.MailboxGrace))
+	diff(t, "files pending", d.Files, allot.FilesPendingDeletion)
+	diff(t, "files deleted after the default retention", d.FilesDeleteAt, deletedAt.Add(allot.DefaultFileRetentionDays*dataDay))
+
+	f.Clock.Advance(10 * dataDay)
+	_, err := f.S.RestoreUser(ctx, f.Admin(), back.ID)
+	must(t, err)
+	d = f.data(back.ID)
+	wantMailbox(t, "restored", d, allot.MailboxActive, time.Time{})
+	diff(t, "restored files", d.Files, allot.FilesActive)
+
+	f.Clock.Advance(20*dataDay + time.Second)
+	_, err = f.S.PurgeDeletedUsers(ctx, f.Clock.Now())
+	must(t, err)
+	diff(t, "expired after 30 days", f.expire(), 2)
+	d = f.data(held.ID)
+	wantMailbox(t, "held, user purged", d, allot.MailboxInactive, time.Time{})
+	diff(t, "held user's files deleted", d.Files, allot.FilesDeleted)
+	diff(t, "held user's name kept", d.UserPrincipalName, held.UserPrincipalName)
+	d = f.data(gone.ID)
+	wantMailbox(t, "unheld, user purged", d, allot.MailboxPurged, time.Time{})
+	wantSearchable(t, f, []string{held.ID, back.ID}, "after the purge")
+	_, err = f.S.FindUser(ctx, f.Sys, held.ID)
+	wantCode(t, "held user purged", err, allot.ENOTFOUND)
+}
