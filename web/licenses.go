@@ -103,7 +103,7 @@ type productUsersPage struct {
 	base
 	SKU       *allot.SubscribedSKU
 	Users     []*allot.User
-	Matching  int    // users holding the product that match the search
+	Matching  int    // users holding the product (without a search)
 	Query     string // the search: display names starting with it
 	Next      string // the keyset cursor of the next page, "" on the last
 	First     bool   // the first page
@@ -136,9 +136,7 @@ func (h *Handler) productUsers(w http.ResponseWriter, r *http.Request) error {
 	if more && len(pg.Users) > 0 {
 		pg.Next = pg.Users[len(pg.Users)-1].ID
 	}
-	if pg.Matching, err = h.svc.Users.CountUsers(r.Context(), s.p, f); err != nil {
-		return err
-	}
+	pg.Matching = sku.Consumed // users holding it, from the seat counters; a search is counted when confirmed
 	if pg.Chart, err = h.seatChart(r.Context(), s.p, sku); err != nil {
 		return err
 	}
