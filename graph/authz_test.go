@@ -89,6 +89,14 @@ var authzRules = map[string]authzRule{
 	"DELETE /api/tokens/{id}":     {action: allot.ActionManageRoles, id: "token"},
 	"POST /api/users/import":      {action: allot.ActionAssignLicenses, body: "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nimported@contoso.example,Imported,US,true,\n", header: map[string]string{"Content-Type": "text/csv"}},
 	"GET /api/users/export":       {action: allot.ActionRead},
+
+	"GET /api/holds":                            {action: allot.ActionManageHolds},
+	"POST /api/holds":                           {action: allot.ActionManageHolds, body: `{"user":"%user%","name":"Case 42"}`},
+	"POST /api/holds/{id}/release":              {action: allot.ActionManageHolds, id: "hold"},
+	"GET /api/discovery/mailboxes":              {action: allot.ActionManageHolds},
+	"GET /api/users/{id}/data":                  {action: allot.ActionRead, id: "user"},
+	"POST /api/users/{id}/previewAssignLicense": {action: allot.ActionAssignLicenses, id: "user", body: assignBody},
+	"POST /api/users/{id}/previewDelete":        {action: allot.ActionManageUsers, id: "user"},
 }
 
 // assignBody is a well-formed license change, refused for the role, not
@@ -247,6 +255,8 @@ func matrixIDs(t *testing.T, f *fixture) map[string]string {
 		tf.tokens["checker"] = secret
 	}
 	_, tok := appToken(t, f, "Revocable", allot.RoleLicenseChecker)
+	hold := &allot.Hold{UserID: target.ID, Name: "Matrix"}
+	must(t, f.db.CreateHold(ctx, sys(a.tenant.ID), hold))
 	first := func(path string) string { // as the License Administrator sees it
 		t.Helper()
 		v := f.get(t, a, callerLicense, path).values(t)
@@ -265,6 +275,7 @@ func matrixIDs(t *testing.T, f *fixture) map[string]string {
 		"roleAssignment": allot.RoleAssignmentID(allot.RoleBillingAdmin, a.users[callerBilling].ID),
 		"audit":          first("/v1.0/auditLogs/directoryAudits"),
 		"token":          tok.ID,
+		"hold":           hold.ID,
 		"details":        first("/v1.0/users/" + target.ID + "/licenseDetails"),
 	}
 }

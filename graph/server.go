@@ -39,6 +39,14 @@ type Services struct {
 	Domains       allot.DomainService
 	// Imports applies CSV imports of users (/api/users/import).
 	Imports allot.UserImportService
+	// Data reads users' data states and previews changes (/api/users/{id}/data,
+	// …/previewAssignLicense, …/previewDelete); nil leaves those routes
+	// answering 501.
+	Data allot.DataService
+	// Holds places and releases holds and lists searchable mailboxes
+	// (/api/holds, /api/discovery/mailboxes); nil leaves those routes
+	// answering 501.
+	Holds allot.HoldService
 	// Checks answers license checks (/api/check); nil leaves those routes
 	// answering 501.
 	Checks allot.CheckService
@@ -207,6 +215,8 @@ func (s *Server) registerRoutes() {
 	s.registerUserImportRoutes()
 	s.registerAuditRoutes()
 	s.registerDomainRoutes()
+	s.registerHoldRoutes()
+	s.registerUserDataRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)
 }
 
