@@ -14,12 +14,13 @@ const maxListed = 100
 // confirmPage is the data of the confirmation of an unassignment.
 type confirmPage struct {
 	base
-	SKU   *allot.SubscribedSKU
-	IDs   []string // the users selected by hand
-	All   bool     // every user matching Query
-	Query string
-	Count int
-	Names []string // the first maxListed users' names
+	SKU    *allot.SubscribedSKU
+	IDs    []string // the users selected by hand
+	All    bool     // every user matching Query
+	Query  string
+	Count  int
+	Names  []string    // the first maxListed users' names
+	Impact *impactPage // what it does to their data; nil without a preview
 }
 
 // resultPage is the data of a change's result: done, unchanged, refused
@@ -109,6 +110,7 @@ func (h *Handler) describeSelection(r *http.Request, p allot.Principal, pg *conf
 		for _, id := range pg.IDs[:min(len(pg.IDs), maxListed)] {
 			pg.Names = append(pg.Names, names(id))
 		}
+		pg.Impact = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, pg.IDs, pg.Count)
 		return nil
 	}
 	f := allot.UserFilter{SKUID: pg.SKU.SKU.ID, NamePrefix: pg.Query, Limit: maxListed}
@@ -116,11 +118,17 @@ func (h *Handler) describeSelection(r *http.Request, p allot.Principal, pg *conf
 	if err != nil {
 		return err
 	}
-	for _, u := range users {
-		pg.Names = append(pg.Names, u.DisplayName)
+	ids := make([]string, len(users))
+	for i, u := range users {
+		pg.Names, ids[i] = append(pg.Names, u.DisplayName), u.ID
 	}
-	pg.Count, err = h.svc.Users.CountUsers(r.Context(), p, f)
-	return err
+	if pg.Query == "" {
+		pg.Count = pg.SKU.Consumed // from the seat counters
+	} else if pg.Count, err = h.svc.Users.CountUsers(r.Context(), p, f); err != nil {
+		return err
+	}
+	pg.Impact = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, ids, pg.Count)
+	return nil
 }
 
 // matchingUsers returns the ids of every user holding skuID whose display

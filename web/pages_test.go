@@ -423,3 +423,29 @@ func TestAssign(t *testing.T) {
 		t.Errorf("candidates for a Global Reader: %d, want 403", got.status)
 	}
 }
+
+// TestUnassignImpact checks that the confirmation previews what
+// unassigning does to the users' data, in the page's language, before
+// anything changes.
+func TestUnassignImpact(t *testing.T) {
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "What happens to their data 1 mailbox will be disconnected now and purged on Dec 20, 2026 unless a license with a mailbox comes back."},
+		{"fr", "Ce qu'il advient de leurs données 1 boîte aux lettres sera déconnectée maintenant et supprimée le 20 déc. 2026"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			f := newFixture(t)
+			b := f.browser(t)
+			b.lang = tc.lang
+			b.signIn(demo.AdminUPN)
+			pg := b.get("/licenses/" + demo.SKUBusinessPremium)
+			form := url.Values{"csrf": {pg.csrf(t)}, "user": {f.userID(t, "adele@"+demo.Domain)}, "step": {"confirm"}}
+			res := b.post("/licenses/"+demo.SKUBusinessPremium+"/unassign", form)
+			if !strings.Contains(res.text(), tc.want) {
+				t.Errorf("confirmation: %s\nwant %q", res.text(), tc.want)
+			}
+			if !f.holds(t, "adele@"+demo.Domain, demo.SKUBusinessPremium) {
+				t.Error("the preview changed Adele's license")
+			}
+		})
+	}
+}

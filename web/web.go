@@ -26,6 +26,9 @@ type Services struct {
 	Tokens        allot.TokenService
 	Passwords     allot.PasswordService
 	Audit         allot.AuditService
+	// Data previews what a change does to users' mailboxes and files; nil
+	// leaves the confirmations without that preview.
+	Data allot.DataService
 	// Catalog names products and service plans; nil means
 	// allot.DemoCatalog().
 	Catalog *allot.Catalog
