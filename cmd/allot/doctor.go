@@ -9,10 +9,20 @@ import (
 
 const doctorUsage = `Usage: allot doctor [--db PATH|URL]
 
-Doctor checks the database's invariants: it recomputes every seat counter
-from the assignment rows and prints each seat pool where they differ, one
-line each on standard error, with exit status 1. It reads every license,
-so on a large database run it off-peak. See docs/operations.md.
+Doctor checks the database's invariants and prints each one broken, one
+line each on standard error, with exit status 1:
+
+	integrity      SQLite's quick_check and foreign key check
+	counter        every seat counter equals the licenses assigned from its pool
+	capacity       every pool's capacity is what its subscriptions give
+	pool           no license comes from a pool that no subscription backs
+	over capacity  no pool of subscriptions that all take assignments has
+	               more licenses assigned than seats
+	deleted user   no deleted user's licenses are counted
+	audit          every tenant holding users has an audit trail
+
+It reads every row, so on a large database run it off-peak. See
+docs/operations.md.
 `
 
 // doctorCommand is "allot doctor".
@@ -39,16 +49,16 @@ func (c *doctorCommand) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bad, err := db.CheckCounters(ctx)
+	bad, err := db.Doctor(ctx)
 	if err != nil {
 		return err
 	}
-	for _, m := range bad {
-		fmt.Fprintf(c.m.Stderr, "allot: %s\n", m)
+	for _, p := range bad {
+		fmt.Fprintf(c.m.Stderr, "allot: %s\n", p)
 	}
 	if len(bad) > 0 {
 		return errReported
 	}
-	_, err = fmt.Fprintln(c.m.Stdout, "allot: every seat counter matches the licenses assigned")
+	_, err = fmt.Fprintln(c.m.Stdout, "allot: every invariant holds: seat counters, capacities, pools, deleted users, audit and integrity")
 	return err
 }

@@ -146,11 +146,13 @@ func (m *Main) commands() []commandInfo {
 		{"serve", "open (and migrate) the database and serve the API", m.parseServe},
 		{"tenant", "set up an organisation from nothing, and add domains to it", m.parseTenant},
 		{"token", "create, list or revoke API access tokens, for users or applications", m.parseToken},
-		{"doctor", "check the database's seat counters against its assignments", m.parseDoctor},
+		{"doctor", "check the database's invariants: seat counters, capacities, audit, integrity", m.parseDoctor},
+		{"backup", "copy the SQLite database to a new file while it serves", m.parseBackup},
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list, buy and change the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, create, change, delete and restore users; import and export them as CSV", m.parseUsers},
+		{"holds", "place and release holds that keep mailboxes; list what content search reaches", m.parseHolds},
 		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},
@@ -169,8 +171,8 @@ Usage:
 Commands:
 
 %s
-"allot serve", "allot tenant", "allot token", "allot doctor" and
-"allot lifecycle" work on the database itself; the other commands talk
+"allot serve", "allot tenant", "allot token", "allot doctor", "allot backup"
+and "allot lifecycle" work on the database itself; the other commands talk
 to a running server over its API.
 
 Environment:

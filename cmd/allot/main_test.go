@@ -409,7 +409,7 @@ func TestRedact(t *testing.T) {
 
 func TestDoctor(t *testing.T) {
 	path := demoDB(t)
-	want := result{0, "allot: every seat counter matches the licenses assigned\n", ""}
+	want := result{0, "allot: every invariant holds: seat counters, capacities, pools, deleted users, audit and integrity\n", ""}
 	if got := runAllot(t, "doctor", "--db", path); got != want {
 		t.Fatalf("doctor on a healthy database:\nwant %+v\ngot  %+v", want, got)
 	}
@@ -424,7 +424,7 @@ func TestDoctor(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := runAllot(t, "doctor", "--db", path)
-	wantErr := regexp.MustCompile(`^allot: tenant \S+ SKU ` + demo.SKUBusinessPremium + ` pool "": counter says 12, 11 licenses assigned\n$`)
+	wantErr := regexp.MustCompile(`^allot: counter: tenant \S+: SKU ` + demo.SKUBusinessPremium + ` pool "": counter says 12, 11 licenses assigned\n$`)
 	if got.code != 1 || got.stdout != "" || !wantErr.MatchString(got.stderr) {
 		t.Errorf("doctor on a broken counter: want exit 1 and a line matching %s, got %+v", wantErr, got)
 	}

@@ -112,8 +112,10 @@ func (m *Main) parseServe(args []string) (command, error) {
 		return nil, &usageError{Msg: fmt.Sprintf("serve: --synchronous must be FULL or NORMAL, not %q", c.synchronous)}
 	case c.logFormat != "text" && c.logFormat != "json":
 		return nil, &usageError{Msg: fmt.Sprintf("serve: --log-format must be text or json, not %q", c.logFormat)}
-	case c.rateLimit < 0 || c.rateBurst < 0 || c.rates.negative():
-		return nil, &usageError{Msg: "serve: no --rate-limit or --rate-burst flag can be negative"}
+	case c.rateLimit < 0 || c.rateBurst < 0:
+		return nil, &usageError{Msg: "serve: --rate-limit and --rate-burst cannot be negative"}
+	case c.rates.negative():
+		return nil, &usageError{Msg: "serve: --tenant-rate-limit, --tenant-rate-burst, --addr-rate-limit and --addr-rate-burst cannot be negative"}
 	}
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return nil, &usageError{Msg: "serve: --public-url " + err.Error()}
