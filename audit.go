@@ -72,6 +72,8 @@ var auditActivities = map[string]AuditActivity{
 	AuditHoldCreate:         {AuditCategoryOther, "Place hold", "Add"},
 	AuditHoldRelease:        {AuditCategoryOther, "Release hold", "Delete"},
 	AuditDataUpdate:         {AuditCategoryUsers, "Update user data", "Update"},
+	AuditPasswordSet:        {AuditCategoryUsers, "Reset user password", "Update"},
+	AuditSignIn:             {AuditCategoryUsers, "Sign in to the admin center", "Other"},
 }
 
 // Activity returns how the audit log names action: an action allot does

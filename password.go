@@ -55,3 +55,11 @@ func ValidatePassword(password string) error {
 	}
 	return nil
 }
+
+// Audit actions of passwords: an operator set a user's password; a user
+// signed in to the admin center (the event's target is the user, its
+// after the session token's id and expiry).
+const (
+	AuditPasswordSet = "user.password"
+	AuditSignIn      = "user.signin"
+)

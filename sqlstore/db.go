@@ -61,13 +61,14 @@ type DB struct {
 	hooks   []func(allot.Change)
 	group   *committer // SQLite's group commit; nil on PostgreSQL
 	logf    func(format string, args ...any)
+	hashing chan struct{} // password hashing slots (password.go)
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
 // (postgres://… or postgresql://…) or a SQLite file path, migrates it to the
 // current schema and refuses to open a schema newer than this binary knows.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	db := &DB{catalog: opts.Catalog, now: opts.Now, rand: opts.Rand, dsn: dsn, logf: opts.Logf}
+	db := &DB{catalog: opts.Catalog, now: opts.Now, rand: opts.Rand, dsn: dsn, logf: opts.Logf, hashing: make(chan struct{}, maxHashing)}
 	if db.logf == nil {
 		db.logf = func(string, ...any) {}
 	}

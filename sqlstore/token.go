@@ -91,13 +91,19 @@ func (db *DB) newToken(tenantID string) (string, *allot.Token, error) {
 // insertToken stores t, owned by t.UserID or t.AppID, valid for ttl from
 // now, and audits it as p.
 func (tx *Tx) insertToken(ctx context.Context, p allot.Principal, secret string, t *allot.Token, ttl time.Duration) error {
-	t.CreatedAt, t.ExpiresAt = tx.now, tx.now.Add(ttl)
-	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (tenant_id, token_hash, token_id, user_id, app_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.TenantID, hashToken(secret), t.ID, nullable(t.UserID), nullable(t.AppID), micros(t.CreatedAt), micros(t.ExpiresAt))
-	if err != nil {
+	if err := tx.storeToken(ctx, secret, t, ttl); err != nil {
 		return err
 	}
 	return tx.audit(ctx, p, auditEvent{action: allot.AuditTokenCreate, targetType: "token", targetID: t.ID, after: tokenJSON(t)})
+}
+
+// storeToken stores t, owned by t.UserID or t.AppID, valid for ttl from
+// now; the caller audits it (a sign-in records itself, not a token).
+func (tx *Tx) storeToken(ctx context.Context, secret string, t *allot.Token, ttl time.Duration) error {
+	t.CreatedAt, t.ExpiresAt = tx.now, tx.now.Add(ttl)
+	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (tenant_id, token_hash, token_id, user_id, app_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.TenantID, hashToken(secret), t.ID, nullable(t.UserID), nullable(t.AppID), micros(t.CreatedAt), micros(t.ExpiresAt))
+	return err
 }
 
 // tokenJSON is what the audit records of a token: its owner and times.

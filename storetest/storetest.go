@@ -29,6 +29,7 @@ type Store interface {
 	allot.UserImportService
 	allot.DataService
 	allot.HoldService
+	allot.PasswordService
 	Catalog() *allot.Catalog
 	// CounterMismatches returns one line per seat pool whose counter
 	// differs from its assignment rows.
@@ -121,6 +122,8 @@ func Run(t *testing.T, open Opener) {
 		{"Holds", testHolds},
 		{"DeletedUserData", testDeletedUserData},
 		{"PreviewIsOutcome", testPreviewIsOutcome},
+		{"Passwords", testPasswords},
+		{"PasswordChange", testPasswordChange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

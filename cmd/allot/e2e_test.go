@@ -26,6 +26,7 @@ import (
 // testServer is a running "allot serve --demo".
 type testServer struct {
 	url, token string
+	password   string // the demo administrator's, as serve printed it
 	metricsURL string // with --metrics-addr
 	stderr     *lockedBuffer
 	cancel     context.CancelFunc
@@ -54,6 +55,7 @@ var (
 	listeningRE = regexp.MustCompile(`^allot: listening on (http://\S+)$`)
 	exportRE    = regexp.MustCompile(`^export ALLOT_URL=(\S+) ALLOT_TOKEN=(\S+)$`)
 	metricsRE   = regexp.MustCompile(`^allot: metrics on (http://\S+)$`)
+	passwordRE  = regexp.MustCompile(`^allot: sign in to the admin center at \S+ as \S+ with the password (\S+)$`)
 )
 
 // startServer runs "allot serve --demo" on a new database and waits until
@@ -92,6 +94,9 @@ func startServer(t *testing.T, extra ...string) *testServer {
 			}
 			if m := metricsRE.FindStringSubmatch(line); m != nil {
 				s.metricsURL = m[1]
+			}
+			if m := passwordRE.FindStringSubmatch(line); m != nil {
+				s.password = m[1]
 			}
 			if m := exportRE.FindStringSubmatch(line); m != nil {
 				if m[1] != listening {

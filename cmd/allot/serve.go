@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,8 +33,11 @@ it listens on:
 With --demo it first creates the demo tenant Contoso (contoso.example) with
 its users, subscriptions and licenses, unless that tenant exists, and prints
 a new token of its Global Administrator admin@contoso.example, valid 30
-days, as a line to paste in a shell:
+days, as a line to paste in a shell, and before it a new password with
+which the administrator signs in to the admin center's pages:
 
+	allot: sign in to the admin center at http://127.0.0.1:8080/ as admin@contoso.example with the password k7cm-...
+	allot: a new token of admin@contoso.example, valid 30 days; use the API and the CLI with:
 	export ALLOT_URL=http://127.0.0.1:8080 ALLOT_TOKEN=allot_...
 
 "allot token create --user UPN" issues tokens for other users.
@@ -78,6 +82,7 @@ type serveCommand struct {
 	metricsTok  string // read from metricsFile by run
 	log         *slog.Logger
 	token       string // the demo administrator's new token, with --demo
+	password    string // the demo administrator's new password, with --demo
 	// serve runs the HTTP server on the prepared database until ctx ends;
 	// tests replace it.
 	serve func(ctx context.Context, db *sqlstore.DB) error
@@ -187,6 +192,10 @@ func (c *serveCommand) seedDemo(ctx context.Context, db *sqlstore.DB) error {
 	fmt.Fprintf(c.m.Stdout, "allot: demo tenant %s (%s) %s: %d users, %d subscriptions, Global Administrator %s\n",
 		t.Name, t.Domain, state, users, len(subs), demo.AdminUPN)
 	c.token, _, err = db.CreateToken(ctx, t.ID, demo.AdminUPN, demoTokenTTL)
+	if err != nil {
+		return err
+	}
+	c.password, err = demo.NewAdminPassword(ctx, db, t.ID, rand.Reader)
 	return err
 }
 
@@ -222,6 +231,7 @@ func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 	c.log.Info("listening", "addr", ln.Addr().String(), "url", base, "db", redact(c.dsn), "backend", db.Backend())
 	fmt.Fprintf(c.m.Stdout, "allot: listening on %s\n", base)
 	if c.token != "" {
+		fmt.Fprintf(c.m.Stdout, "allot: sign in to the admin center at %s/ as %s with the password %s\n", base, demo.AdminUPN, c.password)
 		fmt.Fprintf(c.m.Stdout, "allot: a new token of %s, valid %d days; use the API and the CLI with:\n", demo.AdminUPN, int(demoTokenTTL.Hours()/24))
 		fmt.Fprintf(c.m.Stdout, "export %s=%s %s=%s\n", envURL, base, envToken, c.token)
 	}

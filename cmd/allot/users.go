@@ -18,7 +18,7 @@ import (
 	"github.com/allot-project/allot/graph"
 )
 
-const usersUsage = `Usage: allot users <list|show|create|update|delete|restore|import|export> [flags] [arguments]
+const usersUsage = `Usage: allot users <list|show|create|update|delete|restore|import|export|set-password> [flags] [arguments]
 
 Users lists and inspects the tenant's users, creates, changes, deletes and
 restores them, and imports and exports them as CSV.
@@ -31,6 +31,7 @@ restores them, and imports and exports them as CSV.
 	restore  restore a user deleted less than 30 days ago, with its licenses
 	import   create and update users and their licenses from a CSV file
 	export   write every user and its licenses as CSV
+	set-password  set the password a user signs in to the admin center with (--db)
 
 The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
 Run "allot help users list" for the flags of one.
@@ -102,6 +103,7 @@ func (m *Main) parseUsers(args []string) (command, error) {
 		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
 		{Name: "import", Parse: m.parseUsersImport},
 		{Name: "export", Parse: m.parseUsersExport},
+		{Name: "set-password", Parse: m.parseUsersSetPassword},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
