@@ -152,6 +152,7 @@ func (m *Main) commands() []commandInfo {
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list, buy and change the tenant's subscriptions", m.parseSubscriptions},
 		{"users", "list, show, create, change, delete and restore users; import and export them as CSV", m.parseUsers},
+		{"holds", "place and release holds that keep mailboxes; list what content search reaches", m.parseHolds},
 		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
 		{"license", "assign and unassign a product's licenses, to one user or thousands", m.parseLicense},
 		{"check", "ask whether users may use a service plan, as applications do", m.parseCheck},

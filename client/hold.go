@@ -1,0 +1,71 @@
+package client
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/allot-project/allot/graph"
+)
+
+// HoldsPath is allot's hold resource.
+const HoldsPath = "/api/holds"
+
+// Holds lists the tenant's holds, released ones too with includeReleased.
+func (c *Client) Holds(ctx context.Context, includeReleased bool) ([]graph.HoldInfo, error) {
+	var q Query
+	if includeReleased {
+		q = Query{"includeReleased": "true"}
+	}
+	var out struct {
+		Value []graph.HoldInfo `json:"value"`
+	}
+	return out.Value, c.Get(ctx, c.URL(HoldsPath, q), nil, &out)
+}
+
+// CreateHold places a hold on a user (id or userPrincipalName) and returns
+// it.
+func (c *Client) CreateHold(ctx context.Context, user, name string) (*graph.HoldInfo, error) {
+	var h graph.HoldInfo
+	return &h, c.Post(ctx, c.URL(HoldsPath, nil), graph.HoldRequest{User: user, Name: name}, &h)
+}
+
+// ReleaseHold releases the hold with the id and returns it.
+func (c *Client) ReleaseHold(ctx context.Context, id string) (*graph.HoldInfo, error) {
+	var h graph.HoldInfo
+	return &h, c.Post(ctx, c.URL(HoldsPath+"/"+url.PathEscape(id)+"/release", nil), struct{}{}, &h)
+}
+
+// SearchableMailboxes lists the mailboxes content search reaches now.
+func (c *Client) SearchableMailboxes(ctx context.Context) ([]graph.SearchableMailboxInfo, error) {
+	var out struct {
+		Value []graph.SearchableMailboxInfo `json:"value"`
+	}
+	return out.Value, c.Get(ctx, c.URL("/api/discovery/mailboxes", nil), nil, &out)
+}
+
+// UserData returns the state of a user's mailbox and files.
+func (c *Client) UserData(ctx context.Context, idOrUPN string) (*graph.UserDataInfo, error) {
+	var d graph.UserDataInfo
+	return &d, c.Get(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/data", nil), nil, &d)
+}
+
+// PreviewAssignLicense says what an assignLicense of the user would do to
+// its data, changing nothing.
+func (c *Client) PreviewAssignLicense(ctx context.Context, idOrUPN string, add []graph.AssignedLicense, remove []string) (*graph.DataImpactInfo, error) {
+	if add == nil {
+		add = []graph.AssignedLicense{}
+	}
+	if remove == nil {
+		remove = []string{}
+	}
+	body := map[string]any{"addLicenses": add, "removeLicenses": remove}
+	var im graph.DataImpactInfo
+	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/previewAssignLicense", nil), body, &im)
+}
+
+// PreviewDelete says what deleting the user would do to its data,
+// changing nothing.
+func (c *Client) PreviewDelete(ctx context.Context, idOrUPN string) (*graph.DataImpactInfo, error) {
+	var im graph.DataImpactInfo
+	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/previewDelete", nil), struct{}{}, &im)
+}
