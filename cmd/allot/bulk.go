@@ -55,7 +55,13 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 		bar.add(len(req.Users))
 	}
 	bar.clear()
-	return c.report(all)
+	err := c.report(all)
+	if c.dryRun && c.unassign && !c.remote.json() {
+		if derr := c.reportData(ctx, all); derr != nil {
+			return derr
+		}
+	}
+	return err
 }
 
 // bulkFailed reports a request that failed as a whole, after the users

@@ -70,11 +70,13 @@ Example:
 	allot users show adele@contoso.example
 `
 
-const usersDeleteUsage = `Usage: allot users delete [--output table|json] UPN
+const usersDeleteUsage = `Usage: allot users delete [--dry-run] [--output table|json] UPN
 
 Delete deletes a user, given its userPrincipalName or id. Its licenses are
 freed at once; the user can be restored, with them, for 30 days. With
 -o json it prints the deleted user as the deleted items list it.
+--dry-run says what the deletion would do to the user's mailbox and files
+(the dates they would be purged), changing nothing.
 
 Example:
 
@@ -100,6 +102,7 @@ func (m *Main) parseUsers(args []string) (command, error) {
 		{Name: "create", Parse: m.parseUsersCreate},
 		{Name: "update", Parse: m.parseUsersUpdate},
 		{Name: "delete", Parse: m.userCommand("delete", usersDeleteUsage, (*userCommand).delete)},
+		{Name: "data", Parse: m.userCommand("data", usersDataUsage, (*userCommand).data)},
 		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
 		{Name: "import", Parse: m.parseUsersImport},
 		{Name: "export", Parse: m.parseUsersExport},
@@ -237,6 +240,7 @@ type userCommand struct {
 	remote *remote
 	cl     *client.Client
 	user   string
+	dryRun bool // delete: say what it would do to the user's data
 	do     func(c *userCommand, ctx context.Context) error
 }
 
@@ -248,6 +252,9 @@ func (m *Main) userCommand(name, usage string, do func(*userCommand, context.Con
 func (m *Main) parseUserCommand(name, usage string, args []string, do func(*userCommand, context.Context) error) (command, error) {
 	fs := newFlagSet("users " + name)
 	c := &userCommand{remote: m.remoteFlags(fs), do: do}
+	if name == "delete" {
+		fs.BoolVar(&c.dryRun, "dry-run", false, "say what deleting the user would do to its mailbox and files, changing nothing")
+	}
 	if err := m.parseFlags(fs, usage, args); err != nil {
 		return nil, err
 	}
@@ -341,6 +348,9 @@ func writeUser(w io.Writer, u graphUser, lds []licenseDetails) error {
 }
 
 func (c *userCommand) delete(ctx context.Context) error {
+	if c.dryRun {
+		return c.previewDelete(ctx)
+	}
 	raw, err := c.cl.DeleteUser(ctx, c.user)
 	if err != nil {
 		return err

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/allot-project/allot/demo"
+)
+
+// TestUnassignDryRunData previews an unassign and a deletion through the
+// CLI: the data lines say when the mailbox would be purged, nothing
+// changes, and the user's data state is still active afterwards.
+func TestUnassignDryRunData(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	users := demoUPNs(func(u demo.User) bool {
+		return len(u.Licenses) == 1 && u.Licenses[0].SKUID == demo.SKUBusinessPremium && !u.Blocked
+	})
+	if len(users) < 2 {
+		t.Fatal("the demo has fewer than two users holding Business Premium alone")
+	}
+	out := s.mustRun(t, "license", "unassign", "--sku", "SPB", "--dry-run", "--user", users[0], "--user", users[1])
+	for _, re := range []string{
+		`(?m)^` + regexp.QuoteMeta(users[0]) + `\s+would unassign$`,
+		`(?m)^USER\s+DATA$`,
+		`(?m)^` + regexp.QuoteMeta(users[1]) + `\s+mailbox disconnected now, purged on \d{4}-\d\d-\d\d unless a license with a mailbox comes back; files kept; not searchable from now$`,
+		`(?m)^data: 2 users: 2 mailboxes disconnected \(0 held\), first purge on \d{4}-\d\d-\d\d; 2 mailboxes no longer searchable$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("unassign --dry-run does not match %s:\n%s", re, out)
+		}
+	}
+	data := s.mustRun(t, "users", "data", users[0])
+	if !regexp.MustCompile(`(?m)^Mailbox:\s+active$`).MatchString(data) || !regexp.MustCompile(`(?m)^Files:\s+active$`).MatchString(data) {
+		t.Errorf("users data after a dry run:\n%s", data)
+	}
+	del := s.mustRun(t, "users", "delete", "--dry-run", users[0])
+	want := `^dry run, nothing changed: deleting ` + regexp.QuoteMeta(users[0]) + ` would free its licenses; its data: mailbox disconnected now, purged on \d{4}-\d\d-\d\d unless a license with a mailbox comes back; files deleted on \d{4}-\d\d-\d\d unless the user is restored; not searchable from now\n$`
+	if !regexp.MustCompile(want).MatchString(del) {
+		t.Errorf("users delete --dry-run: %q", del)
+	}
+	if show := s.mustRun(t, "users", "show", users[0]); !strings.Contains(show, "SPB") {
+		t.Errorf("a dry run deleted or unlicensed the user:\n%s", show)
+	}
+}
