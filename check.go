@@ -17,6 +17,11 @@ const (
 	ReasonUserDeleted           = "UserDeleted"
 	ReasonUserNotFound          = "UserNotFound"
 	ReasonUnknownPlan           = "UnknownServicePlan"
+	// The reasons a mailbox plan gives a user without it, by the state of
+	// the user's mailbox (U2, U4).
+	ReasonMailboxInGrace  = "MailboxInGrace"  // disconnected, within its 30-day grace period
+	ReasonMailboxInactive = "MailboxInactive" // kept past its grace period by a hold
+	ReasonMailboxPurged   = "MailboxPurged"   // deleted for good
 )
 
 // CheckRequest asks whether a user may use a service plan.
@@ -44,6 +49,12 @@ type Entitlement struct {
 	Deleted           bool
 	Licenses          []License
 	Version           int64 // grows with every committed change of the user
+	// Mailbox is the state of the user's mailbox, which a mailbox plan's
+	// answer names when the user lacks the plan. MailboxKnown is false
+	// when the change that made the entitlement did not read it: a cache
+	// keeps the state it had.
+	Mailbox      MailboxState
+	MailboxKnown bool
 }
 
 // PoolAccess reports whether the licenses of a seat pool (tenant, SKU,
@@ -102,7 +113,24 @@ func Check(c *Catalog, e *Entitlement, plan *ServicePlan, access PoolAccess) Che
 			r.Licensed, r.SKUID, r.Reason = true, l.SKUID, ReasonLicensed
 		}
 	}
+	if !r.Licensed && r.Reason != ReasonSubscriptionSuspended && plan.Data == DataMailbox {
+		r.Reason = mailboxReason(e.Mailbox, r.Reason)
+	}
 	return r
+}
+
+// mailboxReason is the reason a mailbox plan gives a user who lacks it,
+// from the state of the user's mailbox; otherwise reason.
+func mailboxReason(m MailboxState, reason string) string {
+	switch m {
+	case MailboxDisconnected:
+		return ReasonMailboxInGrace
+	case MailboxInactive:
+		return ReasonMailboxInactive
+	case MailboxPurged:
+		return ReasonMailboxPurged
+	}
+	return reason
 }
 
 // ValidateChecks returns EINVALID for an empty or oversized batch (Count,

@@ -73,6 +73,9 @@ func (t *tenant) find(ix *Index, key string) *entry {
 func (ix *Index) materialize(tenantID string, en *entry, e *allot.Entitlement, buf []allot.License) {
 	e.TenantID, e.UserID, e.UserPrincipalName = tenantID, en.id.String(), en.upn
 	e.AccountEnabled, e.Deleted, e.Version = en.flags&flagEnabled != 0, en.flags&flagDeleted != 0, en.version
+	if int(en.mailbox) < len(mailboxStates) {
+		e.Mailbox, e.MailboxKnown = mailboxStates[en.mailbox], true
+	}
 	for _, l := range en.lics {
 		sku := ix.skus[l.sku]
 		al := allot.License{SKUID: sku.ID}

@@ -13,6 +13,7 @@ package index
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,8 +50,16 @@ type entry struct {
 	upn     string // lower case
 	version int64
 	flags   uint8
+	mailbox uint8 // the mailbox state's number in mailboxStates; mailboxUnknown until a change says
 	lics    []lic
 }
+
+// mailboxStates numbers the mailbox states an entry keeps.
+var mailboxStates = []allot.MailboxState{allot.MailboxNone, allot.MailboxActive, allot.MailboxDisconnected, allot.MailboxInactive, allot.MailboxPurged}
+
+// mailboxUnknown marks an entry made from a change that did not read the
+// mailbox state: Apply keeps the state the user's entry had.
+const mailboxUnknown = 255
 
 const (
 	flagEnabled = 1 << iota
@@ -174,6 +183,9 @@ func (ix *Index) applySlice(c allot.Change, entries []*entry, last bool, fetched
 	}
 	for _, e := range entries {
 		if old := t.byID[e.id]; old == nil || old.version <= e.version {
+			if e.mailbox == mailboxUnknown && old != nil {
+				e.mailbox = old.mailbox
+			}
 			ix.remove(t, old)
 			ix.put(t, e)
 		}
@@ -232,6 +244,10 @@ func (ix *Index) compact(e *allot.Entitlement) *entry {
 	}
 	if e.Deleted {
 		en.flags |= flagDeleted
+	}
+	en.mailbox = mailboxUnknown
+	if e.MailboxKnown {
+		en.mailbox = uint8(max(0, slices.Index(mailboxStates, e.Mailbox)))
 	}
 	for _, l := range e.Licenses {
 		n, ok := ix.skuNum[l.SKUID]

@@ -326,10 +326,10 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.insertLicenses(ctx, p.TenantID, adds); err != nil {
 		return err
 	}
-	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
+	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
-	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
+	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
 	return tx.bulkAudit(ctx, p, events)
@@ -403,7 +403,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 				rows.Close()
 				return err
 			}
-			e := entitlementOf(byID[id])
+			e := tx.entitlementOf(byID[id])
 			e.Version = v
 			c.Entitlements = append(c.Entitlements, e)
 		}

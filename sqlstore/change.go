@@ -27,7 +27,7 @@ func (db *DB) OnCommit(fn func(allot.Change)) {
 // version (under the user's row lock, so versions follow commit order) and
 // keeps the state u will have once committed.
 func (tx *Tx) touch(ctx context.Context, u *allot.User) error {
-	e := entitlementOf(u)
+	e := tx.entitlementOf(u)
 	err := tx.QueryRowContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2 RETURNING version`,
 		u.TenantID, u.ID).Scan(&e.Version)
 	c := tx.change(u.TenantID)
@@ -56,9 +56,13 @@ func (tx *Tx) change(tenantID string) *allot.Change {
 	return c
 }
 
-func entitlementOf(u *allot.User) *allot.Entitlement {
-	return &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
+// entitlementOf is the entitlement u will have once committed, with the
+// mailbox state when the transaction computed it (userdata.go).
+func (tx *Tx) entitlementOf(u *allot.User) *allot.Entitlement {
+	e := &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
 		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), Licenses: u.Licenses}
+	e.Mailbox, e.MailboxKnown = tx.mailboxes[u.ID]
+	return e
 }
 
 // publish hands a committed transaction's changes to the hooks.

@@ -93,6 +93,9 @@ func (tx *Tx) expireTenant(ctx context.Context, tenantID string, ds []allot.User
 		if ok {
 			im := allot.Impact(before, after, held[before.UserID])
 			events = append(events, dataEvent(&im))
+			if after.Mailbox != before.Mailbox {
+				tx.touchGone(tenantID, before.UserID) // caches read the user back, or forget it if purged
+			}
 		}
 	}
 	return len(events), tx.audit(ctx, allot.SystemPrincipal(tenantID, "lifecycle"), events...)

@@ -177,6 +177,9 @@ type Tx struct {
 	now     time.Time
 	changes map[string]*allot.Change // what caches must learn once committed
 	impacts []allot.DataImpact       // what it did to users' data (userdata.go), for previews
+	// mailboxes are the mailbox states it computed, by user id, for the
+	// entitlements it hands the caches (userdata.go).
+	mailboxes map[string]allot.MailboxState
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

@@ -20,8 +20,9 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 			where, args = " WHERE u.tenant_id = $1", []any{tenantID}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version,
-			l.sku_id, l.pool, l.disabled_plans
-			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id`+where+`
+			l.sku_id, l.pool, l.disabled_plans, COALESCE(d.mailbox_state, '')
+			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
+			LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id`+where+`
 			ORDER BY u.tenant_id, u.user_id, l.sku_id`, args...) // the order of the indexes: no sort
 		if err != nil {
 			return err
@@ -31,9 +32,11 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 		for rows.Next() {
 			var e allot.Entitlement
 			var sku, pool, disabled sql.NullString
-			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version, &sku, &pool, &disabled); err != nil {
+			var mailbox string
+			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version, &sku, &pool, &disabled, &mailbox); err != nil {
 				return err
 			}
+			e.Mailbox, e.MailboxKnown = allot.MailboxState(mailbox), true
 			if cur == nil || cur.UserID != e.UserID || cur.TenantID != e.TenantID {
 				if cur != nil {
 					if err := fn(cur); err != nil {
@@ -73,18 +76,21 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			users, err := tx.QueryContext(ctx, `SELECT tenant_id, user_id, upn, account_enabled, deleted_at IS NOT NULL, version FROM users
-				WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
+			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version, COALESCE(d.mailbox_state, '')
+				FROM users u LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id
+				WHERE u.tenant_id = $1 AND u.user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
 			if err != nil {
 				return err
 			}
 			var chunk []*allot.Entitlement
 			for users.Next() {
-				e := &allot.Entitlement{}
-				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version); err != nil {
+				e := &allot.Entitlement{MailboxKnown: true}
+				var mailbox string
+				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version, &mailbox); err != nil {
 					users.Close()
 					return err
 				}
+				e.Mailbox = allot.MailboxState(mailbox)
 				chunk = append(chunk, e)
 			}
 			users.Close()

@@ -133,6 +133,10 @@ func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) 
 		after := allot.NextUserData(c, before, in.ev)
 		im := allot.Impact(before, after, in.ev.Held)
 		tx.impacts = append(tx.impacts, im)
+		if tx.mailboxes == nil {
+			tx.mailboxes = map[string]allot.MailboxState{}
+		}
+		tx.mailboxes[in.user.ID] = after.Mailbox
 		if !after.Equal(&before) {
 			changed = append(changed, after)
 		}

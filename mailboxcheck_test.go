@@ -1,0 +1,42 @@
+package allot_test
+
+import (
+	"testing"
+
+	"github.com/allot-project/allot"
+)
+
+// TestCheckMailboxReasons checks the reasons a mailbox plan gives a user
+// without it, by the state of its mailbox, and that other plans and
+// licensed users are unaffected.
+func TestCheckMailboxReasons(t *testing.T) {
+	c := allot.DemoCatalog()
+	teams, exStd := c.ServicePlan(planTeams), c.ServicePlan(planExStd)
+	access := func(tenantID, skuID, pool string) bool { return pool != subBasicSS }
+	tests := []struct {
+		name    string
+		mailbox allot.MailboxState
+		lics    []allot.License
+		plan    *allot.ServicePlan
+		want    string
+	}{
+		{"in grace", allot.MailboxDisconnected, nil, exStd, allot.ReasonMailboxInGrace},
+		{"held", allot.MailboxInactive, nil, exStd, allot.ReasonMailboxInactive},
+		{"purged", allot.MailboxPurged, nil, exStd, allot.ReasonMailboxPurged},
+		{"never had one", allot.MailboxNone, nil, exStd, allot.ReasonNoLicense},
+		{"plan disabled, in grace", allot.MailboxDisconnected, []allot.License{lic(skuExStd, "", planExStd)}, exStd, allot.ReasonMailboxInGrace},
+		{"suspended stays suspended", allot.MailboxDisconnected, []allot.License{lic(skuBasic, subBasicSS)}, exStd, allot.ReasonSubscriptionSuspended},
+		{"licensed", allot.MailboxActive, []allot.License{lic(skuExStd, "")}, exStd, allot.ReasonLicensed},
+		{"not a mailbox plan", allot.MailboxPurged, nil, teams, allot.ReasonNoLicense},
+	}
+	for _, tt := range tests {
+		e := &allot.Entitlement{TenantID: testTenant, UserID: holderID, AccountEnabled: true, Licenses: tt.lics, Mailbox: tt.mailbox, MailboxKnown: true}
+		if got := allot.Check(c, e, tt.plan, access).Reason; got != tt.want {
+			t.Errorf("%s: reason %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	blocked := &allot.Entitlement{TenantID: testTenant, UserID: holderID, Mailbox: allot.MailboxDisconnected}
+	if got := allot.Check(c, blocked, exStd, access).Reason; got != allot.ReasonSignInBlocked {
+		t.Errorf("blocked in grace: %q, want %q", got, allot.ReasonSignInBlocked)
+	}
+}
