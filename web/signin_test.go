@@ -1,12 +1,17 @@
 package web
 
 import (
+	"crypto/tls"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/demo"
 )
 
@@ -137,4 +142,57 @@ func sessionCookieOf(t *testing.T, p page) *http.Cookie {
 	}
 	t.Fatal("no session cookie set")
 	return nil
+}
+
+// TestSecureCookies checks that cookies are Secure over TLS, or behind a
+// TLS proxy when configured, and not on plain HTTP otherwise.
+func TestSecureCookies(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name   string
+		tls    bool
+		secure bool
+		want   bool
+	}{
+		{"plain", false, false, false},
+		{"TLS", true, false, true},
+		{"proxy", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := New(f.svc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SecureCookies: tc.secure})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/signin", nil)
+			if !tc.tls {
+				r.TLS = nil
+			} else if r.TLS == nil {
+				r.TLS = &tls.ConnectionState{}
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			cs := w.Result().Cookies()
+			if len(cs) == 0 || cs[0].Secure != tc.want || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteLaxMode {
+				t.Errorf("cookies %v, want Secure=%v HttpOnly SameSite=Lax", cs, tc.want)
+			}
+		})
+	}
+}
+
+// TestSessionEndsWhenBlocked checks that blocking a user ends their
+// session at the next request: every page authenticates the session.
+func TestSessionEndsWhenBlocked(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.signIn("allan@" + demo.Domain)
+	if got := b.get("/licenses").status; got != http.StatusOK {
+		t.Fatalf("GET /licenses: %d", got)
+	}
+	blocked := false
+	if _, err := f.db.UpdateUser(t.Context(), f.sysUser, "allan@"+demo.Domain, allot.UserUpdate{AccountEnabled: &blocked}); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.get("/licenses"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/signin") {
+		t.Errorf("GET /licenses after blocking: %d %q, want 303 to /signin", res.status, res.header.Get("Location"))
+	}
 }

@@ -116,6 +116,7 @@ func (h *Handler) routes() {
 	h.registerLicenseRoutes()
 	h.registerProductRoutes()
 	h.registerMyRoutes()
+	h.registerUserRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
 	}))

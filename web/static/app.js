@@ -97,9 +97,13 @@ function userPicker() {
       if (q === "" || q.indexOf("@") >= 0) {
         return;
       }
+      var asked = input.value;
       fetch(input.dataset.candidates + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (res) { return res.ok ? res.json() : []; })
         .then(function (users) {
+          if (input.value !== asked) {
+            return; // a later keystroke asked again
+          }
           list.textContent = "";
           users.forEach(function (u) {
             var o = document.createElement("option");

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/allot-project/allot/graph"
 	"github.com/allot-project/allot/index"
 	"github.com/allot-project/allot/sqlstore"
+	"github.com/allot-project/allot/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -66,6 +68,7 @@ type Server struct {
 	db        *sqlstore.DB
 	index     *index.Index
 	api       *graph.Server
+	handler   http.Handler // the API and the admin center (web.go)
 	log       *slog.Logger
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -105,6 +108,13 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
 		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready})
+	pages, err := web.New(web.Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: db, Audit: db, Data: db, Catalog: db.Catalog()},
+		web.Options{Logger: o.Logger, Now: o.Now, SecureCookies: strings.HasPrefix(o.PublicURL, "https://")})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.handler = mount(s.api.Handler(), pages)
 	return s, nil
 }
 
@@ -125,9 +135,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Handler returns the HTTP API: /v1.0/, /api/, /healthz and, with a
-// metrics token, /metrics.
-func (s *Server) Handler() http.Handler { return s.api.Handler() }
+// Handler returns the HTTP API (/v1.0/, /api/, /healthz and, with a
+// metrics token, /metrics) and the admin center on every other path.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // IndexUsers returns the number of users in the license-check index.
 func (s *Server) IndexUsers() int { return s.index.Users() }
