@@ -51,6 +51,14 @@ type SKU struct {
 	AppliesTo   string         `json:"appliesTo"` // "User" or "Company"
 	PlanNames   []string       `json:"plans"`
 	Plans       []*ServicePlan `json:"-"` // resolved from PlanNames
+
+	// The offer's durations in days (see Offer); 0 or absent takes the
+	// default: a 7-day cancellation window, 30-day trials, 30 days in
+	// Warning and 90 days Suspended.
+	CancellationDays int `json:"cancellationDays,omitempty"`
+	TrialDays        int `json:"trialDays,omitempty"`
+	WarningDays      int `json:"warningDays,omitempty"`
+	SuspendedDays    int `json:"suspendedDays,omitempty"`
 }
 
 // HasPlan reports whether the SKU grants the plan with the given id.
@@ -188,6 +196,9 @@ func (c *Catalog) indexSKU(s *SKU) error {
 	}
 	if s.AppliesTo == "" {
 		s.AppliesTo = "User"
+	}
+	if min(s.CancellationDays, s.TrialDays, s.WarningDays, s.SuspendedDays) < 0 {
+		return catalogError(s.ID, "", nil, "catalog: SKU %s: an offer's days cannot be negative", s.PartNumber)
 	}
 	if len(s.PlanNames) > 64 {
 		e := catalogError(s.ID, "", nil, "catalog: SKU %s has %d service plans; at most 64 are supported", s.PartNumber, len(s.PlanNames))

@@ -47,6 +47,21 @@ type SubscribedSKU struct {
 	Consumed         int // users holding the SKU, from every pool
 	SubscriptionIDs  []string
 	Pools            []SeatPool // the admin pool first, then self-service ones
+	// SelfService counts apart the units of self-service subscriptions
+	// (also in Prepaid), which only their purchasers assign.
+	SelfService LicenseUnits
+}
+
+// SelfServiceSeats returns the seats of the self-service pools: how many
+// their purchasers may assign (capacity) and how many they assigned.
+func (s *SubscribedSKU) SelfServiceSeats() (capacity, consumed int) {
+	for _, p := range s.Pools {
+		if p.SubscriptionID != "" {
+			capacity += p.Capacity
+			consumed += p.Consumed
+		}
+	}
+	return capacity, consumed
 }
 
 // AdminPool returns the admin-managed pool; its zero value when the tenant
@@ -64,14 +79,10 @@ func (s *SubscribedSKU) AdminPool() SeatPool {
 // licenses still work (Enabled and Warning).
 func (s *SubscribedSKU) Total() int { return s.Prepaid.Enabled + s.Prepaid.Warning }
 
-// Available returns the seats new assignments may still take in all pools.
-func (s *SubscribedSKU) Available() int {
-	n := 0
-	for _, p := range s.Pools {
-		n += p.Available()
-	}
-	return n
-}
+// Available returns the seats an administrator may still assign: the free
+// seats of the admin-managed pool. Free seats of self-service pools are
+// their purchasers' (SelfServiceSeats), so they never count here.
+func (s *SubscribedSKU) Available() int { return s.AdminPool().Available() }
 
 // statusRank orders statuses from best to worst for CapabilityStatus.
 var statusRank = map[SubscriptionStatus]int{
@@ -107,6 +118,9 @@ func AggregateSKUs(c *Catalog, tenantID string, subs []*Subscription, pools map[
 		}
 		agg.CapabilityStatus = BetterStatus(agg.CapabilityStatus, s.Status)
 		agg.Prepaid.Add(s.Status, s.Quantity)
+		if s.SelfService() {
+			agg.SelfService.Add(s.Status, s.Quantity)
+		}
 		agg.SubscriptionIDs = append(agg.SubscriptionIDs, s.ID)
 	}
 	out := make([]*SubscribedSKU, 0, len(order))

@@ -43,3 +43,22 @@ func TestAggregateSKUs(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfServiceCountedApart checks that the seats of a self-service
+// purchase, which administrators are refused, are counted apart and never
+// in what an administrator may assign.
+func TestSelfServiceCountedApart(t *testing.T) {
+	subs := []*allot.Subscription{sub("s1", skuE5, allot.StatusEnabled, 2, ""), sub(subE5SS, skuE5, allot.StatusEnabled, 3, buyerID)}
+	pools := map[string][]allot.SeatPool{skuE5: {{Capacity: 2, Consumed: 1}, {SubscriptionID: subE5SS, PurchasedBy: buyerID, Capacity: 3, Consumed: 1}}}
+	s := allot.AggregateSKUs(allot.DemoCatalog(), testTenant, subs, pools)[0]
+	capacity, consumed := s.SelfServiceSeats()
+	type counts struct {
+		Total, Consumed, Available, SelfServiceCapacity, SelfServiceConsumed int
+		SelfService                                                           allot.LicenseUnits
+	}
+	got := counts{s.Total(), s.Consumed, s.Available(), capacity, consumed, s.SelfService}
+	want := counts{5, 2, 1, 3, 1, allot.LicenseUnits{Enabled: 3}}
+	if got != want {
+		t.Errorf("(-want +got):\n-%+v\n+%+v", want, got)
+	}
+}

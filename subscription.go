@@ -68,6 +68,7 @@ type Subscription struct {
 	Term             string    // TermMonth or TermYear; "" for one made before terms
 	CommitmentEndAt  time.Time // when the current term ends (zero if unknown)
 	CancellableUntil time.Time // end of the cancellation window (zero if none)
+	TrialExtended    bool      // a trial already extended once
 }
 
 // SelfService reports whether a user bought the subscription for themselves
@@ -144,6 +145,7 @@ type SubscriptionUpdate struct {
 	Status           *SubscriptionStatus
 	RecurringBilling *bool
 	NextLifecycleAt  *time.Time
+	ExtendTrial      bool // extend a trial once by the offer's trial duration
 	DryRun           bool // check the change and answer its outcome, write nothing
 }
 
@@ -154,12 +156,20 @@ type SubscriptionService interface {
 	// when empty, and adds its units to the SKU's seats. Needs
 	// ActionManageSubscriptions. Returns EINVALID for bad fields.
 	CreateSubscription(ctx context.Context, p Principal, s *Subscription) error
-	// UpdateSubscription changes quantity, status or billing. Reducing the
-	// assignable units below the seats in use is refused with
-	// ECOUNTVIOLATION unless p is the system (lifecycle timers may expire a
-	// subscription whose seats are in use). Needs ActionManageSubscriptions.
-	// With upd.DryRun the change is checked the same way and nothing is
-	// written.
+	// UpdateSubscription changes quantity, status or billing, after the
+	// rules of PlanSubscriptionUpdate: status Deleted cancels within the
+	// cancellation window (else ECONFLICT saying to turn recurring billing
+	// off), status Enabled renews (a trial converts to paid, an expired
+	// subscription starts a new term), RecurringBilling false ends it with
+	// its term, ExtendTrial extends a trial once; ECONFLICT for a change
+	// its status does not allow, EINVALID for a bad field. Reducing the
+	// assignable units below the seats in use (a removal or a cancellation)
+	// is refused with ECOUNTVIOLATION unless p is the system (lifecycle
+	// timers may expire a subscription whose seats are in use). Needs
+	// ActionManageSubscriptions (Billing or Global Administrators); the
+	// audit event is written in the same transaction. With upd.DryRun the
+	// change is checked the same way and nothing is written. Returns
+	// ENOTFOUND for an unknown id.
 	UpdateSubscription(ctx context.Context, p Principal, id string, upd SubscriptionUpdate) (*Subscription, error)
 	// BuySubscription buys a new admin-managed subscription
 	// (SubscriptionPurchase.Subscription) whose seats are assignable at

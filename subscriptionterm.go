@@ -28,15 +28,10 @@ const MaxQuantity = 10_000_000
 func ValidTerm(term string) bool { return term == TermMonth || term == TermYear }
 
 // TermEnd returns when a term started at start ends (commitmentEndDate): a
-// calendar month or year later, or TrialDuration later for a trial.
+// calendar month or year later, or TrialDuration later for a trial
+// (DefaultOffer's TermEnd).
 func TermEnd(start time.Time, term string, trial bool) time.Time {
-	switch {
-	case trial:
-		return start.Add(TrialDuration)
-	case term == TermYear:
-		return start.AddDate(1, 0, 0)
-	}
-	return start.AddDate(0, 1, 0)
+	return DefaultOffer().TermEnd(start, term, trial)
 }
 
 // SubscriptionPurchase is a Billing or Global Administrator's order for a
@@ -50,8 +45,8 @@ type SubscriptionPurchase struct {
 }
 
 // Subscription returns the admin-managed, Enabled subscription the purchase
-// makes at now: its term ends at TermEnd, it may be cancelled for
-// CancellationWindow, and a paid one renews automatically (a trial does not).
+// makes at now: its term ends at the offer's TermEnd, it may be cancelled
+// for the offer's CancellationWindow (see SKU.Offer), and a paid one renews automatically (a trial does not).
 // It returns EINVALID, with Field set, for an unknown product, a quantity
 // outside 1..MaxQuantity or an unknown term.
 func (pu SubscriptionPurchase) Subscription(c *Catalog, now time.Time) (*Subscription, error) {
@@ -73,8 +68,9 @@ func (pu SubscriptionPurchase) Subscription(c *Catalog, now time.Time) (*Subscri
 	case !ValidTerm(term):
 		return nil, invalid("termDuration", term, "Term must be %s (one month) or %s (one year).", TermMonth, TermYear)
 	}
-	end := TermEnd(now, term, pu.Trial)
+	o := sku.Offer()
+	end := o.TermEnd(now, term, pu.Trial)
 	return &Subscription{SKUID: sku.ID, Status: StatusEnabled, Quantity: pu.Quantity, IsTrial: pu.Trial,
 		RecurringBilling: !pu.Trial, OwnerType: OwnerAdmin, CreatedAt: now, Term: term,
-		CommitmentEndAt: end, CancellableUntil: now.Add(CancellationWindow), NextLifecycleAt: end}, nil
+		CommitmentEndAt: end, CancellableUntil: now.Add(o.CancellationWindow), NextLifecycleAt: end}, nil
 }

@@ -17,6 +17,13 @@ type SubscribedSKU struct {
 		Suspended int `json:"suspended"`
 		LockedOut int `json:"lockedOut"`
 	} `json:"prepaidUnits"`
+	// SelfServiceUnits is allot's extension: the seats of self-service
+	// purchases (also in PrepaidUnits and ConsumedUnits), which only their
+	// purchasers assign.
+	SelfServiceUnits struct {
+		Enabled  int `json:"enabled"`
+		Consumed int `json:"consumed"`
+	} `json:"selfServiceUnits"`
 	ServicePlans []ServicePlanInfo `json:"servicePlans"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/allot-project/allot"
@@ -15,7 +16,8 @@ import (
 //	GET   /api/subscriptions        → 200 {"value": [SubscriptionInfo…]}
 //	GET   /api/subscriptions/{id}   → 200 SubscriptionInfo
 //	POST  /api/subscriptions        SubscriptionOrder → 201 SubscriptionInfo (200 for a dry run)
-//	PATCH /api/subscriptions/{id}   SubscriptionPatch → 200 SubscriptionInfo
+//	PATCH /api/subscriptions/{id}   SubscriptionPatch → 200 SubscriptionInfo (quantity, auto-renewal,
+//	                                 cancel, renew, extend a trial)
 //
 // Readers read; Billing and Global Administrators change. A dry run
 // (dryRun in the body, or ?dryRun=true) is checked as the change would be
@@ -43,6 +45,7 @@ type SubscriptionInfo struct {
 	IsTrial                      bool       `json:"isTrial"`
 	TermDuration                 string     `json:"termDuration"`
 	BillingCycle                 string     `json:"billingCycle"`
+	TrialExtended                bool       `json:"trialExtended,omitempty"`
 	OwnerType                    string     `json:"ownerType"`
 	PurchasedBy                  string     `json:"purchasedBy,omitempty"`
 	DryRun                       bool       `json:"dryRun,omitempty"`
@@ -60,12 +63,18 @@ type SubscriptionOrder struct {
 }
 
 // SubscriptionPatch is the body of PATCH /api/subscriptions/{id}: the new
-// quantity (more adds licenses, fewer removes them) and whether the
-// subscription renews at the end of its term; absent fields stay.
+// quantity (more adds licenses, fewer removes them), whether the
+// subscription renews at the end of its term, a new status ("deleted"
+// cancels within the cancellation window, "active" renews: an expired
+// subscription starts a new term, a trial converts to paid, an active one
+// has recurring billing turned back on), or extendTrial (allot's own: a
+// trial is extended once); absent fields stay.
 type SubscriptionPatch struct {
-	Quantity         *int  `json:"quantity,omitempty"`
-	AutoRenewEnabled *bool `json:"autoRenewEnabled,omitempty"`
-	DryRun           bool  `json:"dryRun,omitempty"`
+	Quantity         *int    `json:"quantity,omitempty"`
+	AutoRenewEnabled *bool   `json:"autoRenewEnabled,omitempty"`
+	Status           *string `json:"status,omitempty"`
+	ExtendTrial      bool    `json:"extendTrial,omitempty"`
+	DryRun           bool    `json:"dryRun,omitempty"`
 }
 
 // partnerStatus maps Graph's subscription statuses to Partner Center's.
@@ -79,7 +88,7 @@ func NewSubscriptionInfo(c *allot.Catalog, s *allot.Subscription) SubscriptionIn
 	si := SubscriptionInfo{ID: s.ID, OfferID: s.SKUID, OfferName: s.SKUID, Quantity: s.Quantity, Status: partnerStatus[s.Status],
 		LifecycleStatus: string(s.Status), CreationDate: s.CreatedAt, CommitmentEndDate: optTime(s.CommitmentEndAt),
 		CancellationAllowedUntilDate: optTime(s.CancellableUntil), NextLifecycleDate: optTime(s.NextLifecycleAt),
-		AutoRenewEnabled: s.RecurringBilling, IsTrial: s.IsTrial, TermDuration: s.Term, OwnerType: s.OwnerType}
+		AutoRenewEnabled: s.RecurringBilling, IsTrial: s.IsTrial, TrialExtended: s.TrialExtended, TermDuration: s.Term, OwnerType: s.OwnerType}
 	if sku := c.SKU(s.SKUID); sku != nil {
 		si.OfferName, si.SKUPartNumber = sku.DisplayName.EN, sku.PartNumber
 	}
@@ -154,24 +163,48 @@ func (s *Server) buySubscription(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
 	var req SubscriptionPatch
-	if err := s.readSubscriptionBody(w, r, &req, `{"quantity": 5, "autoRenewEnabled": true}`); err != nil {
+	if err := s.readSubscriptionBody(w, r, &req, `{"quantity": 5, "autoRenewEnabled": true, "status": "active", "extendTrial": false}`); err != nil {
 		return err
 	}
 	dry, err := dryRunQuery(r, req.DryRun)
 	if err != nil {
 		return err
 	}
-	if req.Quantity == nil && req.AutoRenewEnabled == nil {
-		return &allot.Error{Code: allot.EINVALID, Field: "quantity", Message: "Give quantity, autoRenewEnabled or both."}
+	upd, err := req.update(dry)
+	if err != nil {
+		return err
 	}
-	sub, err := s.svc.Subscriptions.UpdateSubscription(r.Context(), principalFrom(r), r.PathValue("id"),
-		allot.SubscriptionUpdate{Quantity: req.Quantity, RecurringBilling: req.AutoRenewEnabled, DryRun: dry})
+	sub, err := s.svc.Subscriptions.UpdateSubscription(r.Context(), principalFrom(r), r.PathValue("id"), upd)
 	if err != nil {
 		return err
 	}
 	si := NewSubscriptionInfo(s.catalog, sub)
 	si.DryRun = dry
 	return writeJSON(w, http.StatusOK, si)
+}
+
+// update turns the body into the store's change, refusing an empty one and
+// a status other than Partner Center's active or deleted (Graph's Enabled
+// and Deleted are taken too).
+func (req SubscriptionPatch) update(dry bool) (allot.SubscriptionUpdate, error) {
+	upd := allot.SubscriptionUpdate{Quantity: req.Quantity, RecurringBilling: req.AutoRenewEnabled, ExtendTrial: req.ExtendTrial, DryRun: dry}
+	if req.Quantity == nil && req.AutoRenewEnabled == nil && req.Status == nil && !req.ExtendTrial {
+		return upd, &allot.Error{Code: allot.EINVALID, Field: "quantity", Message: "Give quantity, autoRenewEnabled, status or extendTrial."}
+	}
+	if req.Status != nil {
+		var st allot.SubscriptionStatus
+		switch strings.ToLower(*req.Status) {
+		case "active", "enabled":
+			st = allot.StatusEnabled
+		case "deleted":
+			st = allot.StatusDeleted
+		default:
+			return upd, &allot.Error{Code: allot.EINVALID, Field: "status", Value: *req.Status,
+				Message: "status must be active (renew) or deleted (cancel); the other statuses follow from time."}
+		}
+		upd.Status = &st
+	}
+	return upd, nil
 }
 
 // readSubscriptionBody decides who may change subscriptions before reading

@@ -64,7 +64,7 @@ func TestAPISubscriptionsBuyAddRemove(t *testing.T) {
 		{"remove below assigned", "PATCH", `{"quantity": 0}`, 400, subscriptionTruth{2, "Enabled", 2, 1},
 			"1 licenses of Office 365 E3 are assigned, more than the 0 that would remain: unassign 1 licenses of Office 365 E3 first."},
 		{"negative", "PATCH", `{"quantity": -1}`, 400, subscriptionTruth{2, "Enabled", 2, 1}, ""},
-		{"unknown member", "PATCH", `{"quantity": 1, "status": "deleted"}`, 400, subscriptionTruth{2, "Enabled", 2, 1}, ""},
+		{"status with a quantity", "PATCH", `{"quantity": 1, "status": "deleted"}`, 400, subscriptionTruth{2, "Enabled", 2, 1}, ""},
 		{"nothing to change", "PATCH", `{}`, 400, subscriptionTruth{2, "Enabled", 2, 1}, ""},
 		{"auto-renew off", "PATCH", `{"autoRenewEnabled": false}`, 200, subscriptionTruth{2, "Enabled", 2, 1}, ""},
 	}

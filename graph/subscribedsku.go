@@ -25,13 +25,17 @@ var subscribedSKUType = &entityType[subscribedSKU]{
 			u := v.s.Prepaid
 			return map[string]int{"enabled": u.Enabled, "suspended": u.Suspended, "warning": u.Warning, "lockedOut": u.LockedOut}
 		},
+		"selfServiceUnits": func(v subscribedSKU) any {
+			capacity, consumed := v.s.SelfServiceSeats()
+			return map[string]int{"enabled": capacity, "consumed": consumed}
+		},
 		"servicePlans":    func(v subscribedSKU) any { return servicePlans(v.s.SKU, nil) },
 		"skuId":           func(v subscribedSKU) any { return v.s.SKU.ID },
 		"skuPartNumber":   func(v subscribedSKU) any { return v.s.SKU.PartNumber },
 		"subscriptionIds": func(v subscribedSKU) any { return nonNil(v.s.SubscriptionIDs) },
 	},
 	defaults: []string{"id", "accountId", "accountName", "appliesTo", "capabilityStatus", "consumedUnits",
-		"prepaidUnits", "servicePlans", "skuId", "skuPartNumber", "subscriptionIds"},
+		"prepaidUnits", "selfServiceUnits", "servicePlans", "skuId", "skuPartNumber", "subscriptionIds"},
 }
 
 // servicePlanInfo is Graph's servicePlanInfo.

@@ -12,6 +12,7 @@ type Store interface {
 	// allot.UserService).
 	PurgeDeletedUsers(ctx context.Context, now time.Time) (int, error)
 	DataStore
+	SubscriptionStore
 }
 
 // Steps returns allot's timed work over s, in the order Run runs it.
@@ -19,5 +20,6 @@ func Steps(s Store) []Step {
 	return []Step{
 		{Name: "purge-deleted-users", One: "deleted user purged", Many: "deleted users purged", Do: s.PurgeDeletedUsers},
 		DataStep(s),
+		SubscriptionStep(s),
 	}
 }

@@ -14,7 +14,9 @@ import (
 
 // TestSteps runs allot's steps on a real SQLite database and checks what
 // each did: the purge removes the user deleted 31 days before now and
-// keeps the one deleted 29 days before.
+// keeps the one deleted 29 days before; the subscription whose term ended
+// 30 days before now without recurring billing expired then (Warning)
+// and is suspended now.
 func TestSteps(t *testing.T) {
 	ctx := context.Background()
 	clock := at
@@ -38,14 +40,18 @@ func TestSteps(t *testing.T) {
 		}
 		clock = clock.Add(2 * 24 * time.Hour)
 	}
+	expiring := &allot.Subscription{SKUID: "6fd2c87f-b296-42f0-b197-1e91e994b900", Quantity: 1, NextLifecycleAt: at.Add(24 * time.Hour)}
+	if err := db.CreateSubscription(ctx, p, expiring); err != nil {
+		t.Fatal(err)
+	}
 	now := at.Add(31 * 24 * time.Hour)
 
 	tests := []struct {
 		name string
 		want []string
 	}{
-		{"first run", []string{"purge-deleted-users: 1 deleted user purged", "expire-user-data: 0 users' data expired"}},
-		{"second run, nothing left to do", []string{"purge-deleted-users: 0 deleted users purged", "expire-user-data: 0 users' data expired"}},
+		{"first run", []string{"purge-deleted-users: 1 deleted user purged", "expire-user-data: 0 users' data expired", "subscription-lifecycle: 2 subscription transitions"}},
+		{"second run, nothing left to do", []string{"purge-deleted-users: 0 deleted users purged", "expire-user-data: 0 users' data expired", "subscription-lifecycle: 0 subscription transitions"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -122,9 +122,9 @@ func (tx *Tx) importSubscriptions(ctx context.Context, subs []*allot.Subscriptio
 	rows := make([][]any, 0, len(subs))
 	for _, s := range subs {
 		rows = append(rows, []any{s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling,
-			s.OwnerType, s.PurchasedBy, micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil)})
+			s.OwnerType, s.PurchasedBy, micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil), s.TrialExtended})
 	}
-	return tx.insertRows(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`)`, 14, rows)
+	return tx.insertRows(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`)`, 15, rows)
 }
 
 func (tx *Tx) importUsers(ctx context.Context, tenantID string, users []*allot.User) error {

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/allot-project/allot"
 )
 
 var _ allot.SubscriptionService = (*DB)(nil)
 
-const subscriptionColumns = `subscription_id, tenant_id, sku_id, status, quantity, is_trial, recurring, owner_type, purchased_by, created_at, next_lifecycle_at, term, commitment_end_at, cancellable_until`
+const subscriptionColumns = `subscription_id, tenant_id, sku_id, status, quantity, is_trial, recurring, owner_type, purchased_by, created_at, next_lifecycle_at, term, commitment_end_at, cancellable_until, trial_extended`
 
 // errDryRun rolls back the transaction of a dry run once it has checked
 // everything a real change would.
@@ -51,9 +52,9 @@ func (tx *Tx) createSubscription(ctx context.Context, p allot.Principal, s *allo
 	if err := tx.lockPool(ctx, s.TenantID, s); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (`+subscriptionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		s.ID, s.TenantID, s.SKUID, string(s.Status), s.Quantity, s.IsTrial, s.RecurringBilling, s.OwnerType, s.PurchasedBy,
-		micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil))
+		micros(s.CreatedAt), micros(s.NextLifecycleAt), s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil), s.TrialExtended)
 	if err != nil {
 		return err
 	}
@@ -82,12 +83,10 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 			return err
 		}
 		before := subscriptionJSON(s)
-		if err := upd.Apply(db.catalog, s); err != nil {
+		if err := allot.PlanSubscriptionUpdate(db.catalog, p, s, upd, tx.now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET status = $3, quantity = $4, recurring = $5, next_lifecycle_at = $6 WHERE tenant_id = $1 AND subscription_id = $2`,
-			p.TenantID, s.ID, string(s.Status), s.Quantity, s.RecurringBilling, micros(s.NextLifecycleAt))
-		if err != nil {
+		if err := tx.writeSubscription(ctx, s); err != nil {
 			return err
 		}
 		sp, err := tx.refreshPool(ctx, p.TenantID, s)
@@ -108,6 +107,15 @@ func (db *DB) UpdateSubscription(ctx context.Context, p allot.Principal, id stri
 		err = nil
 	}
 	return out, err
+}
+
+// writeSubscription stores every field of s that changes over its life.
+func (tx *Tx) writeSubscription(ctx context.Context, s *allot.Subscription) error {
+	_, err := tx.ExecContext(ctx, `UPDATE subscriptions SET status = $3, quantity = $4, recurring = $5, next_lifecycle_at = $6,
+		is_trial = $7, term = $8, commitment_end_at = $9, cancellable_until = $10, trial_extended = $11 WHERE tenant_id = $1 AND subscription_id = $2`,
+		s.TenantID, s.ID, string(s.Status), s.Quantity, s.RecurringBilling, micros(s.NextLifecycleAt),
+		s.IsTrial, s.Term, micros(s.CommitmentEndAt), micros(s.CancellableUntil), s.TrialExtended)
+	return err
 }
 
 // BuySubscription implements allot.SubscriptionService.
@@ -224,7 +232,7 @@ func scanSubscription(row scanner) (*allot.Subscription, error) {
 	var status string
 	var created, next, end, cancel int64
 	if err := row.Scan(&s.ID, &s.TenantID, &s.SKUID, &status, &s.Quantity, &s.IsTrial, &s.RecurringBilling,
-		&s.OwnerType, &s.PurchasedBy, &created, &next, &s.Term, &end, &cancel); err != nil {
+		&s.OwnerType, &s.PurchasedBy, &created, &next, &s.Term, &end, &cancel, &s.TrialExtended); err != nil {
 		return nil, err
 	}
 	s.Status = allot.SubscriptionStatus(status)
@@ -304,5 +312,14 @@ func (tx *Tx) findPools(ctx context.Context, tenantID string, skuIDs []string) (
 
 func subscriptionJSON(s *allot.Subscription) map[string]any {
 	return map[string]any{"skuId": s.SKUID, "status": s.Status, "quantity": s.Quantity, "isTrial": s.IsTrial,
-		"recurringBilling": s.RecurringBilling, "ownerType": s.OwnerType, "purchasedBy": s.PurchasedBy, "termDuration": s.Term}
+		"recurringBilling": s.RecurringBilling, "ownerType": s.OwnerType, "purchasedBy": s.PurchasedBy, "termDuration": s.Term,
+		"commitmentEndDate": optMicros(s.CommitmentEndAt), "nextLifecycleDate": optMicros(s.NextLifecycleAt), "trialExtended": s.TrialExtended}
+}
+
+// optMicros is t for an audit event, nil when unknown.
+func optMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -30,7 +30,11 @@ type Store interface {
 	allot.DataService
 	allot.HoldService
 	allot.PasswordService
+	allot.EntitlementSource
 	Catalog() *allot.Catalog
+	// AdvanceSubscriptions runs the subscription lifecycle step at now
+	// and returns how many transitions it made.
+	AdvanceSubscriptions(ctx context.Context, now time.Time) (int, error)
 	// CounterMismatches returns one line per seat pool whose counter
 	// differs from its assignment rows.
 	CounterMismatches(ctx context.Context) ([]string, error)
@@ -90,6 +94,9 @@ func Run(t *testing.T, open Opener) {
 		{"SubscriptionStatuses", testSubscriptionStatuses},
 		{"BuyAddRemove", testBuyAddRemove},
 		{"ReductionRace", testReductionRace},
+		{"SubscriptionLifecycle", testSubscriptionLifecycle},
+		{"CancelRenew", testCancelRenew},
+		{"Trials", testTrials},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},

@@ -142,6 +142,8 @@ func testSubscriptionStatuses(t *testing.T, open Opener) {
 		wantCode(t, string(st)+" takes no new assignment", err, allot.ECOUNTVIOLATION)
 	}
 	_, err = f.S.UpdateSubscription(ctx, f.Admin(), e3, allot.SubscriptionUpdate{Status: ptr(allot.StatusEnabled)})
+	wantCode(t, "an administrator cannot renew a deleted subscription", err, allot.ECONFLICT)
+	_, err = f.S.UpdateSubscription(ctx, f.Sys, e3, allot.SubscriptionUpdate{Status: ptr(allot.StatusEnabled)})
 	must(t, err)
 	f.Assign(b.ID, O365E3)
 	f.CheckCounters()

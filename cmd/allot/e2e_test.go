@@ -189,7 +189,13 @@ func holds(skuID string) func(demo.User) bool {
 
 // skuRow matches the skus row of a product: total, assigned, available.
 func skuRow(product, part string, total, assigned, available string) *regexp.Regexp {
-	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(product) + `\s+` + part + `\s+` + total + `\s+` + assigned + `\s+` + available + `\s*$`)
+	return selfServiceRow(product, part, total, assigned, available, "-")
+}
+
+// selfServiceRow matches a row of "allot skus" with its SELF-SERVICE
+// column.
+func selfServiceRow(product, part string, total, assigned, available, selfService string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(product) + `\s+` + part + `\s+` + total + `\s+` + assigned + `\s+` + available + `\s+` + selfService + `\s*$`)
 }
 
 func TestSKUs(t *testing.T) {

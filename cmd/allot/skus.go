@@ -19,7 +19,11 @@ subscriptions, as the admin center's Licenses page does (GET
 	SKU        its skuPartNumber, which --sku accepts elsewhere
 	TOTAL      licenses that work: prepaid units enabled and in warning
 	ASSIGNED   licenses assigned to users
-	AVAILABLE  licenses left to assign (enabled units minus assigned)
+	AVAILABLE  licenses an administrator may still assign (enabled units
+	           of admin-managed subscriptions minus those assigned)
+	SELF-SERVICE
+	           seats of self-service purchases, assigned/bought, which
+	           only their purchasers assign ("-" when there are none)
 
 The server is $ALLOT_URL and the token $ALLOT_TOKEN (or --url, --token).
 
@@ -69,10 +73,10 @@ func (c *skusCommand) run(ctx context.Context) error {
 	sort.SliceStable(skus, func(i, j int) bool {
 		return productName(cat, skus[i].SKUID, skus[i].SKUPartNumber) < productName(cat, skus[j].SKUID, skus[j].SKUPartNumber)
 	})
-	t := newTable(out, "PRODUCT", "SKU", "TOTAL", "ASSIGNED", "AVAILABLE")
+	t := newTable(out, "PRODUCT", "SKU", "TOTAL", "ASSIGNED", "AVAILABLE", "SELF-SERVICE")
 	for _, s := range skus {
 		t.row(productName(cat, s.SKUID, s.SKUPartNumber), s.SKUPartNumber,
-			fmt.Sprint(s.total()), fmt.Sprint(s.ConsumedUnits), fmt.Sprint(s.available()))
+			fmt.Sprint(s.total()), fmt.Sprint(s.ConsumedUnits), fmt.Sprint(s.available()), s.selfService())
 	}
 	return t.flush()
 }
@@ -84,8 +88,20 @@ type subscribedSKU client.SubscribedSKU
 // that still work.
 func (s subscribedSKU) total() int { return s.PrepaidUnits.Enabled + s.PrepaidUnits.Warning }
 
-// available is the licenses left to assign, never negative.
-func (s subscribedSKU) available() int { return max(0, s.PrepaidUnits.Enabled-s.ConsumedUnits) }
+// available is the licenses an administrator may still assign, never
+// negative: self-service seats are their purchasers'.
+func (s subscribedSKU) available() int {
+	ss := s.SelfServiceUnits
+	return max(0, (s.PrepaidUnits.Enabled-ss.Enabled)-(s.ConsumedUnits-ss.Consumed))
+}
+
+// selfService is the SELF-SERVICE column: assigned/bought, or "-".
+func (s subscribedSKU) selfService() string {
+	if ss := s.SelfServiceUnits; ss.Enabled > 0 || ss.Consumed > 0 {
+		return fmt.Sprintf("%d/%d", ss.Consumed, ss.Enabled)
+	}
+	return "-"
+}
 
 // productName is a SKU's English name, else its part number, else its
 // id. Graph's subscribedSku has no name, so the name comes from cat (the

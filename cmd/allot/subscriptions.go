@@ -16,6 +16,10 @@ const subscriptionsUsage = `Usage: allot subscriptions [list] [--output table|js
        allot subscriptions buy SKU N [--trial] [--term P1M|P1Y] [--dry-run]
        allot subscriptions add ID N [--dry-run]
        allot subscriptions remove ID N [--dry-run]
+       allot subscriptions cancel ID [--dry-run]
+       allot subscriptions renew ID [--dry-run]
+       allot subscriptions autorenew ID on|off [--dry-run]
+       allot subscriptions extend-trial ID [--dry-run]
 
 Subscriptions lists the tenant's subscriptions, one row per purchase, as the
 admin center's Your products page does (GET /v1.0/directory/subscriptions):
@@ -37,6 +41,16 @@ admin center's Your products page does (GET /v1.0/directory/subscriptions):
 	add     add N licenses to subscription ID
 	remove  remove N licenses from subscription ID; refused while more
 	        licenses of the product are assigned than would remain
+	cancel  cancel subscription ID at once, within its cancellation window
+	        (7 days after purchase or renewal); its seats leave the product.
+	        Later, turn auto-renew off instead
+	renew   renew subscription ID: an expired one starts a new term now, a
+	        trial converts to paid, an active one has auto-renew turned on
+	autorenew
+	        on: the subscription renews at the end of its term; off: it
+	        ends then (Warning 30 days, Suspended 90 days, then Deleted)
+	extend-trial
+	        extend a trial by its trial length, once
 
 Buying and changing need a Billing or Global Administrator's token.
 --dry-run has the server check the change and say what it would do,
@@ -70,6 +84,10 @@ func (m *Main) parseSubscriptions(args []string) (command, error) {
 		{Name: "buy", Parse: m.parseSubscriptionBuy},
 		{Name: "add", Parse: func(args []string) (command, error) { return m.parseSubscriptionChange("add", args) }},
 		{Name: "remove", Parse: func(args []string) (command, error) { return m.parseSubscriptionChange("remove", args) }},
+		{Name: "cancel", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("cancel", args) }},
+		{Name: "renew", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("renew", args) }},
+		{Name: "autorenew", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("autorenew", args) }},
+		{Name: "extend-trial", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("extend-trial", args) }},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }

@@ -21,6 +21,7 @@ type subscriptionCommand struct {
 	n      int
 	trial  bool
 	term   string
+	on     bool // autorenew on or off
 	dryRun bool
 }
 
@@ -38,13 +39,20 @@ func (m *Main) parseSubscriptionCommand(verb string, args []string, want int, de
 	}
 	if fs.NArg() != want {
 		what := map[int]string{1: "ID", 2: "ID and N"}[want]
-		if verb == "buy" {
+		switch verb {
+		case "buy":
 			what = "SKU and N"
+		case "autorenew":
+			what = "ID and on or off"
 		}
 		return nil, &usageError{Msg: fmt.Sprintf("%s takes %s, got %d arguments (run 'allot subscriptions -h' for usage)", name, what, fs.NArg())}
 	}
 	c.arg = fs.Arg(0)
-	if want == 2 {
+	if verb == "autorenew" {
+		if err := c.parseOnOff(fs.Arg(1)); err != nil {
+			return nil, err
+		}
+	} else if want == 2 {
 		n, err := strconv.Atoi(fs.Arg(1))
 		if err != nil || n < 1 {
 			return nil, &usageError{Msg: fmt.Sprintf("%s: N must be a whole number of licenses, at least 1, not %q", name, fs.Arg(1))}
@@ -89,6 +97,8 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 		s, err = c.cl.Subscription(ctx, c.arg)
 	case "buy":
 		s, err = c.cl.BuySubscription(ctx, graph.SubscriptionOrder{SKU: c.arg, Quantity: c.n, TermDuration: c.term, IsTrial: c.trial, DryRun: c.dryRun})
+	case "cancel", "renew", "autorenew", "extend-trial":
+		s, err = c.cl.UpdateSubscription(ctx, c.arg, c.lifePatch())
 	default:
 		s, err = c.change(ctx)
 	}
@@ -99,8 +109,11 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 	if c.remote.json() {
 		return writeJSON(out, s)
 	}
-	if c.verb == "show" {
+	switch c.verb {
+	case "show":
 		return showSubscription(out, s)
+	case "cancel", "renew", "autorenew", "extend-trial":
+		return c.reportLife(out, s)
 	}
 	return c.report(out, s)
 }
@@ -157,7 +170,8 @@ func showSubscription(w io.Writer, s *graph.SubscriptionInfo) error {
 		{"ID", s.ID}, {"PRODUCT", s.OfferName}, {"SKU", s.SKUPartNumber}, {"STATUS", s.LifecycleStatus + " (" + s.Status + ")"},
 		{"LICENSES", strconv.Itoa(s.Quantity)}, {"TRIAL", yesNo(s.IsTrial)}, {"TERM", orDash(s.TermDuration)},
 		{"CREATED", day(&s.CreationDate)}, {"COMMITMENT END", day(s.CommitmentEndDate)},
-		{"CANCEL UNTIL", day(s.CancellationAllowedUntilDate)}, {"AUTO-RENEW", yesNo(s.AutoRenewEnabled)}, {"OWNER", owner},
+		{"CANCEL UNTIL", day(s.CancellationAllowedUntilDate)}, {"AUTO-RENEW", yesNo(s.AutoRenewEnabled)},
+		{"NEXT LIFECYCLE", day(s.NextLifecycleDate)}, {"OWNER", owner},
 	} {
 		t.row(kv[0], kv[1])
 	}

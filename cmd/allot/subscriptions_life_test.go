@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/allot-project/allot/graph"
+)
+
+// TestSubscriptionsCancelRenew cancels a new subscription within its
+// window, turns auto-renew off and on, and extends and converts the demo's
+// trial, with dry runs and refusals that exit 1 and say what to do.
+func TestSubscriptionsCancelRenew(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	var bought graph.SubscriptionInfo
+	must(t, json.Unmarshal([]byte(s.mustRun(t, "subscriptions", "buy", "STANDARDPACK", "2", "-o", "json")), &bought))
+	var trial string
+	var subs []graph.SubscriptionInfo
+	must(t, json.Unmarshal([]byte(s.mustRun(t, "subscriptions", "list", "-o", "json")), &subs))
+	for _, sub := range subs {
+		if sub.IsTrial {
+			trial = sub.ID
+		}
+	}
+	if trial == "" {
+		t.Fatal("the demo has no trial")
+	}
+	id := bought.ID
+	what := "subscription " + id + " of Office 365 E1"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // a pattern of stdout, or of stderr when code is not 0
+	}{
+		{"dry-run cancel", []string{"cancel", id, "--dry-run"}, 0, `^allot: would cancel ` + what + `: its 2 licenses left the product's seats\n$`},
+		{"auto-renew off", []string{"autorenew", id, "off"}, 0, `^allot: turned auto-renew off for ` + what + `: it ends with its term on \d{4}-\d\d-\d\d\n$`},
+		{"auto-renew on again", []string{"autorenew", id, "on"}, 0, `^allot: turned auto-renew on for ` + what + `: it renews on \d{4}-\d\d-\d\d\n$`},
+		{"auto-renew maybe", []string{"autorenew", id, "maybe"}, 2, `^allot: subscriptions autorenew: give on or off, not "maybe"\n$`},
+		{"cancel", []string{"cancel", id}, 0, `^allot: cancelled ` + what + `: its 2 licenses left the product's seats\n$`},
+		{"cancel again", []string{"cancel", id}, 1, `^allot: Subscription ` + id + ` of Office 365 E1 is deleted and changes no more: buy a new one.\n$`},
+		{"a trial past its window", []string{"cancel", trial}, 1, `^allot: Subscription ` + trial + ` of Office 365 E5 can no longer be cancelled: it has no cancellation window. A trial does not renew: it ends by itself on \d{4}-\d\d-\d\d.\n$`},
+		{"auto-renew on for a trial", []string{"autorenew", trial, "on"}, 1, `is a trial, which does not renew: convert it to paid \(renew\) instead.\n$`},
+		{"extend the trial", []string{"extend-trial", trial}, 0, `^allot: extended the trial subscription ` + trial + ` of Office 365 E5 until \d{4}-\d\d-\d\d\n$`},
+		{"once only", []string{"extend-trial", trial}, 1, `was already extended: a trial is extended once.`},
+		{"dry-run convert", []string{"renew", trial, "--dry-run"}, 0, `^allot: would renew subscription ` + trial + ` of Office 365 E5: active until \d{4}-\d\d-\d\d, auto-renew on\n$`},
+		{"convert to paid", []string{"renew", trial}, 0, `^allot: renewed subscription ` + trial + ` of Office 365 E5: active until`},
+		{"no ID", []string{"cancel"}, 2, `^allot: subscriptions cancel takes ID, got 0 arguments`},
+	}
+	for _, tt := range tests {
+		got := s.run(t, append([]string{"subscriptions"}, tt.args...)...)
+		text := got.stdout
+		if tt.code != 0 {
+			text = got.stderr
+		}
+		if got.code != tt.code || !regexp.MustCompile(tt.out).MatchString(text) {
+			t.Errorf("%s: allot subscriptions %s: exit %d, want %d; output does not match %s:\n%s%s", tt.name, strings.Join(tt.args, " "), got.code, tt.code, tt.out, got.stdout, got.stderr)
+		}
+	}
+	show := s.mustRun(t, "subscriptions", "show", trial)
+	for _, re := range []string{`(?m)^TRIAL\s+no$`, `(?m)^AUTO-RENEW\s+yes$`, `(?m)^STATUS\s+Enabled \(active\)$`} {
+		if !regexp.MustCompile(re).MatchString(show) {
+			t.Errorf("show after converting does not match %s:\n%s", re, show)
+		}
+	}
+}
+
+// TestSKUsSelfServiceApart checks that "allot skus" counts the demo's
+// self-service Business Basic apart: 3 bought and 1 assigned by their
+// purchaser, none available to administrators.
+func TestSKUsSelfServiceApart(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	out := s.mustRun(t, "skus")
+	if re := selfServiceRow("Microsoft 365 Business Basic", "O365_BUSINESS_ESSENTIALS", "3", "1", "0", "1/3"); !re.MatchString(out) {
+		t.Errorf("skus lacks Business Basic with 3 in total, 1 assigned, 0 available, 1/3 self-service (%s):\n%s", re, out)
+	}
+	if !strings.Contains(out, " SELF-SERVICE\n") {
+		t.Errorf("skus has no SELF-SERVICE column:\n%s", out)
+	}
+}

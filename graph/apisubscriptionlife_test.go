@@ -1,0 +1,99 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// subscriptionStage is what Graph's read-only resources say of a
+// subscription and its product at one stage of its life.
+type subscriptionStage struct {
+	Status        string         // directory/subscriptions/{id} status
+	NextLifecycle any            // directory/subscriptions/{id} nextLifecycleDateTime
+	Prepaid       map[string]any // subscribedSkus prepaidUnits
+	Capability    string         // subscribedSkus capabilityStatus
+}
+
+func (f *fixture) subscriptionStage(t *testing.T, tf *tenantFixture, id, sku string) subscriptionStage {
+	t.Helper()
+	s := f.get(t, tf, callerReader, "/v1.0/directory/subscriptions/"+id).object(t)
+	k := f.get(t, tf, callerReader, "/v1.0/subscribedSkus/"+sku).object(t)
+	return subscriptionStage{Status: s["status"].(string), NextLifecycle: s["nextLifecycleDateTime"],
+		Prepaid: k["prepaidUnits"].(map[string]any), Capability: k["capabilityStatus"].(string)}
+}
+
+// TestAPISubscriptionsCancelAndLifecycle cancels through PATCH status
+// (refused outside the window, with what to do instead), turns recurring
+// billing off, and lets the lifecycle take the subscription through
+// Warning, Suspended and Deleted, checking what Graph says at each stage.
+func TestAPISubscriptionsCancelAndLifecycle(t *testing.T) {
+	f := newFixture(t)
+	tf := f.a
+	r := f.send(t, tf, callerBilling, "POST", "/api/subscriptions", `{"skuId": "ENTERPRISEPACK", "quantity": 2}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("buy: %d %s", r.status, r.body)
+	}
+	id := r.object(t)["id"].(string)
+	end := f.clock.Now().UTC().AddDate(0, 1, 0)
+	at := func(d time.Duration) string { return end.Add(d).Format("2006-01-02T15:04:05Z") }
+	units := func(enabled, warning, suspended float64) map[string]any {
+		return map[string]any{"enabled": enabled, "warning": warning, "suspended": suspended, "lockedOut": 0.0}
+	}
+	f.clock.Add(8 * 24 * time.Hour)
+	r = f.send(t, tf, callerBilling, "PATCH", "/api/subscriptions/"+id, `{"status": "deleted"}`)
+	want := "Subscription " + id + " of Office 365 E3 can no longer be cancelled: its cancellation window closed on " +
+		end.AddDate(0, -1, 7).Format(time.DateOnly) + ". Turn recurring billing off instead (autoRenewEnabled false); it then ends with its term on " +
+		end.Format(time.DateOnly) + "."
+	if e := r.envelope(t); r.status != 400 || e.Error.Message != want {
+		t.Errorf("cancel outside the window: %d (-want +got):\n-%s\n+%s", r.status, want, e.Error.Message)
+	}
+	for _, body := range []string{`{"status": "suspended"}`, `{"status": "deleted", "autoRenewEnabled": false}`} {
+		if r := f.send(t, tf, callerBilling, "PATCH", "/api/subscriptions/"+id, body); r.status != 400 {
+			t.Errorf("%s: %d, want 400", body, r.status)
+		}
+	}
+	if r := f.send(t, tf, callerBilling, "PATCH", "/api/subscriptions/"+id, `{"autoRenewEnabled": false}`); r.status != 200 {
+		t.Fatalf("auto-renew off: %d %s", r.status, r.body)
+	}
+	day := 24 * time.Hour
+	stages := []struct {
+		name string
+		at   time.Duration // after the term's end
+		want subscriptionStage
+	}{
+		{"before the term ends", -time.Second, subscriptionStage{"Enabled", at(0), units(2, 0, 0), "Enabled"}},
+		{"expired", 0, subscriptionStage{"Warning", at(30 * day), units(0, 2, 0), "Warning"}},
+		{"suspended", 30 * day, subscriptionStage{"Suspended", at(120 * day), units(0, 0, 2), "Suspended"}},
+		{"deleted", 120 * day, subscriptionStage{"Deleted", nil, units(0, 0, 0), "Deleted"}},
+	}
+	for _, st := range stages {
+		if _, err := f.db.AdvanceSubscriptions(context.Background(), end.Add(st.at)); err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(st.want, f.subscriptionStage(t, tf, id, skuNotOwned)); d != "" {
+			t.Errorf("%s: Graph says (-want +got):\n%s", st.name, d)
+		}
+	}
+	if r := f.send(t, tf, callerBilling, "PATCH", "/api/subscriptions/"+id, `{"status": "active"}`); r.status != 400 {
+		t.Errorf("renew a deleted subscription: %d, want 400: %s", r.status, r.body)
+	}
+}
+
+// TestSubscribedSKUSelfServiceUnits checks allot's extension of
+// subscribedSku: the seats of a self-service purchase, counted apart.
+func TestSubscribedSKUSelfServiceUnits(t *testing.T) {
+	f := newFixture(t)
+	tf := f.a
+	buyer := f.freshUser(t, tf)
+	s := &allot.Subscription{SKUID: skuNotOwned, Quantity: 3, OwnerType: allot.OwnerUser, PurchasedBy: buyer.ID}
+	must(t, f.db.CreateSubscription(context.Background(), sys(tf.tenant.ID), s))
+	k := f.get(t, tf, callerReader, "/v1.0/subscribedSkus/"+skuNotOwned).object(t)
+	want := map[string]any{"enabled": 3.0, "consumed": 0.0}
+	if d := diff(want, k["selfServiceUnits"]); d != "" {
+		t.Errorf("selfServiceUnits (-want +got):\n%s", d)
+	}
+}
