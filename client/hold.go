@@ -60,12 +60,12 @@ func (c *Client) PreviewAssignLicense(ctx context.Context, idOrUPN string, add [
 	}
 	body := map[string]any{"addLicenses": add, "removeLicenses": remove}
 	var im graph.DataImpactInfo
-	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/previewAssignLicense", nil), body, &im)
+	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/preview/assignLicense", nil), body, &im)
 }
 
 // PreviewDelete says what deleting the user would do to its data,
 // changing nothing.
 func (c *Client) PreviewDelete(ctx context.Context, idOrUPN string) (*graph.DataImpactInfo, error) {
 	var im graph.DataImpactInfo
-	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/previewDelete", nil), struct{}{}, &im)
+	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/preview/delete", nil), struct{}{}, &im)
 }

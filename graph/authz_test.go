@@ -90,13 +90,13 @@ var authzRules = map[string]authzRule{
 	"POST /api/users/import":      {action: allot.ActionAssignLicenses, body: "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nimported@contoso.example,Imported,US,true,\n", header: map[string]string{"Content-Type": "text/csv"}},
 	"GET /api/users/export":       {action: allot.ActionRead},
 
-	"GET /api/holds":                            {action: allot.ActionManageHolds},
-	"POST /api/holds":                           {action: allot.ActionManageHolds, body: `{"user":"%user%","name":"Case 42"}`},
-	"POST /api/holds/{id}/release":              {action: allot.ActionManageHolds, id: "hold"},
-	"GET /api/discovery/mailboxes":              {action: allot.ActionManageHolds},
-	"GET /api/users/{id}/data":                  {action: allot.ActionRead, id: "user"},
-	"POST /api/users/{id}/previewAssignLicense": {action: allot.ActionAssignLicenses, id: "user", body: assignBody},
-	"POST /api/users/{id}/previewDelete":        {action: allot.ActionManageUsers, id: "user"},
+	"GET /api/holds":                             {action: allot.ActionManageHolds},
+	"POST /api/holds":                            {action: allot.ActionManageHolds, body: `{"user":"%user%","name":"Case 42"}`},
+	"POST /api/holds/{id}/release":               {action: allot.ActionManageHolds, id: "hold"},
+	"GET /api/discovery/mailboxes":               {action: allot.ActionManageHolds},
+	"GET /api/users/{id}/data":                   {action: allot.ActionRead, id: "user"},
+	"POST /api/users/{id}/preview/assignLicense": {action: allot.ActionAssignLicenses, id: "user", body: assignBody},
+	"POST /api/users/{id}/preview/delete":        {action: allot.ActionManageUsers, id: "user"},
 }
 
 // assignBody is a well-formed license change, refused for the role, not

@@ -89,7 +89,7 @@ func TestDataPreview(t *testing.T) {
 	must(t, err)
 	body := `{"addLicenses":[],"removeLicenses":["` + skuE3 + `"]}`
 	purge := f.clock.Now().UTC().Truncate(time.Microsecond).Add(allot.MailboxGrace).Format("2006-01-02")
-	resp := f.send(t, a, callerLicense, "POST", "/api/users/"+target.ID+"/previewAssignLicense", body)
+	resp := f.send(t, a, callerLicense, "POST", "/api/users/"+target.ID+"/preview/assignLicense", body)
 	if resp.status != http.StatusOK {
 		t.Fatalf("preview: %d %s", resp.status, resp.body)
 	}
@@ -104,11 +104,11 @@ func TestDataPreview(t *testing.T) {
 	if data := f.get(t, a, callerReader, "/api/users/"+target.ID+"/data").object(t); data["mailbox"] != "active" {
 		t.Errorf("after the preview, mailbox %v, want active", data["mailbox"])
 	}
-	if del := f.send(t, a, callerGlobal, "POST", "/api/users/"+target.ID+"/previewDelete", ""); del.status != http.StatusOK ||
+	if del := f.send(t, a, callerGlobal, "POST", "/api/users/"+target.ID+"/preview/delete", ""); del.status != http.StatusOK ||
 		del.object(t)["after"].(map[string]any)["files"] != "pendingDeletion" {
 		t.Errorf("preview delete: %d %s", del.status, del.body)
 	}
-	if refused := f.send(t, a, callerLicense, "POST", "/api/users/"+target.ID+"/previewDelete", ""); refused.status != http.StatusForbidden {
+	if refused := f.send(t, a, callerLicense, "POST", "/api/users/"+target.ID+"/preview/delete", ""); refused.status != http.StatusForbidden {
 		t.Errorf("preview delete by a License Administrator: %d, want 403", refused.status)
 	}
 	if done := f.send(t, a, callerLicense, "POST", "/v1.0/users/"+target.ID+"/assignLicense", body); done.status != http.StatusOK {

@@ -40,7 +40,7 @@ type Services struct {
 	// Imports applies CSV imports of users (/api/users/import).
 	Imports allot.UserImportService
 	// Data reads users' data states and previews changes (/api/users/{id}/data,
-	// …/previewAssignLicense, …/previewDelete); nil leaves those routes
+	// …/preview/assignLicense, …/preview/delete); nil leaves those routes
 	// answering 501.
 	Data allot.DataService
 	// Holds places and releases holds and lists searchable mailboxes

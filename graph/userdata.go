@@ -10,8 +10,8 @@ import (
 // allot's view of users' data (U2, U3) and the impact preview (A4):
 //
 //	GET  /api/users/{id}/data                  → 200 UserDataInfo
-//	POST /api/users/{id}/previewAssignLicense  assignLicense's body → 200 DataImpactInfo
-//	POST /api/users/{id}/previewDelete         → 200 DataImpactInfo
+//	POST /api/users/{id}/preview/assignLicense  assignLicense's body → 200 DataImpactInfo
+//	POST /api/users/{id}/preview/delete         → 200 DataImpactInfo
 //
 // A preview is decided exactly as the change (same authorization, same
 // refusals) and changes nothing.
@@ -62,8 +62,8 @@ func NewDataImpactInfo(im *allot.DataImpact) DataImpactInfo {
 
 func (s *Server) registerUserDataRoutes() {
 	s.route("GET /api/users/{id}/data", s.getUserData)
-	s.route("POST /api/users/{id}/previewAssignLicense", s.previewAssignLicense)
-	s.route("POST /api/users/{id}/previewDelete", s.previewDelete)
+	s.route("POST /api/users/{id}/preview/assignLicense", s.previewAssignLicense)
+	s.route("POST /api/users/{id}/preview/delete", s.previewDelete)
 }
 
 // data returns the data service, or 501 when the server has none.
