@@ -177,6 +177,18 @@ type SubscriptionService interface {
 	// buy and writes nothing. Needs ActionManageSubscriptions. Returns
 	// EINVALID for an unknown product, quantity or term.
 	BuySubscription(ctx context.Context, p Principal, pu SubscriptionPurchase) (*Subscription, error)
+	// TakeOverSubscription takes over the self-service subscription id
+	// (CheckTakeover): with t.MoveTo "" it becomes admin-managed and the
+	// licenses its purchaser assigned move to the product's admin pool;
+	// with t.MoveTo they move to that admin-managed subscription's pool and
+	// id is cancelled. All or nothing, in one transaction, audited: the
+	// subscription, each moved license, and an event naming the purchaser
+	// (who learns of it through the audit log). Needs
+	// ActionManageSubscriptions (Global or Billing Administrators).
+	// Returns ENOTFOUND for an unknown id or MoveTo, ECONFLICT,
+	// EINVALID or ECOUNTVIOLATION as CheckTakeover. With t.DryRun nothing
+	// is written.
+	TakeOverSubscription(ctx context.Context, p Principal, id string, t Takeover) (*Subscription, error)
 	// FindSubscriptionByID returns ENOTFOUND if the tenant has no such
 	// subscription. Needs ActionRead.
 	FindSubscriptionByID(ctx context.Context, p Principal, id string) (*Subscription, error)

@@ -38,3 +38,10 @@ func (c *Client) UpdateSubscription(ctx context.Context, id string, patch graph.
 	var s graph.SubscriptionInfo
 	return &s, c.Do(ctx, http.MethodPatch, c.URL(SubscriptionsPath+"/"+url.PathEscape(id), nil), nil, patch, &s)
 }
+
+// TakeOverSubscription takes over a self-service subscription (with
+// DryRun, says what the takeover would make) and returns it.
+func (c *Client) TakeOverSubscription(ctx context.Context, id string, req graph.TakeoverRequest) (*graph.SubscriptionInfo, error) {
+	var s graph.SubscriptionInfo
+	return &s, c.Post(ctx, c.URL(SubscriptionsPath+"/"+url.PathEscape(id)+"/takeover", nil), req, &s)
+}

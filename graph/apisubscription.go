@@ -18,6 +18,7 @@ import (
 //	POST  /api/subscriptions        SubscriptionOrder → 201 SubscriptionInfo (200 for a dry run)
 //	PATCH /api/subscriptions/{id}   SubscriptionPatch → 200 SubscriptionInfo (quantity, auto-renewal,
 //	                                 cancel, renew, extend a trial)
+//	POST  /api/subscriptions/{id}/takeover  TakeoverRequest → 200 SubscriptionInfo
 //
 // Readers read; Billing and Global Administrators change. A dry run
 // (dryRun in the body, or ?dryRun=true) is checked as the change would be
@@ -116,6 +117,36 @@ func (s *Server) registerAPISubscriptionRoutes() {
 	s.route("GET /api/subscriptions/{id}", s.getAPISubscription)
 	s.route("POST /api/subscriptions", s.buySubscription)
 	s.route("PATCH /api/subscriptions/{id}", s.patchSubscription)
+	s.route("POST /api/subscriptions/{id}/takeover", s.takeOverSubscription)
+}
+
+// TakeoverRequest is the body of POST /api/subscriptions/{id}/takeover:
+// without moveTo the self-service subscription becomes admin-managed;
+// with it, its users move to that admin-managed subscription of the same
+// product and it is cancelled.
+type TakeoverRequest struct {
+	MoveTo string `json:"moveTo,omitempty"`
+	DryRun bool   `json:"dryRun,omitempty"`
+}
+
+// takeOverSubscription answers 200 with the subscription after the
+// takeover (or as it would be, for a dry run).
+func (s *Server) takeOverSubscription(w http.ResponseWriter, r *http.Request) error {
+	var req TakeoverRequest
+	if err := s.readSubscriptionBody(w, r, &req, `{"moveTo": "<subscription id>"} or {}`); err != nil {
+		return err
+	}
+	dry, err := dryRunQuery(r, req.DryRun)
+	if err != nil {
+		return err
+	}
+	sub, err := s.svc.Subscriptions.TakeOverSubscription(r.Context(), principalFrom(r), r.PathValue("id"), allot.Takeover{MoveTo: req.MoveTo, DryRun: dry})
+	if err != nil {
+		return err
+	}
+	si := NewSubscriptionInfo(s.catalog, sub)
+	si.DryRun = dry
+	return writeJSON(w, http.StatusOK, si)
 }
 
 func (s *Server) listAPISubscriptions(w http.ResponseWriter, r *http.Request) error {

@@ -97,3 +97,40 @@ func TestSubscribedSKUSelfServiceUnits(t *testing.T) {
 		t.Errorf("selfServiceUnits (-want +got):\n%s", d)
 	}
 }
+
+// TestAPISubscriptionTakeover takes a self-service subscription over
+// through the API: a dry run changes nothing, then it is admin-managed,
+// and Graph counts its seats as the administrators'.
+func TestAPISubscriptionTakeover(t *testing.T) {
+	f := newFixture(t)
+	tf := f.a
+	buyer := f.freshUser(t, tf)
+	s := &allot.Subscription{SKUID: skuNotOwned, Quantity: 3, OwnerType: allot.OwnerUser, PurchasedBy: buyer.ID}
+	must(t, f.db.CreateSubscription(context.Background(), sys(tf.tenant.ID), s))
+	path := "/api/subscriptions/" + s.ID + "/takeover"
+	steps := []struct {
+		name, caller, body string
+		status             int
+		ownerType          string
+		selfService        float64 // selfServiceUnits.enabled after the step
+	}{
+		{"a License Administrator", callerLicense, `{}`, 403, "User", 3},
+		{"dry run", callerBilling, `{"dryRun": true}`, 200, "User", 3},
+		{"unknown member", callerBilling, `{"move": "x"}`, 400, "User", 3},
+		{"unknown target", callerBilling, `{"moveTo": "00000000-0000-4000-8000-000000000000"}`, 404, "User", 3},
+		{"take over", callerGlobal, `{}`, 200, "Company", 0},
+		{"twice", callerGlobal, `{}`, 400, "Company", 0},
+	}
+	for _, st := range steps {
+		r := f.send(t, tf, st.caller, "POST", path, st.body)
+		if r.status != st.status {
+			t.Errorf("%s: %d, want %d: %s", st.name, r.status, st.status, r.body)
+		}
+		got := f.get(t, tf, callerReader, "/api/subscriptions/"+s.ID).object(t)["ownerType"]
+		k := f.get(t, tf, callerReader, "/v1.0/subscribedSkus/"+skuNotOwned).object(t)
+		ss := k["selfServiceUnits"].(map[string]any)["enabled"]
+		if got != st.ownerType || ss != st.selfService {
+			t.Errorf("%s: ownerType %v, selfServiceUnits.enabled %v; want %s, %v", st.name, got, ss, st.ownerType, st.selfService)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/allot-project/allot"
@@ -47,6 +48,7 @@ var authzRules = map[string]authzRule{
 	"GET /api/subscriptions/{id}":                         {action: allot.ActionRead, id: "subscription"},
 	"POST /api/subscriptions":                             {action: allot.ActionManageSubscriptions, body: `{"skuId":"` + skuNotOwned + `","quantity":1}`},
 	"PATCH /api/subscriptions/{id}":                       {action: allot.ActionManageSubscriptions, id: "subscription", body: `{"quantity":101}`},
+	"POST /api/subscriptions/{id}/takeover":               {action: allot.ActionManageSubscriptions, id: "subscription", body: `{}`},
 	"GET /v1.0/users":                                     {action: allot.ActionRead},
 	"POST /v1.0/users":                                    {action: allot.ActionManageUsers, body: `{"displayName":"New","userPrincipalName":"new@contoso.example","accountEnabled":true,"mailNickname":"new","passwordProfile":{"password":"x"}}`},
 	"GET /v1.0/users/$count":                              {action: allot.ActionRead, header: map[string]string{"ConsistencyLevel": "eventual"}},
@@ -147,6 +149,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	reads := newFixture(t, withIndex(t), withMetrics, withImports) // shared by the routes that change nothing
 	readIDs := matrixIDs(t, reads)
 	routes := reads.srv.routes
+	t.Cleanup(func() { t.Logf("%d routes, %d requests", len(routes), matrixRequests.Load()) })
 	for _, pattern := range routes {
 		if _, ok := authzRules[pattern]; !ok {
 			t.Errorf("route %q has no rule in authzRules (graph/authz_test.go): add one", pattern)
@@ -219,10 +222,14 @@ func (f *fixture) checkMatrixCall(t *testing.T, c matrixCaller, pattern string, 
 	}
 }
 
+// matrixRequests counts the requests of the matrix, for its log line.
+var matrixRequests atomic.Int64
+
 // matrixCall calls pattern as caller c of tenant tf, with the ids of
 // tenant A.
 func (f *fixture) matrixCall(t *testing.T, tf *tenantFixture, c matrixCaller, pattern string, rule authzRule, ids map[string]string) *response {
 	t.Helper()
+	matrixRequests.Add(1)
 	method, path, _ := strings.Cut(pattern, " ")
 	path = strings.ReplaceAll(path, "{id}", ids[rule.id])
 	path = strings.ReplaceAll(path, "{detailsId}", ids["details"])

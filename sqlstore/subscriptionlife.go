@@ -138,10 +138,14 @@ func (tx *Tx) removeUnkept(ctx context.Context, p allot.Principal, s *allot.Subs
 }
 
 // poolHolders returns the ids of the n users who were assigned a license of
-// the pool last.
+// the pool last, of all its holders when n is 0.
 func (tx *Tx) poolHolders(ctx context.Context, tenantID, skuID, pool string, n int) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM licenses WHERE tenant_id = $1 AND sku_id = $2 AND pool = $3
-		ORDER BY assigned_at DESC, user_id DESC LIMIT $4`, tenantID, skuID, pool, n)
+	q, args := `SELECT user_id FROM licenses WHERE tenant_id = $1 AND sku_id = $2 AND pool = $3
+		ORDER BY assigned_at DESC, user_id DESC`, []any{tenantID, skuID, pool}
+	if n > 0 {
+		q, args = q+` LIMIT $4`, append(args, n)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,8 @@ func Run(t *testing.T, open Opener) {
 		{"SubscriptionLifecycle", testSubscriptionLifecycle},
 		{"CancelRenew", testCancelRenew},
 		{"Trials", testTrials},
+		{"TakeoverAdminManaged", testTakeoverAdminManaged},
+		{"TakeoverMove", testTakeoverMove},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},

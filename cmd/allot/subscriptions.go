@@ -20,6 +20,7 @@ const subscriptionsUsage = `Usage: allot subscriptions [list] [--output table|js
        allot subscriptions renew ID [--dry-run]
        allot subscriptions autorenew ID on|off [--dry-run]
        allot subscriptions extend-trial ID [--dry-run]
+       allot subscriptions takeover ID [--move-to ID] [--dry-run]
 
 Subscriptions lists the tenant's subscriptions, one row per purchase, as the
 admin center's Your products page does (GET /v1.0/directory/subscriptions):
@@ -51,6 +52,11 @@ admin center's Your products page does (GET /v1.0/directory/subscriptions):
 	        ends then (Warning 30 days, Suspended 90 days, then Deleted)
 	extend-trial
 	        extend a trial by its trial length, once
+	takeover
+	        take over a self-service purchase: administrators then manage
+	        its licenses (its seats join the product's); with --move-to,
+	        its users move to that admin-managed subscription of the same
+	        product, which needs the free seats, and it is cancelled
 
 Buying and changing need a Billing or Global Administrator's token.
 --dry-run has the server check the change and say what it would do,
@@ -88,6 +94,7 @@ func (m *Main) parseSubscriptions(args []string) (command, error) {
 		{Name: "renew", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("renew", args) }},
 		{Name: "autorenew", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("autorenew", args) }},
 		{Name: "extend-trial", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("extend-trial", args) }},
+		{Name: "takeover", Parse: m.parseSubscriptionTakeover},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }

@@ -23,6 +23,8 @@ type subscriptionCommand struct {
 	term   string
 	on     bool // autorenew on or off
 	dryRun bool
+
+	moveTo, purchaser string // takeover's target, and who bought what it takes over
 }
 
 // parseSubscriptionCommand parses the flags common to the subcommands and
@@ -99,6 +101,8 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 		s, err = c.cl.BuySubscription(ctx, graph.SubscriptionOrder{SKU: c.arg, Quantity: c.n, TermDuration: c.term, IsTrial: c.trial, DryRun: c.dryRun})
 	case "cancel", "renew", "autorenew", "extend-trial":
 		s, err = c.cl.UpdateSubscription(ctx, c.arg, c.lifePatch())
+	case "takeover":
+		s, err = c.takeOver(ctx)
 	default:
 		s, err = c.change(ctx)
 	}
@@ -112,7 +116,7 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 	switch c.verb {
 	case "show":
 		return showSubscription(out, s)
-	case "cancel", "renew", "autorenew", "extend-trial":
+	case "cancel", "renew", "autorenew", "extend-trial", "takeover":
 		return c.reportLife(out, s)
 	}
 	return c.report(out, s)

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
+
+	"github.com/allot-project/allot/client"
 
 	"github.com/allot-project/allot/graph"
 )
@@ -18,6 +22,38 @@ func (m *Main) parseSubscriptionLife(verb string, args []string) (command, error
 	return m.parseSubscriptionCommand(verb, args, want, func(c *subscriptionCommand, fs *flag.FlagSet) {
 		fs.BoolVar(&c.dryRun, "dry-run", false, "say what the change would make, change nothing")
 	})
+}
+
+// parseSubscriptionTakeover parses "subscriptions takeover ID [--move-to ID]".
+func (m *Main) parseSubscriptionTakeover(args []string) (command, error) {
+	return m.parseSubscriptionCommand("takeover", args, 1, func(c *subscriptionCommand, fs *flag.FlagSet) {
+		fs.StringVar(&c.moveTo, "move-to", "", "move the users to the admin-managed subscription `ID` of the same product, then cancel")
+		fs.BoolVar(&c.dryRun, "dry-run", false, "say what the takeover would make, change nothing")
+	})
+}
+
+// takeOver takes over c.arg, reading first how many users its seats serve,
+// which the report names.
+func (c *subscriptionCommand) takeOver(ctx context.Context) (*graph.SubscriptionInfo, error) {
+	before, err := c.cl.Subscription(ctx, c.arg)
+	if err != nil {
+		return nil, err
+	}
+	c.purchaser = c.userName(ctx, before.PurchasedBy)
+	return c.cl.TakeOverSubscription(ctx, c.arg, graph.TakeoverRequest{MoveTo: c.moveTo, DryRun: c.dryRun})
+}
+
+// userName returns the userPrincipalName of the user id, the id when it
+// cannot be read.
+func (c *subscriptionCommand) userName(ctx context.Context, id string) string {
+	var u struct {
+		UPN string `json:"userPrincipalName"`
+	}
+	err := c.cl.Get(ctx, c.cl.URL("/v1.0/users/"+url.PathEscape(id), client.Query{"$select": "userPrincipalName"}), nil, &u)
+	if err != nil || u.UPN == "" {
+		return id
+	}
+	return u.UPN
 }
 
 // parseOnOff reads autorenew's on or off.
@@ -70,6 +106,11 @@ func (c *subscriptionCommand) reportLife(w io.Writer, s *graph.SubscriptionInfo)
 		}
 	case "extend-trial":
 		msg = fmt.Sprintf("%s the trial %s until %s", would("extended", "extend"), what, day(s.CommitmentEndDate))
+	case "takeover":
+		msg = fmt.Sprintf("%s %s, bought by %s: administrators now manage its %d licenses", would("took over", "take over"), what, c.purchaser, s.Quantity)
+		if c.moveTo != "" {
+			msg = fmt.Sprintf("%s the users of %s, bought by %s, to subscription %s and %s it", would("moved", "move"), what, c.purchaser, c.moveTo, would("cancelled", "cancel"))
+		}
 	}
 	_, err := fmt.Fprintf(w, "allot: %s\n", msg)
 	return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/allot-project/allot/demo"
 	"github.com/allot-project/allot/graph"
 )
 
@@ -80,5 +81,50 @@ func TestSKUsSelfServiceApart(t *testing.T) {
 	}
 	if !strings.Contains(out, " SELF-SERVICE\n") {
 		t.Errorf("skus has no SELF-SERVICE column:\n%s", out)
+	}
+}
+
+// TestSubscriptionsTakeover takes the demo's self-service Business Basic
+// over: --move-to refused without room, a dry run, then admin-managed,
+// after which administrators count and assign its seats.
+func TestSubscriptionsTakeover(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	var subs []graph.SubscriptionInfo
+	must(t, json.Unmarshal([]byte(s.mustRun(t, "subscriptions", "list", "-o", "json")), &subs))
+	var ss string
+	for _, sub := range subs {
+		if sub.OwnerType == "User" {
+			ss = sub.ID
+		}
+	}
+	var small graph.SubscriptionInfo
+	must(t, json.Unmarshal([]byte(s.mustRun(t, "subscriptions", "buy", "O365_BUSINESS_ESSENTIALS", "1", "-o", "json")), &small))
+	s.mustRun(t, "license", "assign", "--sku", "O365_BUSINESS_ESSENTIALS", "--user", demoUPNs(func(u demo.User) bool { return len(u.Licenses) == 0 && u.UsageLocation != "" && !u.Blocked })[0])
+	what := "subscription " + ss + " of Microsoft 365 Business Basic, bought by " + demo.PurchaserUPN
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"move without room", []string{"takeover", ss, "--move-to", small.ID}, 1,
+			`^allot: Moving the 1 users of subscription ` + ss + ` needs 1 free licenses of Microsoft 365 Business Basic; administrators have 0: add licenses first.\n$`},
+		{"dry run", []string{"takeover", ss, "--dry-run"}, 0, `^allot: would take over ` + what + `: administrators now manage its 3 licenses\n$`},
+		{"take over", []string{"takeover", ss}, 0, `^allot: took over ` + what + `: administrators now manage its 3 licenses\n$`},
+		{"twice", []string{"takeover", ss}, 1, `is already managed by administrators.\n$`},
+	}
+	for _, tt := range tests {
+		got := s.run(t, append([]string{"subscriptions"}, tt.args...)...)
+		text := got.stdout
+		if tt.code != 0 {
+			text = got.stderr
+		}
+		if got.code != tt.code || !regexp.MustCompile(tt.out).MatchString(text) {
+			t.Errorf("%s: exit %d, want %d; output does not match %s:\n%s%s", tt.name, got.code, tt.code, tt.out, got.stdout, got.stderr)
+		}
+	}
+	if re := skuRow("Microsoft 365 Business Basic", "O365_BUSINESS_ESSENTIALS", "4", "2", "2"); !re.MatchString(s.mustRun(t, "skus")) {
+		t.Errorf("skus after the takeover does not match %s:\n%s", re, s.mustRun(t, "skus"))
 	}
 }
