@@ -32,6 +32,7 @@ type userRow struct {
 type filterOption struct {
 	Value, Label string
 	Selected     bool
+	Product      bool // holding a product: in the filter's product group
 }
 
 // usersPage is the data of Active users and of the deleted users.
@@ -114,7 +115,7 @@ func (h *Handler) userFilters(r *http.Request, p allot.Principal, f *allot.UserF
 		return nil, err
 	}
 	for _, sku := range skus {
-		opts = append(opts, filterOption{Value: "sku:" + sku.SKU.ID, Label: pg.T("users.filterProduct", pg.SKUName(sku.SKU))})
+		opts = append(opts, filterOption{Value: "sku:" + sku.SKU.ID, Label: pg.SKUName(sku.SKU), Product: true})
 	}
 	found := false
 	for i := range opts {
