@@ -66,6 +66,9 @@ func (h *Handler) errorText(lang string, err error, names func(string) string) s
 	case allot.ENOTFOUND:
 		return t("err.notFound")
 	case allot.ECONFLICT:
+		if e.SubscriptionID != "" {
+			return t(subscriptionConflict(e), product)
+		}
 		return t("err.conflict")
 	case allot.EINVALID:
 		if e.Field != "" {
@@ -74,4 +77,23 @@ func (h *Handler) errorText(lang string, err error, names func(string) string) s
 		return t("err.invalid")
 	}
 	return t("error.internal")
+}
+
+// subscriptionConflict names the message of a subscription change its
+// state does not allow (allot.PlanSubscriptionUpdate), from the field
+// refused.
+func subscriptionConflict(e *allot.Error) string {
+	switch {
+	case e.Field == "status" && e.Value == "deleted":
+		return "err.sub.cancelClosed"
+	case e.Field == "status":
+		return "err.sub.deleted"
+	case e.Field == "quantity":
+		return "err.sub.renewFirst"
+	case e.Field == "autoRenewEnabled":
+		return "err.sub.noRecurring"
+	case e.Field == "extendTrial":
+		return "err.sub.noExtend"
+	}
+	return "err.conflict"
 }

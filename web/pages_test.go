@@ -449,3 +449,50 @@ func TestUnassignImpact(t *testing.T) {
 		})
 	}
 }
+
+// TestProductActions checks the subscription actions of Your products: a
+// trial extended once, a second extension and a cancellation past its
+// window refused beside the row in the page's language.
+func TestProductActions(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.signIn(demo.AdminUPN)
+	subs, err := f.db.FindSubscriptions(context.Background(), f.sysUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*allot.Subscription{}
+	for _, s := range subs {
+		byID[s.SKUID] = s
+	}
+	trial, e3 := byID[demo.SKUOffice365E5], byID[demo.SKUOffice365E3]
+	pg := b.get("/products")
+	if !strings.Contains(pg.text(), "Extend the trial") || !strings.Contains(pg.text(), "Convert to paid") {
+		t.Errorf("the trial's actions are missing: %s", pg.text())
+	}
+	post := func(id, action string) page {
+		return b.post("/products/"+id, url.Values{"csrf": {pg.csrf(t)}, "action": {action}})
+	}
+	if res := post(trial.ID, "extend"); res.status != http.StatusSeeOther {
+		t.Fatalf("extend: %d %s", res.status, res.text())
+	}
+	if got, _ := f.db.FindSubscriptionByID(context.Background(), f.sysUser, trial.ID); !got.TrialExtended {
+		t.Error("the trial was not extended")
+	}
+	for _, tc := range []struct{ id, action, lang, want string }{
+		{trial.ID, "extend", "en", "This trial of Office 365 E5 cannot be extended"},
+		{e3.ID, "cancel", "fr", "Cet abonnement à Office 365 E3 ne peut plus être annulé"},
+	} {
+		b.lang = tc.lang
+		res := post(tc.id, tc.action)
+		if res.status != http.StatusBadRequest || !strings.Contains(res.text(), tc.want) {
+			t.Errorf("%s: %d %s\nwant %q", tc.action, res.status, res.text(), tc.want)
+		}
+		if !strings.Contains(res.body, `id="err-`+tc.id+`"`) {
+			t.Errorf("%s: the refusal is not beside its row", tc.action)
+		}
+	}
+	if got, _ := f.db.FindSubscriptionByID(context.Background(), f.sysUser, e3.ID); got.Status != allot.StatusEnabled {
+		t.Errorf("E3 after a refused cancellation: %s", got.Status)
+	}
+}

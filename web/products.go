@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -22,6 +23,9 @@ type productRow struct {
 	Shared    bool // its pool is the product's admin pool, shared with its other subscriptions
 	Purchaser string
 	Error     string // why the last change of this row was refused
+	// What an administrator may do now (allot.PlanSubscriptionUpdate
+	// decides; these only choose the buttons shown).
+	CanCancel, CanRenew, CanExtend bool
 }
 
 // productsPage is the data of Your products.
@@ -68,6 +72,7 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 		if sub.SelfService() {
 			row.Purchaser = names(sub.PurchasedBy)
 		}
+		row.actions(h.now())
 		if sub.ID == failedID {
 			row.Error = msg
 		}
@@ -75,6 +80,16 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 	}
 	h.render(w, r, status, "products", pg)
 	return nil
+}
+
+// actions decides which buttons the row shows at now, after the states
+// in which allot.PlanSubscriptionUpdate allows each change.
+func (row *productRow) actions(now time.Time) {
+	s := row.Sub
+	enabled := s.Status == allot.StatusEnabled
+	row.CanCancel = enabled && !s.CancellableUntil.IsZero() && now.Before(s.CancellableUntil)
+	row.CanRenew = s.IsTrial || s.Status == allot.StatusWarning || s.Status == allot.StatusSuspended || s.Status == allot.StatusLockedOut
+	row.CanExtend = enabled && s.IsTrial && !s.TrialExtended
 }
 
 // StatusText names a subscription status in the page's language.
@@ -102,6 +117,11 @@ func (h *Handler) changeProduct(w http.ResponseWriter, r *http.Request) error {
 	case "billing":
 		on := r.PostFormValue("recurring") == "on"
 		upd.RecurringBilling = &on
+	case "cancel", "renew":
+		st := map[string]allot.SubscriptionStatus{"cancel": allot.StatusDeleted, "renew": allot.StatusEnabled}[r.PostFormValue("action")]
+		upd.Status = &st
+	case "extend":
+		upd.ExtendTrial = true
 	default:
 		return pageError(http.StatusBadRequest, "error.badForm")
 	}
