@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -357,6 +358,10 @@ func jsString(s string) string {
 func TestBrowserPages(t *testing.T) {
 	t.Parallel()
 	f := newBrowserFixture(t, demo.AdminUPN, demo.PurchaserUPN)
+	f.srv.Close()
+	makeHistory(t, f) // before any request: the server starts again after
+	f.srv = httptest.NewServer(f.h)
+	t.Cleanup(f.srv.Close)
 	axe, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
 	if err != nil {
 		t.Fatal(err)
@@ -491,4 +496,53 @@ func TestBrowserKeyboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`main .ok`)),
 	)
 	wantText(t, ctx, "License unassigned from 1 user.")
+}
+
+// makeHistory moves the demo tenant's clock on by 80 days, changing
+// licenses and a quantity on the way, so the charts have a history;
+// Business Premium ends as seeded (13, 11 assigned).
+func makeHistory(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	e3 := allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: demo.SKUOffice365E3}}}
+	spb := allot.LicenseChange{Remove: []string{demo.SKUBusinessPremium}}
+	var e3Sub string
+	subs, err := f.db.FindSubscriptions(ctx, f.sysUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if s.SKUID == demo.SKUOffice365E3 {
+			e3Sub = s.ID
+		}
+	}
+	twelve := 12
+	for _, step := range []struct {
+		days int
+		do   func() error
+	}{
+		{10, func() error { _, err := f.db.AssignLicenses(ctx, f.sysUser, "christie@"+demo.Domain, e3); return err }},
+		{10, func() error { _, err := f.db.AssignLicenses(ctx, f.sysUser, "debra@"+demo.Domain, e3); return err }},
+		{10, func() error { _, err := f.db.AssignLicenses(ctx, f.sysUser, "lynne@"+demo.Domain, e3); return err }},
+		{5, func() error {
+			_, err := f.db.UpdateSubscription(ctx, f.sysUser, e3Sub, allot.SubscriptionUpdate{Quantity: &twelve})
+			return err
+		}},
+		{5, func() error { _, err := f.db.AssignLicenses(ctx, f.sysUser, "chloe@"+demo.Domain, e3); return err }},
+		{10, func() error { _, err := f.db.AssignLicenses(ctx, f.sysUser, "adele@"+demo.Domain, spb); return err }},
+		{10, func() error {
+			_, err := f.db.AssignLicenses(ctx, f.sysUser, "chloe@"+demo.Domain, allot.LicenseChange{Remove: []string{demo.SKUOffice365E3}})
+			return err
+		}},
+		{10, func() error {
+			_, err := f.db.AssignLicenses(ctx, f.sysUser, "adele@"+demo.Domain, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: demo.SKUBusinessPremium}}})
+			return err
+		}},
+		{10, func() error { return nil }},
+	} {
+		f.now = f.now.Add(time.Duration(step.days) * 24 * time.Hour)
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

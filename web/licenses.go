@@ -22,6 +22,7 @@ type licenseRow struct {
 	SKU                        *allot.SKU
 	Total, Assigned, Available int
 	SelfService                []selfServiceRow
+	Chart                      *chart // the last 90 days; nil when the visitor may not read the audit log
 }
 
 // selfServiceRow is a self-service purchase's seats, shown apart since
@@ -57,6 +58,9 @@ func (h *Handler) licenses(w http.ResponseWriter, r *http.Request) error {
 			if pool.SubscriptionID != "" {
 				row.SelfService = append(row.SelfService, selfServiceRow{Purchaser: names(pool.PurchasedBy), Capacity: pool.Capacity, Consumed: pool.Consumed})
 			}
+		}
+		if row.Chart, err = h.seatChart(r.Context(), s.p, sku); err != nil {
+			return err
 		}
 		pg.Rows = append(pg.Rows, row)
 	}
