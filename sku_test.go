@@ -54,7 +54,7 @@ func TestSelfServiceCountedApart(t *testing.T) {
 	capacity, consumed := s.SelfServiceSeats()
 	type counts struct {
 		Total, Consumed, Available, SelfServiceCapacity, SelfServiceConsumed int
-		SelfService                                                           allot.LicenseUnits
+		SelfService                                                          allot.LicenseUnits
 	}
 	got := counts{s.Total(), s.Consumed, s.Available(), capacity, consumed, s.SelfService}
 	want := counts{5, 2, 1, 3, 1, allot.LicenseUnits{Enabled: 3}}
