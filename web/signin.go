@@ -3,8 +3,8 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -28,9 +28,14 @@ func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) error {
 
 // showSignin renders the sign-in form with status and an error message.
 func (h *Handler) showSignin(w http.ResponseWriter, r *http.Request, status int, username, next, msg string) error {
-	var b [24]byte
-	rand.Read(b[:])
-	token := base64.RawURLEncoding.EncodeToString(b[:])
+	var token string
+	if c, err := r.Cookie(preCSRFCookie); err == nil && len(c.Value) == 32 {
+		token = c.Value // another tab's sign-in form stays valid
+	} else {
+		var b [24]byte
+		rand.Read(b[:])
+		token = base64.RawURLEncoding.EncodeToString(b[:])
+	}
 	h.setCookie(w, r, preCSRFCookie, token, 3600)
 	pg := &signinPage{base: h.base(r, "signin.title", ""), Username: username, Next: localPath(next), Error: msg}
 	pg.CSRF = token
@@ -50,7 +55,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) error {
 		return errCSRF
 	}
 	lang := requestOf(r).lang
-	keys := []string{"user:" + strings.ToLower(username), "addr:" + clientAddr(r)}
+	keys := []string{accountKey + strings.ToLower(username), addressKey + clientAddr(r, h.proxies)}
 	if wait := h.throttle.wait(keys...); wait > 0 {
 		msg := h.locales.plural(lang, "signin.slowdown", int((wait+time.Second-1)/time.Second))
 		return h.showSignin(w, r, http.StatusTooManyRequests, username, next, msg)
@@ -86,12 +91,37 @@ func (h *Handler) signout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// clientAddr is the peer's IP address, the key of the per-address
-// slowdown.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddr is the address of the client, the key of the per-address
+// slowdown: the peer's, or, when the peer is a trusted proxy, the
+// right-most X-Forwarded-For address that is not itself a trusted proxy
+// (the left-most ones are the client's to set at will), as the API's
+// rate limits decide it.
+func clientAddr(r *http.Request, proxies []netip.Prefix) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	client := ap.Addr().Unmap()
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0 && trusted(client, proxies); i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0 && trusted(client, proxies); j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return client.String()
+			}
+			client = a.Unmap()
+		}
+	}
+	return client.String()
+}
+
+// trusted reports whether a is in one of the proxies' ranges.
+func trusted(a netip.Addr, proxies []netip.Prefix) bool {
+	for _, p := range proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

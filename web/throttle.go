@@ -1,19 +1,22 @@
 package web
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
 
-// Sign-in slowdown: after freeFailures failed attempts on one account or
-// from one address, the next attempt waits firstWait, doubling with each
-// further failure up to maxWait. A success clears the account's count.
+// Sign-in slowdown: after freeFailures failed attempts on one account (or
+// freeAddressFailures from one address, which many people may share behind
+// one proxy), the next attempt waits firstWait, doubling with each further
+// failure up to maxWait. A success clears the account's count.
 const (
-	freeFailures = 3
-	firstWait    = time.Second
-	maxWait      = 5 * time.Minute
-	forgetAfter  = time.Hour // a key without a failure for this long starts over
-	maxKeys      = 100_000   // beyond this, forgotten keys are dropped first
+	freeFailures        = 3
+	freeAddressFailures = 20
+	firstWait           = time.Second
+	maxWait             = 5 * time.Minute
+	forgetAfter         = time.Hour // a key without a failure for this long starts over
+	maxKeys             = 100_000   // beyond this, forgotten keys are dropped first
 )
 
 // throttle counts failed sign-ins per key (an account, an address) in
@@ -35,13 +38,23 @@ func newThrottle(now func() time.Time) *throttle {
 	return &throttle{now: now, keys: map[string]*failures{}}
 }
 
-// delay returns how long after its last failure a key with n failures
+// The kinds of keys the throttle counts, as prefixes.
+const (
+	accountKey = "user:"
+	addressKey = "addr:"
+)
+
+// delay returns how long after its last failure key, with n failures,
 // must wait.
-func delay(n int) time.Duration {
-	if n < freeFailures {
+func delay(key string, n int) time.Duration {
+	free := freeFailures
+	if strings.HasPrefix(key, addressKey) {
+		free = freeAddressFailures
+	}
+	if n < free {
 		return 0
 	}
-	d := firstWait << min(n-freeFailures, 20)
+	d := firstWait << min(n-free, 20)
 	return min(d, maxWait)
 }
 
@@ -56,7 +69,7 @@ func (t *throttle) wait(keys ...string) time.Duration {
 		if f == nil || now.Sub(f.last) > forgetAfter {
 			continue
 		}
-		longest = max(longest, f.last.Add(delay(f.n)).Sub(now))
+		longest = max(longest, f.last.Add(delay(k, f.n)).Sub(now))
 	}
 	return longest
 }

@@ -13,6 +13,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/allot-project/allot"
@@ -48,6 +49,9 @@ type Options struct {
 	// for a server behind a TLS-terminating proxy. Requests that came
 	// over TLS always get Secure cookies.
 	SecureCookies bool
+	// TrustedProxies are the peer address ranges whose X-Forwarded-For is
+	// believed for the per-address sign-in slowdown.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultSessionTTL is how long a session lasts when Options.SessionTTL
@@ -66,7 +70,8 @@ type Handler struct {
 	assets   *assets
 	locales  *locales
 	throttle *throttle
-	chunk    int // users per step of a large unassignment (progress.go)
+	chunk    int            // users per step of a large unassignment (progress.go)
+	proxies  []netip.Prefix // Options.TrustedProxies
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -74,7 +79,7 @@ type Handler struct {
 // New parses the templates, assets and catalogs and returns the admin
 // center's handler; an error means a broken template or catalog.
 func New(s Services, o Options) (*Handler, error) {
-	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, chunk: chunkSize, mux: http.NewServeMux()}
+	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, proxies: o.TrustedProxies, chunk: chunkSize, mux: http.NewServeMux()}
 	if h.catalog == nil {
 		h.catalog = allot.DemoCatalog()
 	}
