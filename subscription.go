@@ -189,6 +189,15 @@ type SubscriptionService interface {
 	// EINVALID or ECOUNTVIOLATION as CheckTakeover. With t.DryRun nothing
 	// is written.
 	TakeOverSubscription(ctx context.Context, p Principal, id string, t Takeover) (*Subscription, error)
+	// ReclaimLicenses stops paying for the unused licenses of a product
+	// (skuId or skuPartNumber): its admin-managed Enabled subscriptions
+	// are reduced by the admin pool's free seats (PlanReclaim), never below
+	// what is assigned, each reduction audited. Needs
+	// ActionManageSubscriptions. Returns EINVALID for an unknown product,
+	// ENOTFOUND for one the tenant does not hold; a product without unused
+	// licenses answers a plan without changes. With dryRun it answers the
+	// plan and writes nothing.
+	ReclaimLicenses(ctx context.Context, p Principal, sku string, dryRun bool) (*Reclaim, error)
 	// FindSubscriptionByID returns ENOTFOUND if the tenant has no such
 	// subscription. Needs ActionRead.
 	FindSubscriptionByID(ctx context.Context, p Principal, id string) (*Subscription, error)

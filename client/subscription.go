@@ -45,3 +45,10 @@ func (c *Client) TakeOverSubscription(ctx context.Context, id string, req graph.
 	var s graph.SubscriptionInfo
 	return &s, c.Post(ctx, c.URL(SubscriptionsPath+"/"+url.PathEscape(id)+"/takeover", nil), req, &s)
 }
+
+// ReclaimLicenses stops paying for a product's unused licenses (with
+// DryRun, says what it would reduce) and returns the outcome.
+func (c *Client) ReclaimLicenses(ctx context.Context, req graph.ReclaimRequest) (*graph.ReclaimInfo, error) {
+	var r graph.ReclaimInfo
+	return &r, c.Post(ctx, c.URL(SubscriptionsPath+"/reclaim", nil), req, &r)
+}

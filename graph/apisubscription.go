@@ -19,6 +19,7 @@ import (
 //	PATCH /api/subscriptions/{id}   SubscriptionPatch → 200 SubscriptionInfo (quantity, auto-renewal,
 //	                                 cancel, renew, extend a trial)
 //	POST  /api/subscriptions/{id}/takeover  TakeoverRequest → 200 SubscriptionInfo
+//	POST  /api/subscriptions/reclaim        ReclaimRequest → 200 ReclaimInfo
 //
 // Readers read; Billing and Global Administrators change. A dry run
 // (dryRun in the body, or ?dryRun=true) is checked as the change would be
@@ -118,6 +119,58 @@ func (s *Server) registerAPISubscriptionRoutes() {
 	s.route("POST /api/subscriptions", s.buySubscription)
 	s.route("PATCH /api/subscriptions/{id}", s.patchSubscription)
 	s.route("POST /api/subscriptions/{id}/takeover", s.takeOverSubscription)
+	s.route("POST /api/subscriptions/reclaim", s.reclaimLicenses)
+}
+
+// ReclaimRequest is the body of POST /api/subscriptions/reclaim: the
+// product (skuId or skuPartNumber) whose unused licenses to stop paying for.
+type ReclaimRequest struct {
+	SKU    string `json:"skuId"`
+	DryRun bool   `json:"dryRun,omitempty"`
+}
+
+// ReclaimInfo answers a reclaim: the product, its unused and assigned
+// licenses before, how many the reclaim removes and from which
+// subscriptions.
+type ReclaimInfo struct {
+	SKUID         string          `json:"skuId"`
+	SKUPartNumber string          `json:"skuPartNumber"`
+	ProductName   string          `json:"productName"`
+	Unused        int             `json:"unusedLicenses"`
+	Assigned      int             `json:"assignedLicenses"`
+	Reclaimed     int             `json:"reclaimedLicenses"`
+	Changes       []ReclaimChange `json:"changes"`
+	DryRun        bool            `json:"dryRun,omitempty"`
+}
+
+// ReclaimChange is one subscription a reclaim reduces.
+type ReclaimChange struct {
+	ID             string `json:"id"`
+	QuantityBefore int    `json:"quantityBefore"`
+	Quantity       int    `json:"quantity"`
+}
+
+func (s *Server) reclaimLicenses(w http.ResponseWriter, r *http.Request) error {
+	var req ReclaimRequest
+	if err := s.readSubscriptionBody(w, r, &req, `{"skuId": "ENTERPRISEPACK"}`); err != nil {
+		return err
+	}
+	dry, err := dryRunQuery(r, req.DryRun)
+	if err != nil {
+		return err
+	}
+	rc, err := s.svc.Subscriptions.ReclaimLicenses(r.Context(), principalFrom(r), req.SKU, dry)
+	if err != nil {
+		return err
+	}
+	out := ReclaimInfo{SKUID: rc.SKUID, Unused: rc.Unused, Assigned: rc.Assigned, Reclaimed: rc.Reclaimed(), Changes: []ReclaimChange{}, DryRun: rc.DryRun}
+	if sku := s.catalog.SKU(rc.SKUID); sku != nil {
+		out.SKUPartNumber, out.ProductName = sku.PartNumber, sku.DisplayName.EN
+	}
+	for _, c := range rc.Changes {
+		out.Changes = append(out.Changes, ReclaimChange{ID: c.SubscriptionID, QuantityBefore: c.From, Quantity: c.To})
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // TakeoverRequest is the body of POST /api/subscriptions/{id}/takeover:

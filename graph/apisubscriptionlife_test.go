@@ -134,3 +134,39 @@ func TestAPISubscriptionTakeover(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIReclaim reclaims the unused licenses of the fixture's E3 through
+// the API, a dry run first.
+func TestAPIReclaim(t *testing.T) {
+	f := newFixture(t)
+	tf := f.a
+	before := f.subscriptionTruth(t, tf, tf.subs[skuE3].ID, skuE3)
+	r := f.send(t, tf, callerBilling, "POST", "/api/subscriptions/reclaim", `{"skuId": "SPE_E3", "dryRun": true}`)
+	if r.status != 200 {
+		t.Fatalf("dry run: %d %s", r.status, r.body)
+	}
+	got := r.object(t)
+	unused := float64(before.Enabled - before.Consumed)
+	want := map[string]any{"skuId": skuE3, "productName": "Microsoft 365 E3", "unusedLicenses": unused, "assignedLicenses": float64(before.Consumed),
+		"reclaimedLicenses": unused, "dryRun": true}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("dry run %s = %v, want %v", k, got[k], v)
+		}
+	}
+	if d := diff(before, f.subscriptionTruth(t, tf, tf.subs[skuE3].ID, skuE3)); d != "" {
+		t.Errorf("a dry run changed E3:\n%s", d)
+	}
+	if r := f.send(t, tf, callerBilling, "POST", "/api/subscriptions/reclaim", `{"skuId": "spe_e3"}`); r.status != 200 {
+		t.Fatalf("reclaim: %d %s", r.status, r.body)
+	}
+	after := f.subscriptionTruth(t, tf, tf.subs[skuE3].ID, skuE3)
+	if after.Enabled != before.Consumed || after.Consumed != before.Consumed {
+		t.Errorf("after the reclaim %+v, want the %d assigned licenses left", after, before.Consumed)
+	}
+	for _, tt := range []struct{ caller, body string }{{callerLicense, `{"skuId": "ENTERPRISEPACK"}`}, {callerBilling, `{"skuId": "NOPE"}`}, {callerBilling, `{"sku": "E3"}`}} {
+		if r := f.send(t, tf, tt.caller, "POST", "/api/subscriptions/reclaim", tt.body); r.status != 403 && r.status != 400 {
+			t.Errorf("%s %s: %d, want a refusal", tt.caller, tt.body, r.status)
+		}
+	}
+}

@@ -49,6 +49,7 @@ var authzRules = map[string]authzRule{
 	"POST /api/subscriptions":                             {action: allot.ActionManageSubscriptions, body: `{"skuId":"` + skuNotOwned + `","quantity":1}`},
 	"PATCH /api/subscriptions/{id}":                       {action: allot.ActionManageSubscriptions, id: "subscription", body: `{"quantity":101}`},
 	"POST /api/subscriptions/{id}/takeover":               {action: allot.ActionManageSubscriptions, id: "subscription", body: `{}`},
+	"POST /api/subscriptions/reclaim":                     {action: allot.ActionManageSubscriptions, body: `{"skuId":"ENTERPRISEPACK","dryRun":true}`},
 	"GET /v1.0/users":                                     {action: allot.ActionRead},
 	"POST /v1.0/users":                                    {action: allot.ActionManageUsers, body: `{"displayName":"New","userPrincipalName":"new@contoso.example","accountEnabled":true,"mailNickname":"new","passwordProfile":{"password":"x"}}`},
 	"GET /v1.0/users/$count":                              {action: allot.ActionRead, header: map[string]string{"ConsistencyLevel": "eventual"}},

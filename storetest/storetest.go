@@ -99,6 +99,7 @@ func Run(t *testing.T, open Opener) {
 		{"Trials", testTrials},
 		{"TakeoverAdminManaged", testTakeoverAdminManaged},
 		{"TakeoverMove", testTakeoverMove},
+		{"Reclaim", testReclaim},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},

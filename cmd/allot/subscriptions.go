@@ -21,6 +21,7 @@ const subscriptionsUsage = `Usage: allot subscriptions [list] [--output table|js
        allot subscriptions autorenew ID on|off [--dry-run]
        allot subscriptions extend-trial ID [--dry-run]
        allot subscriptions takeover ID [--move-to ID] [--dry-run]
+       allot subscriptions reclaim SKU [--dry-run]
 
 Subscriptions lists the tenant's subscriptions, one row per purchase, as the
 admin center's Your products page does (GET /v1.0/directory/subscriptions):
@@ -57,6 +58,10 @@ admin center's Your products page does (GET /v1.0/directory/subscriptions):
 	        its licenses (its seats join the product's); with --move-to,
 	        its users move to that admin-managed subscription of the same
 	        product, which needs the free seats, and it is cancelled
+	reclaim stop paying for a product's unused licenses: its admin-managed
+	        subscriptions are reduced by the licenses nobody is assigned,
+	        the newest subscription first, never below what is assigned
+	        (--dry-run first shows which and by how many)
 
 Buying and changing need a Billing or Global Administrator's token.
 --dry-run has the server check the change and say what it would do,
@@ -95,6 +100,7 @@ func (m *Main) parseSubscriptions(args []string) (command, error) {
 		{Name: "autorenew", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("autorenew", args) }},
 		{Name: "extend-trial", Parse: func(args []string) (command, error) { return m.parseSubscriptionLife("extend-trial", args) }},
 		{Name: "takeover", Parse: m.parseSubscriptionTakeover},
+		{Name: "reclaim", Parse: m.parseSubscriptionReclaim},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }

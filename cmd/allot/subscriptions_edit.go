@@ -46,6 +46,8 @@ func (m *Main) parseSubscriptionCommand(verb string, args []string, want int, de
 			what = "SKU and N"
 		case "autorenew":
 			what = "ID and on or off"
+		case "reclaim":
+			what = "SKU"
 		}
 		return nil, &usageError{Msg: fmt.Sprintf("%s takes %s, got %d arguments (run 'allot subscriptions -h' for usage)", name, what, fs.NArg())}
 	}
@@ -103,6 +105,8 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 		s, err = c.cl.UpdateSubscription(ctx, c.arg, c.lifePatch())
 	case "takeover":
 		s, err = c.takeOver(ctx)
+	case "reclaim":
+		return c.reclaim(ctx)
 	default:
 		s, err = c.change(ctx)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/allot-project/allot/client"
 
@@ -54,6 +55,43 @@ func (c *subscriptionCommand) userName(ctx context.Context, id string) string {
 		return id
 	}
 	return u.UPN
+}
+
+// parseSubscriptionReclaim parses "subscriptions reclaim SKU".
+func (m *Main) parseSubscriptionReclaim(args []string) (command, error) {
+	return m.parseSubscriptionCommand("reclaim", args, 1, func(c *subscriptionCommand, fs *flag.FlagSet) {
+		fs.BoolVar(&c.dryRun, "dry-run", false, "say which subscriptions would be reduced, change nothing")
+	})
+}
+
+// reclaim stops paying for the unused licenses of the product c.arg and
+// says what it did.
+func (c *subscriptionCommand) reclaim(ctx context.Context) error {
+	r, err := c.cl.ReclaimLicenses(ctx, graph.ReclaimRequest{SKU: c.arg, DryRun: c.dryRun})
+	if err != nil {
+		return err
+	}
+	out := c.remote.m.Stdout
+	if c.remote.json() {
+		return writeJSON(out, r)
+	}
+	if len(r.Changes) == 0 {
+		_, err := fmt.Fprintf(out, "allot: %s has no unused licenses: all %d are assigned\n", r.ProductName, r.Assigned)
+		return err
+	}
+	done := "reclaimed"
+	if c.dryRun {
+		done = "would reclaim"
+	}
+	var b strings.Builder
+	for i, ch := range r.Changes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "subscription %s %d → %d", ch.ID, ch.QuantityBefore, ch.Quantity)
+	}
+	_, err = fmt.Fprintf(out, "allot: %s %d unused licenses of %s, keeping the %d assigned: %s\n", done, r.Reclaimed, r.ProductName, r.Assigned, b.String())
+	return err
 }
 
 // parseOnOff reads autorenew's on or off.

@@ -128,3 +128,35 @@ func TestSubscriptionsTakeover(t *testing.T) {
 		t.Errorf("skus after the takeover does not match %s:\n%s", re, s.mustRun(t, "skus"))
 	}
 }
+
+// TestSubscriptionsReclaim reclaims the demo's unused Office 365 E3
+// licenses, a dry run first, then finds nothing left.
+func TestSubscriptionsReclaim(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"dry run", []string{"reclaim", "ENTERPRISEPACK", "--dry-run"}, 0, `^allot: would reclaim 5 unused licenses of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
+		{"reclaim", []string{"reclaim", "enterprisepack"}, 0, `^allot: reclaimed 5 unused licenses of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
+		{"nothing left", []string{"reclaim", "ENTERPRISEPACK"}, 0, `^allot: Office 365 E3 has no unused licenses: all 5 are assigned\n$`},
+		{"unknown product", []string{"reclaim", "NOPE"}, 1, `^allot: Unknown product "NOPE": give a skuId or skuPartNumber of the catalog.\n$`},
+		{"no SKU", []string{"reclaim"}, 2, `^allot: subscriptions reclaim takes SKU, got 0 arguments`},
+	}
+	for _, tt := range tests {
+		got := s.run(t, append([]string{"subscriptions"}, tt.args...)...)
+		text := got.stdout
+		if tt.code != 0 {
+			text = got.stderr
+		}
+		if got.code != tt.code || !regexp.MustCompile(tt.out).MatchString(text) {
+			t.Errorf("%s: exit %d, want %d; output does not match %s:\n%s%s", tt.name, got.code, tt.code, tt.out, got.stdout, got.stderr)
+		}
+	}
+	if re := skuRow("Office 365 E3", "ENTERPRISEPACK", "5", "5", "0"); !re.MatchString(s.mustRun(t, "skus")) {
+		t.Errorf("skus after the reclaim does not match %s:\n%s", re, s.mustRun(t, "skus"))
+	}
+}
