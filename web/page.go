@@ -129,8 +129,12 @@ type errorPage struct {
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	rq := requestOf(r)
 	if errors.Is(err, errSignedOut) || allot.ErrorCode(err) == allot.EUNAUTHORIZED {
+		next := "/" // a form's action cannot be opened again after sign-in
+		if r.Method == http.MethodGet {
+			next = localPath(r.URL.RequestURI())
+		}
 		h.clearCookie(w, r, sessionCookie)
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(localPath(r.URL.RequestURI())), http.StatusSeeOther)
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
 	}
 	status, key := http.StatusInternalServerError, "error.internal"

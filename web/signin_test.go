@@ -31,6 +31,10 @@ func TestSignedOut(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want 303 %q", tc.path, res.status, res.header.Get("Location"), tc.want)
 		}
 	}
+	res := b.post("/licenses/"+demo.SKUOffice365E3+"/unassign", url.Values{"csrf": {"x"}, "user": {"y"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/signin?next=%2F" {
+		t.Errorf("POST without a session: %d %q, want 303 /signin?next=%%2F", res.status, res.header.Get("Location"))
+	}
 }
 
 // TestSignIn checks sign-in: a wrong password is refused beside the form,
