@@ -174,6 +174,7 @@ type UserFilter struct {
 	UPN          string // exact, case-insensitive
 	SKUID        string // users holding this SKU
 	Unlicensed   bool   // users holding no SKU
+	Licensed     bool   // users holding at least one SKU
 	Enabled      *bool  // accountEnabled
 	NamePrefix   string // displayName starts with, case-insensitive
 	Deleted      bool   // list deleted users instead of active ones

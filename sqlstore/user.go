@@ -228,6 +228,9 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 	if f.Unlicensed {
 		where = append(where, `NOT EXISTS (SELECT 1 FROM `+lics+` x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
 	}
+	if f.Licensed {
+		where = append(where, `EXISTS (SELECT 1 FROM `+lics+` x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
+	}
 	cond := strings.Join(where, " AND ")
 	if count {
 		return `SELECT COUNT(*) FROM ` + from + ` WHERE ` + cond, args

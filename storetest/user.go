@@ -113,6 +113,8 @@ func testUserFilters(t *testing.T, open Opener) {
 		{"prefix % matches nothing", allot.UserFilter{NamePrefix: "%"}, nil},
 		{"by UPN", allot.UserFilter{UPN: "NESTOR@contoso.example"}, []string{"nestor@contoso.example"}},
 		{"disabled", allot.UserFilter{Enabled: &no}, []string{"miriam@contoso.example"}},
+		{"licensed", allot.UserFilter{Licensed: true}, []string{"manon@contoso.example", "megan@contoso.example", "miriam@contoso.example"}},
+		{"licensed, disabled", allot.UserFilter{Licensed: true, Enabled: &no}, []string{"miriam@contoso.example"}},
 	}
 	for _, tt := range tests {
 		diff(t, tt.name, list(tt.f), tt.want)

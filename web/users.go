@@ -50,8 +50,8 @@ type usersPage struct {
 }
 
 // users lists the tenant's active users: a search on the display name, a
-// filter (unlicensed, sign-in blocked, holding a product) and keyset
-// paging.
+// filter (licensed, unlicensed, sign-in blocked, holding a product) and
+// keyset paging.
 func (h *Handler) users(w http.ResponseWriter, r *http.Request) error {
 	return h.listUsers(w, r, false)
 }
@@ -108,7 +108,8 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, deleted bool
 // among them, and sets f from the one chosen; an unknown choice is
 // refused.
 func (h *Handler) userFilters(r *http.Request, p allot.Principal, f *allot.UserFilter, pg *usersPage) ([]filterOption, error) {
-	opts := []filterOption{{Value: "", Label: pg.T("users.filterAll")}, {Value: "unlicensed", Label: pg.T("users.filterUnlicensed")},
+	opts := []filterOption{{Value: "", Label: pg.T("users.filterAll")}, {Value: "licensed", Label: pg.T("users.filterLicensed")},
+		{Value: "unlicensed", Label: pg.T("users.filterUnlicensed")},
 		{Value: "blocked", Label: pg.T("users.filterBlocked")}}
 	skus, err := h.svc.Subscriptions.FindSubscribedSKUs(r.Context(), p)
 	if err != nil {
@@ -126,6 +127,8 @@ func (h *Handler) userFilters(r *http.Request, p allot.Principal, f *allot.UserF
 	switch {
 	case !found:
 		return nil, pageError(http.StatusBadRequest, "users.badFilter")
+	case pg.Filter == "licensed":
+		f.Licensed = true
 	case pg.Filter == "unlicensed":
 		f.Unlicensed = true
 	case pg.Filter == "blocked":
