@@ -57,7 +57,11 @@ func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, deleted b
 	if deleted {
 		path = "directory/deletedItems/microsoft.graph.user"
 	}
-	body := sel.collectionBody(r, path, s.userViews(users))
+	views := s.userViews(users)
+	if err := s.loadData(r, sel.names, views); err != nil {
+		return err
+	}
+	body := sel.collectionBody(r, path, views)
 	if q.count {
 		body["@odata.count"] = total
 	}
@@ -141,7 +145,11 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
-	return sel.writeEntity(w, r, "users", s.userView(u))
+	v := []userView{s.userView(u)}
+	if err := s.loadData(r, sel.names, v); err != nil {
+		return err
+	}
+	return sel.writeEntity(w, r, "users", v[0])
 }
 
 // createUser answers POST /users: 201 with the new user.

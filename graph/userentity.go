@@ -8,8 +8,9 @@ import (
 
 // userView is what a user is rendered from.
 type userView struct {
-	u *allot.User
-	c *allot.Catalog
+	u    *allot.User
+	c    *allot.Catalog
+	data *allot.UserData // the mailbox and files, when provisionedPlans is selected (loadData); else nil
 }
 
 // userDefaults is Graph's default property set of a user (graph-api.md
@@ -42,6 +43,7 @@ var userType = &entityType[userView]{
 		"assignedLicenses":        func(v userView) any { return assignedLicenses(v.u) },
 		"assignedPlans":           func(v userView) any { return assignedPlans(v) },
 		"licenseAssignmentStates": func(v userView) any { return licenseAssignmentStates(v.u) },
+		"provisionedPlans":        func(v userView) any { return provisionedPlans(v) },
 	},
 	defaults: userDefaults,
 }
@@ -63,7 +65,7 @@ func usersType(deleted bool) *entityType[userView] {
 }
 
 // userView returns what u is rendered from.
-func (s *Server) userView(u *allot.User) userView { return userView{u, s.catalog} }
+func (s *Server) userView(u *allot.User) userView { return userView{u: u, c: s.catalog} }
 
 // userViews returns what users are rendered from.
 func (s *Server) userViews(users []*allot.User) []userView {
@@ -76,7 +78,7 @@ func (s *Server) userViews(users []*allot.User) []userView {
 
 // licenseProps are the user properties computed from its licenses, which
 // FindUsers loads only when asked.
-var licenseProps = []string{"assignedLicenses", "assignedPlans", "licenseAssignmentStates"}
+var licenseProps = []string{"assignedLicenses", "assignedPlans", "licenseAssignmentStates", "provisionedPlans"}
 
 // needsLicenses reports whether rendering names needs the users' licenses.
 func needsLicenses(names []string) bool {
