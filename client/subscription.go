@@ -52,3 +52,21 @@ func (c *Client) ReclaimLicenses(ctx context.Context, req graph.ReclaimRequest) 
 	var r graph.ReclaimInfo
 	return &r, c.Post(ctx, c.URL(SubscriptionsPath+"/reclaim", nil), req, &r)
 }
+
+// PoliciesPath is allot's resource of self-service policies.
+const PoliciesPath = "/api/policies/selfService"
+
+// SelfServicePolicies lists the self-service policy of every product.
+func (c *Client) SelfServicePolicies(ctx context.Context) ([]graph.ProductPolicyInfo, error) {
+	var out struct {
+		Value []graph.ProductPolicyInfo `json:"value"`
+	}
+	return out.Value, c.Get(ctx, c.URL(PoliciesPath, nil), nil, &out)
+}
+
+// SetSelfServicePolicy sets a product's self-service policy (with DryRun,
+// checks it) and returns it.
+func (c *Client) SetSelfServicePolicy(ctx context.Context, sku string, patch graph.PolicyPatch) (*graph.ProductPolicyInfo, error) {
+	var p graph.ProductPolicyInfo
+	return &p, c.Do(ctx, http.MethodPatch, c.URL(PoliciesPath+"/"+url.PathEscape(sku), nil), nil, patch, &p)
+}

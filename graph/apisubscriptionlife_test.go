@@ -170,3 +170,37 @@ func TestAPIReclaim(t *testing.T) {
 		}
 	}
 }
+
+// TestAPISelfServicePurchase sets a product's self-service policy and has
+// an ordinary user buy it for themselves, refused before.
+func TestAPISelfServicePurchase(t *testing.T) {
+	f := newFixture(t)
+	tf := f.a
+	order := `{"skuId": "ENTERPRISEPACK", "quantity": 2}`
+	steps := []struct {
+		name, caller, method, path, body string
+		status                           int
+	}{
+		{"denied by default", callerOrdinary, "POST", "/api/subscriptions/selfService", order, 403},
+		{"a License Administrator sets the policy", callerLicense, "PATCH", "/api/policies/selfService/ENTERPRISEPACK", `{"policy": "allowed"}`, 403},
+		{"a bad policy", callerBilling, "PATCH", "/api/policies/selfService/ENTERPRISEPACK", `{"policy": "sometimes"}`, 400},
+		{"allowed", callerBilling, "PATCH", "/api/policies/selfService/ENTERPRISEPACK", `{"policy": "allowed"}`, 200},
+		{"a dry run", callerOrdinary, "POST", "/api/subscriptions/selfService?dryRun=true", order, 200},
+		{"bought", callerOrdinary, "POST", "/api/subscriptions/selfService", order, 201},
+	}
+	for _, st := range steps {
+		if r := f.send(t, tf, st.caller, st.method, st.path, st.body); r.status != st.status {
+			t.Errorf("%s: %d, want %d: %s", st.name, r.status, st.status, r.body)
+		}
+	}
+	var policy any
+	for _, v := range f.get(t, tf, callerReader, "/api/policies/selfService").values(t) {
+		if v["skuPartNumber"] == "ENTERPRISEPACK" {
+			policy = v["policy"]
+		}
+	}
+	k := f.get(t, tf, callerReader, "/v1.0/subscribedSkus/"+skuNotOwned).object(t)
+	if d := diff([]any{"allowed", map[string]any{"enabled": 2.0, "consumed": 0.0}}, []any{policy, k["selfServiceUnits"]}); d != "" {
+		t.Errorf("policy and self-service seats (-want +got):\n%s", d)
+	}
+}

@@ -47,6 +47,10 @@ type Services struct {
 	// (/api/holds, /api/discovery/mailboxes); nil leaves those routes
 	// answering 501.
 	Holds allot.HoldService
+	// SelfService keeps the self-service policies and buys for users
+	// themselves (/api/policies/selfService, /api/subscriptions/selfService);
+	// nil leaves those routes answering 501.
+	SelfService allot.SelfServiceService
 	// Checks answers license checks (/api/check); nil leaves those routes
 	// answering 501.
 	Checks allot.CheckService
@@ -207,6 +211,7 @@ func (s *Server) registerRoutes() {
 	s.registerUserRoutes()
 	s.registerLicenseRoutes()
 	s.registerSubscriptionRoutes()
+	s.registerSelfServiceRoutes()
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
 	s.registerCheckRoutes()

@@ -31,6 +31,7 @@ type Store interface {
 	allot.HoldService
 	allot.PasswordService
 	allot.EntitlementSource
+	allot.SelfServiceService
 	Catalog() *allot.Catalog
 	// AdvanceSubscriptions runs the subscription lifecycle step at now
 	// and returns how many transitions it made.
@@ -100,6 +101,7 @@ func Run(t *testing.T, open Opener) {
 		{"TakeoverAdminManaged", testTakeoverAdminManaged},
 		{"TakeoverMove", testTakeoverMove},
 		{"Reclaim", testReclaim},
+		{"SelfServicePolicy", testSelfServicePolicy},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},

@@ -151,6 +151,7 @@ func (m *Main) commands() []commandInfo {
 		{"lifecycle", "run the timed work (the purge of deleted users) once, as serve does hourly", m.parseLifecycle},
 		{"skus", "list the products the tenant holds, with licenses assigned and available", m.parseSKUs},
 		{"subscriptions", "list, buy and change the tenant's subscriptions", m.parseSubscriptions},
+		{"policy", "show and set which products users may buy for themselves", m.parsePolicy},
 		{"users", "list, show, create, change, delete and restore users; import and export them as CSV", m.parseUsers},
 		{"holds", "place and release holds that keep mailboxes; list what content search reaches", m.parseHolds},
 		{"roles", "list the administrator roles, grant and revoke them", m.parseRoles},
