@@ -28,7 +28,8 @@ const (
 	AuditTenantCreate       = "tenant.create"
 	AuditHoldCreate         = "hold.create"
 	AuditHoldRelease        = "hold.release"
-	AuditDataUpdate         = "data.update" // a user's mailbox or files changed state
+	AuditDataUpdate         = "data.update"          // a user's mailbox or files changed state
+	AuditFileRetention      = "tenant.fileRetention" // the tenant's file retention changed
 )
 
 // Audit categories, as Microsoft Graph's directoryAudit names them.
@@ -72,6 +73,7 @@ var auditActivities = map[string]AuditActivity{
 	AuditHoldCreate:         {AuditCategoryOther, "Place hold", "Add"},
 	AuditHoldRelease:        {AuditCategoryOther, "Release hold", "Delete"},
 	AuditDataUpdate:         {AuditCategoryUsers, "Update user data", "Update"},
+	AuditFileRetention:      {AuditCategoryDirectory, "Set file retention", "Update"},
 	AuditPasswordSet:        {AuditCategoryUsers, "Reset user password", "Update"},
 	AuditSignIn:             {AuditCategoryUsers, "Sign in to the admin center", "Other"},
 }

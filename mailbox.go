@@ -2,6 +2,8 @@ package allot
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +19,16 @@ const (
 	MinFileRetentionDays     = 30
 	MaxFileRetentionDays     = 3650
 )
+
+// ValidateFileRetention returns EINVALID, with Field, Value and Limit set,
+// unless days is a file retention a tenant may choose: 30 to 3,650 days.
+func ValidateFileRetention(days int) error {
+	if days < MinFileRetentionDays || days > MaxFileRetentionDays {
+		return &Error{Code: EINVALID, Field: "fileRetentionDays", Value: strconv.Itoa(days), Limit: MaxFileRetentionDays,
+			Message: fmt.Sprintf("The file retention is %d to %d days, not %d.", MinFileRetentionDays, MaxFileRetentionDays, days)}
+	}
+	return nil
+}
 
 // MailboxState is where a user's mailbox stands in its lifecycle (U2).
 type MailboxState string
@@ -252,4 +264,10 @@ type DataService interface {
 	// released, file retentions that passed. Returns how many users' data
 	// changed. The system's job: it takes no principal.
 	ExpireUserData(ctx context.Context, now time.Time) (int, error)
+	// FileRetentionDays returns how many days the tenant keeps a deleted
+	// user's files. Readers may read it.
+	FileRetentionDays(ctx context.Context, p Principal) (int, error)
+	// SetFileRetentionDays sets it, for users deleted afterwards. Needs
+	// ActionManageHolds; returns EINVALID outside 30 to 3,650 days.
+	SetFileRetentionDays(ctx context.Context, p Principal, days int) error
 }

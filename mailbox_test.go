@@ -214,3 +214,16 @@ func TestDataEventMayChange(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateFileRetention(t *testing.T) {
+	tests := []struct {
+		days int
+		ok   bool
+	}{{29, false}, {30, true}, {365, true}, {3650, true}, {3651, false}, {-1, false}}
+	for _, tt := range tests {
+		err := allot.ValidateFileRetention(tt.days)
+		if (err == nil) != tt.ok || (err != nil && allot.ErrorCode(err) != allot.EINVALID) {
+			t.Errorf("ValidateFileRetention(%d) = %v, want ok %v", tt.days, err, tt.ok)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/allot-project/allot/graph"
@@ -68,4 +69,16 @@ func (c *Client) PreviewAssignLicense(ctx context.Context, idOrUPN string, add [
 func (c *Client) PreviewDelete(ctx context.Context, idOrUPN string) (*graph.DataImpactInfo, error) {
 	var im graph.DataImpactInfo
 	return &im, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/preview/delete", nil), struct{}{}, &im)
+}
+
+// FileRetentionDays returns how many days the tenant keeps a deleted
+// user's files.
+func (c *Client) FileRetentionDays(ctx context.Context) (int, error) {
+	var r graph.DataRetention
+	return r.FileRetentionDays, c.Get(ctx, c.URL("/api/dataRetention", nil), nil, &r)
+}
+
+// SetFileRetentionDays sets it (30 to 3,650 days).
+func (c *Client) SetFileRetentionDays(ctx context.Context, days int) error {
+	return c.Do(ctx, http.MethodPatch, c.URL("/api/dataRetention", nil), nil, graph.DataRetention{FileRetentionDays: days}, nil)
 }

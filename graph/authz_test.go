@@ -99,6 +99,8 @@ var authzRules = map[string]authzRule{
 	"GET /api/holds":                             {action: allot.ActionManageHolds},
 	"POST /api/holds":                            {action: allot.ActionManageHolds, body: `{"user":"%user%","name":"Case 42"}`},
 	"POST /api/holds/{id}/release":               {action: allot.ActionManageHolds, id: "hold"},
+	"GET /api/dataRetention":                     {action: allot.ActionRead},
+	"PATCH /api/dataRetention":                   {action: allot.ActionManageHolds, body: `{"fileRetentionDays":90}`},
 	"GET /api/discovery/mailboxes":               {action: allot.ActionManageHolds},
 	"GET /api/users/{id}/data":                   {action: allot.ActionRead, id: "user"},
 	"POST /api/users/{id}/preview/assignLicense": {action: allot.ActionAssignLicenses, id: "user", body: assignBody},

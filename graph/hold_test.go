@@ -120,3 +120,29 @@ func TestDataPreview(t *testing.T) {
 		t.Errorf("the change did %v, the preview said %v", data, after)
 	}
 }
+
+// TestDataRetention reads and sets the tenant's file retention.
+func TestDataRetention(t *testing.T) {
+	f := newFixture(t)
+	a := f.a
+	if got := f.get(t, a, callerReader, "/api/dataRetention").object(t)["fileRetentionDays"]; got != float64(30) {
+		t.Errorf("default: %v, want 30", got)
+	}
+	tests := []struct {
+		name, caller, body string
+		want               int
+	}{
+		{"reader", callerReader, `{"fileRetentionDays":90}`, http.StatusForbidden},
+		{"too short", callerGlobal, `{"fileRetentionDays":29}`, http.StatusBadRequest},
+		{"missing", callerGlobal, `{}`, http.StatusBadRequest},
+		{"set", callerGlobal, `{"fileRetentionDays":90}`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		if resp := f.send(t, a, tt.caller, "PATCH", "/api/dataRetention", tt.body); resp.status != tt.want {
+			t.Errorf("%s: %d %s, want %d", tt.name, resp.status, resp.body, tt.want)
+		}
+	}
+	if got := f.get(t, a, callerReader, "/api/dataRetention").object(t)["fileRetentionDays"]; got != float64(90) {
+		t.Errorf("after the change: %v, want 90", got)
+	}
+}

@@ -64,6 +64,7 @@ func (s *Server) registerUserDataRoutes() {
 	s.route("GET /api/users/{id}/data", s.getUserData)
 	s.route("POST /api/users/{id}/preview/assignLicense", s.previewAssignLicense)
 	s.route("POST /api/users/{id}/preview/delete", s.previewDelete)
+	s.registerRetentionRoutes()
 }
 
 // data returns the data service, or 501 when the server has none.

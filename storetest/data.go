@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -233,4 +234,36 @@ func testDeletedUserData(t *testing.T, open Opener) {
 	wantSearchable(t, f, []string{held.ID, back.ID}, "after the purge")
 	_, err = f.S.FindUser(ctx, f.Sys, held.ID)
 	wantCode(t, "held user purged", err, allot.ENOTFOUND)
+}
+
+// testFileRetention sets the tenant's file retention and checks who may,
+// its bounds, and that a deletion afterwards keeps the files that long.
+func testFileRetention(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 2)
+	days, err := f.S.FileRetentionDays(ctx, f.Admins[allot.RoleGlobalReader])
+	must(t, err)
+	diff(t, "default retention", days, allot.DefaultFileRetentionDays)
+	wantCode(t, "License Administrator setting it", f.S.SetFileRetentionDays(ctx, f.Admins[allot.RoleLicenseAdmin], 90), allot.EFORBIDDEN)
+	_, err = f.S.FileRetentionDays(ctx, f.Plain)
+	wantCode(t, "an ordinary user reading it", err, allot.EFORBIDDEN)
+	for _, bad := range []int{29, 3651} {
+		wantFields(t, "out of bounds", f.S.SetFileRetentionDays(ctx, f.Admin(), bad),
+			&allot.Error{Code: allot.EINVALID, Field: "fileRetentionDays", Value: fmt.Sprint(bad), Limit: allot.MaxFileRetentionDays})
+	}
+	must(t, f.S.SetFileRetentionDays(ctx, f.Admin(), 90))
+	days, err = f.S.FileRetentionDays(ctx, f.Admin())
+	must(t, err)
+	diff(t, "retention set", days, 90)
+	u := f.User("files@contoso.example", "FR")
+	f.Assign(u.ID, O365E3)
+	must(t, f.S.DeleteUser(ctx, f.Admin(), u.ID))
+	d := f.data(u.ID)
+	diff(t, "files deleted after 90 days", d.FilesDeleteAt, f.Clock.Now().Add(90*dataDay))
+	f.Clock.Advance(89 * dataDay)
+	f.expire()
+	diff(t, "files on day 89", f.data(u.ID).Files, allot.FilesPendingDeletion)
+	f.Clock.Advance(dataDay)
+	f.expire()
+	diff(t, "files on day 90", f.data(u.ID).Files, allot.FilesDeleted)
 }

@@ -134,6 +134,7 @@ func Run(t *testing.T, open Opener) {
 		{"Holds", testHolds},
 		{"DeletedUserData", testDeletedUserData},
 		{"PreviewIsOutcome", testPreviewIsOutcome},
+		{"FileRetention", testFileRetention},
 		{"Passwords", testPasswords},
 		{"PasswordChange", testPasswordChange},
 	}

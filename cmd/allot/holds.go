@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/allot-project/allot/client"
@@ -13,6 +14,7 @@ const holdsUsage = `Usage: allot holds [list] [--all] [--output table|json]
        allot holds place UPN --name NAME
        allot holds release ID
        allot holds search [--output table|json]
+       allot holds file-retention [DAYS]
 
 Holds keep a user's mailbox: past the 30-day grace period that follows the
 removal of its last mailbox license, or its user's deletion, a held mailbox
@@ -24,6 +26,9 @@ lasts; releasing the hold lets the purge proceed.
 	release  release hold ID
 	search   the mailboxes content search reaches now: licensed ones and
 	         held ones, never an unheld mailbox in its grace period
+	file-retention
+	         how many days a deleted user's files are kept (30 by default);
+	         with DAYS (30 to 3650), set it for users deleted from now on
 
 Holds need a Global Administrator's token.
 
@@ -61,6 +66,9 @@ func (m *Main) parseHolds(args []string) (command, error) {
 	g := &cli.Group[command]{Name: "holds", Usage: holdsUsage, Subcommands: []cli.Subcommand[command]{
 		sub("list", 0, (*holdsCommand).list), sub("place", 1, (*holdsCommand).place),
 		sub("release", 1, (*holdsCommand).release), sub("search", 0, (*holdsCommand).search),
+		{Name: "file-retention", Parse: func(args []string) (command, error) {
+			return m.parseHoldsCommand("file-retention", -1, args, (*holdsCommand).fileRetention)
+		}},
 	}}
 	return g.Dispatch(m.Stdout, m.Stderr, args)
 }
@@ -77,6 +85,9 @@ func (m *Main) parseHoldsCommand(name string, nargs int, args []string, do func(
 	}
 	if err := m.parseFlags(fs, holdsUsage, args); err != nil {
 		return nil, err
+	}
+	if nargs < 0 && fs.NArg() <= 1 { // an optional argument
+		nargs = fs.NArg()
 	}
 	if fs.NArg() != nargs {
 		return nil, &usageError{Msg: fmt.Sprintf("holds %s takes %d arguments, got %d (run 'allot holds -h' for usage)", name, nargs, fs.NArg())}
@@ -153,4 +164,26 @@ func (c *holdsCommand) search(ctx context.Context) error {
 		t.row(m.UserPrincipalName, m.State, held)
 	}
 	return t.flush()
+}
+
+// fileRetention shows the tenant's file retention, or sets it to DAYS.
+func (c *holdsCommand) fileRetention(ctx context.Context) error {
+	out := c.remote.m.Stdout
+	if c.arg != "" {
+		days, err := strconv.Atoi(c.arg)
+		if err != nil {
+			return &usageError{Msg: fmt.Sprintf("holds file-retention: DAYS must be a whole number of days, 30 to 3650, not %q", c.arg)}
+		}
+		if err := c.cl.SetFileRetentionDays(ctx, days); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "allot: deleted users' files are kept %d days, for users deleted from now on\n", days)
+		return err
+	}
+	days, err := c.cl.FileRetentionDays(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "%d days\n", days)
+	return err
 }

@@ -49,6 +49,11 @@ func TestHolds(t *testing.T) {
 		{"release again", []string{"release", id}, result{1, "", "allot: The hold " + id + " is already released.\n"}},
 		{"no name", []string{"place", user}, result{2, "", "allot: holds place: --name is required, e.g. --name \"Case 42\"\n"}},
 		{"no user", []string{"place", "--name", "x"}, result{2, "", "allot: holds place takes 1 arguments, got 0 (run 'allot holds -h' for usage)\n"}},
+		{"file retention", []string{"file-retention"}, result{0, "30 days\n", ""}},
+		{"set file retention", []string{"file-retention", "90"}, result{0, "allot: deleted users' files are kept 90 days, for users deleted from now on\n", ""}},
+		{"file retention set", []string{"file-retention"}, result{0, "90 days\n", ""}},
+		{"file retention too short", []string{"file-retention", "29"}, result{1, "", "allot: The file retention is 30 to 3650 days, not 29.\n"}},
+		{"file retention not a number", []string{"file-retention", "a month"}, result{2, "", "allot: holds file-retention: DAYS must be a whole number of days, 30 to 3650, not \"a month\"\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
