@@ -81,7 +81,7 @@ func tab(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute) // generous: CI runs the race detector on 2 cores
 	t.Cleanup(cancelTimeout)
 	return ctx
 }

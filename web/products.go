@@ -20,7 +20,7 @@ type productRow struct {
 	Sub       *allot.Subscription
 	SKU       *allot.SKU
 	Assigned  int  // licenses drawn from its pool
-	Shared    bool // its pool is the product's admin pool, shared with its other subscriptions
+	Shared    bool // its pool is the product's admin pool, shared with other subscriptions
 	Purchaser string
 	Error     string // why the last change of this row was refused
 	// What an administrator may do now (allot.PlanSubscriptionUpdate
@@ -63,12 +63,18 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 	}
 	pg := &productsPage{base: h.base(r, "products.title", "products")}
 	names := h.userNames(r, s.p)
+	adminSubs := map[string]int{} // admin-managed subscriptions per SKU, sharing one pool
+	for _, sub := range subs {
+		if !sub.SelfService() && sub.Status != allot.StatusDeleted {
+			adminSubs[sub.SKUID]++
+		}
+	}
 	for _, sub := range subs {
 		sku := h.catalog.SKU(sub.SKUID)
 		if sku == nil || sub.Status == allot.StatusDeleted {
 			continue
 		}
-		row := productRow{Sub: sub, SKU: sku, Assigned: pools[sub.SKUID+"/"+sub.Pool()].Consumed, Shared: !sub.SelfService()}
+		row := productRow{Sub: sub, SKU: sku, Assigned: pools[sub.SKUID+"/"+sub.Pool()].Consumed, Shared: adminSubs[sub.SKUID] > 1 && !sub.SelfService()}
 		if sub.SelfService() {
 			row.Purchaser = names(sub.PurchasedBy)
 		}
@@ -90,6 +96,15 @@ func (row *productRow) actions(now time.Time) {
 	row.CanCancel = enabled && !s.CancellableUntil.IsZero() && now.Before(s.CancellableUntil)
 	row.CanRenew = s.IsTrial || s.Status == allot.StatusWarning || s.Status == allot.StatusSuspended || s.Status == allot.StatusLockedOut
 	row.CanExtend = enabled && s.IsTrial && !s.TrialExtended
+}
+
+// TermEnd returns when the subscription's current term ends: its
+// commitment end, else its next lifecycle step; zero if unknown.
+func (row productRow) TermEnd() time.Time {
+	if !row.Sub.CommitmentEndAt.IsZero() {
+		return row.Sub.CommitmentEndAt
+	}
+	return row.Sub.NextLifecycleAt
 }
 
 // StatusText names a subscription status in the page's language.

@@ -23,6 +23,12 @@ func TestProducts(t *testing.T) {
 	if n := strings.Count(pg.text(), "Microsoft 365 Business Premium Active"); n != 2 {
 		t.Errorf("Business Premium rows: %d, want 2:\n%s", n, pg.text())
 	}
+	if n := strings.Count(pg.text(), "(shared by the product's subscriptions)"); n != 2 {
+		t.Errorf("rows marked shared: %d, want the 2 of Business Premium", n)
+	}
+	if strings.Contains(pg.text(), "—") {
+		t.Errorf("a subscription without its term end: %s", pg.text())
+	}
 	if !strings.Contains(pg.text(), "Lidia Holloway") {
 		t.Errorf("the purchaser of the self-service subscription is not shown:\n%s", pg.text())
 	}
