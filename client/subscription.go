@@ -70,3 +70,11 @@ func (c *Client) SetSelfServicePolicy(ctx context.Context, sku string, patch gra
 	var p graph.ProductPolicyInfo
 	return &p, c.Do(ctx, http.MethodPatch, c.URL(PoliciesPath+"/"+url.PathEscape(sku), nil), nil, patch, &p)
 }
+
+// BuySelfService buys a subscription for the signed-in user themselves
+// (with DryRun, says what it would buy), where the organization's
+// self-service policy allows it.
+func (c *Client) BuySelfService(ctx context.Context, order graph.SubscriptionOrder) (*graph.SubscriptionInfo, error) {
+	var s graph.SubscriptionInfo
+	return &s, c.Post(ctx, c.URL(SubscriptionsPath+"/selfService", nil), order, &s)
+}

@@ -13,7 +13,7 @@ import (
 
 const subscriptionsUsage = `Usage: allot subscriptions [list] [--output table|json]
        allot subscriptions show ID
-       allot subscriptions buy SKU N [--trial] [--term P1M|P1Y] [--dry-run]
+       allot subscriptions buy SKU N [--trial] [--term P1M|P1Y] [--self-service] [--dry-run]
        allot subscriptions add ID N [--dry-run]
        allot subscriptions remove ID N [--dry-run]
        allot subscriptions cancel ID [--dry-run]
@@ -39,7 +39,10 @@ admin center's Your products page does (GET /v1.0/directory/subscriptions):
 	show    one subscription: term, commitment end, cancellation window, renewal
 	buy     buy N licenses of a product (SKU: skuPartNumber or skuId) for a
 	        month (P1M, the default) or a year (P1Y), or a 30-day --trial;
-	        the licenses are assignable at once
+	        the licenses are assignable at once. --self-service buys for
+	        yourself, as an ordinary user, where the organization's
+	        policy allows it (allot policy self-service); you then assign
+	        its licenses, administrators cannot until they take it over
 	add     add N licenses to subscription ID
 	remove  remove N licenses from subscription ID; refused while more
 	        licenses of the product are assigned than would remain

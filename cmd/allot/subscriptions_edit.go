@@ -22,6 +22,7 @@ type subscriptionCommand struct {
 	trial  bool
 	term   string
 	on     bool // autorenew on or off
+	self   bool // buy --self-service
 	dryRun bool
 
 	moveTo, purchaser string // takeover's target, and who bought what it takes over
@@ -80,6 +81,7 @@ func (m *Main) parseSubscriptionBuy(args []string) (command, error) {
 		fs.BoolVar(&c.trial, "trial", false, "buy a 30-day trial")
 		fs.StringVar(&c.term, "term", "P1M", "the `TERM`: P1M (a month) or P1Y (a year)")
 		fs.BoolVar(&c.dryRun, "dry-run", false, "say what would be bought, buy nothing")
+		fs.BoolVar(&c.self, "self-service", false, "buy for yourself, as an ordinary user, where the organization's policy allows")
 	})
 	if err == nil && c.term != "P1M" && c.term != "P1Y" {
 		return nil, &usageError{Msg: fmt.Sprintf("subscriptions buy: --term must be P1M or P1Y, not %q", c.term)}
@@ -100,7 +102,12 @@ func (c *subscriptionCommand) run(ctx context.Context) error {
 	case "show":
 		s, err = c.cl.Subscription(ctx, c.arg)
 	case "buy":
-		s, err = c.cl.BuySubscription(ctx, graph.SubscriptionOrder{SKU: c.arg, Quantity: c.n, TermDuration: c.term, IsTrial: c.trial, DryRun: c.dryRun})
+		order := graph.SubscriptionOrder{SKU: c.arg, Quantity: c.n, TermDuration: c.term, IsTrial: c.trial, DryRun: c.dryRun}
+		if c.self {
+			s, err = c.cl.BuySelfService(ctx, order)
+		} else {
+			s, err = c.cl.BuySubscription(ctx, order)
+		}
 	case "cancel", "renew", "autorenew", "extend-trial":
 		s, err = c.cl.UpdateSubscription(ctx, c.arg, c.lifePatch())
 	case "takeover":
