@@ -32,7 +32,7 @@ func TestODataContext(t *testing.T) {
 		{name: "me $select", path: "/v1.0/me?$select=displayName", want: meta + "users(displayName)/$entity", wantProps: 1},
 		{name: "users", path: "/v1.0/users", want: meta + "users", wantProps: len(userDefaults)},
 		{name: "users $select", path: "/v1.0/users?$select=id", want: meta + "users(id)", wantProps: 1},
-		{name: "subscribedSku", path: "/v1.0/subscribedSkus/SPE_E3", want: meta + "subscribedSkus/$entity", wantProps: 11},
+		{name: "subscribedSku", path: "/v1.0/subscribedSkus/SPE_E3", want: meta + "subscribedSkus/$entity", wantProps: 12}, // Graph's 11 and allot's selfServiceUnits
 		{name: "subscribedSku $select", path: "/v1.0/subscribedSkus/SPE_E3?$select=skuId", want: meta + "subscribedSkus(skuId)/$entity", wantProps: 1},
 		{name: "subscribedSkus $select", path: "/v1.0/subscribedSkus?$select=skuId,consumedUnits", want: meta + "subscribedSkus(skuId,consumedUnits)", wantProps: 2},
 		{name: "subscription", path: "/v1.0/directory/subscriptions/" + sub, want: meta + "directory/subscriptions/$entity", wantProps: 13},
