@@ -30,6 +30,7 @@ const (
 	AuditHoldRelease        = "hold.release"
 	AuditDataUpdate         = "data.update"          // a user's mailbox or files changed state
 	AuditFileRetention      = "tenant.fileRetention" // the tenant's file retention changed
+	AuditUserOffboard       = "user.offboard"        // a former employee offboarded in one operation
 )
 
 // Audit categories, as Microsoft Graph's directoryAudit names them.
@@ -74,6 +75,7 @@ var auditActivities = map[string]AuditActivity{
 	AuditHoldRelease:        {AuditCategoryOther, "Release hold", "Delete"},
 	AuditDataUpdate:         {AuditCategoryUsers, "Update user data", "Update"},
 	AuditFileRetention:      {AuditCategoryDirectory, "Set file retention", "Update"},
+	AuditUserOffboard:       {AuditCategoryUsers, "Offboard user", "Update"},
 	AuditPasswordSet:        {AuditCategoryUsers, "Reset user password", "Update"},
 	AuditSignIn:             {AuditCategoryUsers, "Sign in to the admin center", "Other"},
 }

@@ -101,6 +101,7 @@ var authzRules = map[string]authzRule{
 	"POST /api/holds/{id}/release":               {action: allot.ActionManageHolds, id: "hold"},
 	"GET /api/dataRetention":                     {action: allot.ActionRead},
 	"PATCH /api/dataRetention":                   {action: allot.ActionManageHolds, body: `{"fileRetentionDays":90}`},
+	"POST /api/users/{id}/offboard":              {action: allot.ActionManageUsers, id: "user", body: `{"dryRun":true}`},
 	"GET /api/discovery/mailboxes":               {action: allot.ActionManageHolds},
 	"GET /api/users/{id}/data":                   {action: allot.ActionRead, id: "user"},
 	"POST /api/users/{id}/preview/assignLicense": {action: allot.ActionAssignLicenses, id: "user", body: assignBody},

@@ -146,3 +146,37 @@ func TestDataRetention(t *testing.T) {
 		t.Errorf("after the change: %v, want 90", got)
 	}
 }
+
+// TestOffboardAPI offboards the target with a dry run first.
+func TestOffboardAPI(t *testing.T) {
+	f := newFixture(t)
+	a := f.a
+	target := a.users["target"]
+	_, err := f.db.AssignLicenses(context.Background(), sys(a.tenant.ID), target.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuE3}}})
+	must(t, err)
+	path := "/api/users/" + target.ID + "/offboard"
+	if resp := f.send(t, a, callerLicense, "POST", path, `{}`); resp.status != http.StatusForbidden {
+		t.Errorf("License Administrator: %d, want 403", resp.status)
+	}
+	if resp := f.send(t, a, callerGlobal, "POST", path, `{"successor":1}`); resp.status != http.StatusBadRequest {
+		t.Errorf("bad body: %d, want 400", resp.status)
+	}
+	dry := f.send(t, a, callerGlobal, "POST", path+"?dryRun=true", `{"hold":true}`).object(t)
+	if dry["dryRun"] != true || dry["accountEnabled"] != false || dry["hold"] == nil || len(dry["licenses"].([]any)) != 1 {
+		t.Errorf("dry run: %v", dry)
+	}
+	if n := len(f.licenses(t, a, target.ID)); n != 1 {
+		t.Fatalf("the dry run removed licenses: %d left", n)
+	}
+	done := f.send(t, a, callerGlobal, "POST", path, `{"hold":true,"holdName":"Case 7"}`)
+	if done.status != http.StatusOK {
+		t.Fatalf("offboard: %d %s", done.status, done.body)
+	}
+	got := done.object(t)
+	if got["impact"].(map[string]any)["after"].(map[string]any)["mailbox"] != "disconnected" || got["hold"].(map[string]any)["name"] != "Case 7" {
+		t.Errorf("offboard: %v", got)
+	}
+	if n := len(f.licenses(t, a, target.ID)); n != 0 {
+		t.Errorf("licenses left: %d", n)
+	}
+}

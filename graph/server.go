@@ -47,6 +47,9 @@ type Services struct {
 	// (/api/holds, /api/discovery/mailboxes); nil leaves those routes
 	// answering 501.
 	Holds allot.HoldService
+	// Offboard offboards former employees (/api/users/{id}/offboard); nil
+	// leaves that route answering 501.
+	Offboard allot.OffboardService
 	// SelfService keeps the self-service policies and buys for users
 	// themselves (/api/policies/selfService, /api/subscriptions/selfService);
 	// nil leaves those routes answering 501.
@@ -222,6 +225,7 @@ func (s *Server) registerRoutes() {
 	s.registerDomainRoutes()
 	s.registerHoldRoutes()
 	s.registerUserDataRoutes()
+	s.registerOffboardRoutes()
 	s.mux.HandleFunc("/", s.notFoundOrMethod)
 }
 

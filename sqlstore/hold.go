@@ -34,20 +34,23 @@ func (db *DB) CreateHold(ctx context.Context, p allot.Principal, h *allot.Hold) 
 	if err := h.Validate(); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		d, err := tx.findUserData(ctx, p.TenantID, h.UserID)
-		if err != nil {
-			return err
-		}
-		h.ID, h.TenantID, h.UserID, h.UserPrincipalName = tx.db.newID(), p.TenantID, d.UserID, d.UserPrincipalName
-		h.CreatedAt, h.CreatedBy, h.ReleasedAt = tx.dataNow(), p.Name, time.Time{}
-		_, err = tx.ExecContext(ctx, `INSERT INTO holds (tenant_id, `+holdColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
-			p.TenantID, h.ID, h.UserID, h.UserPrincipalName, h.Name, micros(h.CreatedAt), h.CreatedBy)
-		if err != nil {
-			return err
-		}
-		return tx.audit(ctx, p, auditEvent{action: allot.AuditHoldCreate, targetType: "user", targetID: h.UserID, after: holdJSON(h)})
-	})
+	return db.update(ctx, func(tx *Tx) error { return tx.createHold(ctx, p, h) })
+}
+
+// createHold places the validated hold h on the user it names.
+func (tx *Tx) createHold(ctx context.Context, p allot.Principal, h *allot.Hold) error {
+	d, err := tx.findUserData(ctx, p.TenantID, h.UserID)
+	if err != nil {
+		return err
+	}
+	h.ID, h.TenantID, h.UserID, h.UserPrincipalName = tx.db.newID(), p.TenantID, d.UserID, d.UserPrincipalName
+	h.CreatedAt, h.CreatedBy, h.ReleasedAt = tx.dataNow(), p.Name, time.Time{}
+	_, err = tx.ExecContext(ctx, `INSERT INTO holds (tenant_id, `+holdColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
+		p.TenantID, h.ID, h.UserID, h.UserPrincipalName, h.Name, micros(h.CreatedAt), h.CreatedBy)
+	if err != nil {
+		return err
+	}
+	return tx.audit(ctx, p, auditEvent{action: allot.AuditHoldCreate, targetType: "user", targetID: h.UserID, after: holdJSON(h)})
 }
 
 func holdJSON(h *allot.Hold) map[string]any {

@@ -29,6 +29,7 @@ type Store interface {
 	allot.UserImportService
 	allot.DataService
 	allot.HoldService
+	allot.OffboardService
 	allot.PasswordService
 	allot.EntitlementSource
 	allot.SelfServiceService
@@ -135,6 +136,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeletedUserData", testDeletedUserData},
 		{"PreviewIsOutcome", testPreviewIsOutcome},
 		{"FileRetention", testFileRetention},
+		{"Offboard", testOffboard},
 		{"Passwords", testPasswords},
 		{"PasswordChange", testPasswordChange},
 	}
