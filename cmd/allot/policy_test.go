@@ -47,7 +47,9 @@ func TestSubscriptionsBuySelfService(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "allot.db")
 	s := startServer(t, "--db", path)
-	user := demoUPNs(func(u demo.User) bool { return len(u.Roles) == 0 && !u.Blocked && u.UsageLocation != "" && len(u.Licenses) == 0 })[0]
+	user := demoUPNs(func(u demo.User) bool {
+		return len(u.Roles) == 0 && !u.Blocked && u.UsageLocation != "" && len(u.Licenses) == 0
+	})[0]
 	tok := runAllot(t, "token", "create", "--db", path, "--user", user, "--expires", "1h")
 	if tok.code != 0 {
 		t.Fatalf("token create: %+v", tok)
