@@ -34,16 +34,17 @@ func TestUsersList(t *testing.T) {
 		status     int
 		want       []string
 		notWant    []string
+		rows       int // users listed; -1: not counted
 	}{
-		{"all", "/users", 200, []string{"Users › Active users", "55 users.", "Adele Vance", "Next page"}, []string{"Zed Extra 00"}},
-		{"second page", "/users?after=" + f.lastOnFirstPage(t), 200, []string{"55 users.", "First page"}, []string{"Next page"}},
-		{"search", "/users?q=JOHA", 200, []string{"1 user.", "Johanna Lorenz", "Office 365 E3, Microsoft 365 Business Premium"}, []string{"Adele Vance"}},
-		{"unlicensed", "/users?filter=unlicensed", 200, []string{"34 users.", "Irvin Sayers", "Unlicensed"}, []string{"Johanna Lorenz"}},
-		{"licensed", "/users?filter=licensed", 200, []string{"21 users.", "Johanna Lorenz"}, []string{"Irvin Sayers"}},
-		{"sign-in blocked", "/users?filter=blocked", 200, []string{"1 user.", "Enrico Cattaneo", "Sign-in blocked"}, []string{"Adele Vance"}},
-		{"by product", "/users?filter=sku:" + demo.SKUOffice365E5, 200, []string{"2 users."}, []string{"Irvin Sayers"}},
-		{"deleted", "/users/deleted", 200, []string{"Deleted users", "1 user.", "Zed Extra 00", "Restore"}, []string{"Adele Vance"}},
-		{"unknown filter", "/users?filter=nobody", 400, []string{"This filter does not exist."}, nil},
+		{"all", "/users", 200, []string{"Users › Active users", "55 users.", "Next page"}, []string{"Zed Extra 00"}, pageSize},
+		{"second page", "/users?after=" + f.lastOnFirstPage(t), 200, []string{"55 users.", "First page"}, []string{"Next page"}, 55 - pageSize},
+		{"search", "/users?q=JOHA", 200, []string{"1 user.", "Johanna Lorenz", "Office 365 E3, Microsoft 365 Business Premium"}, []string{"Adele Vance"}, -1},
+		{"unlicensed", "/users?filter=unlicensed", 200, []string{"34 users.", "Irvin Sayers", "Unlicensed"}, []string{"Johanna Lorenz"}, -1},
+		{"licensed", "/users?filter=licensed", 200, []string{"21 users.", "Johanna Lorenz"}, []string{"Irvin Sayers"}, -1},
+		{"sign-in blocked", "/users?filter=blocked", 200, []string{"1 user.", "Enrico Cattaneo", "Sign-in blocked"}, []string{"Adele Vance"}, -1},
+		{"by product", "/users?filter=sku:" + demo.SKUOffice365E5, 200, []string{"2 users."}, []string{"Irvin Sayers"}, -1},
+		{"deleted", "/users/deleted", 200, []string{"Deleted users", "1 user.", "Zed Extra 00", "Restore"}, []string{"Adele Vance"}, -1},
+		{"unknown filter", "/users?filter=nobody", 400, []string{"This filter does not exist."}, nil, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +61,9 @@ func TestUsersList(t *testing.T) {
 				if strings.Contains(pg.text(), w) {
 					t.Errorf("GET %s shows %q", tt.path, w)
 				}
+			}
+			if got := strings.Count(pg.body, `name="user"`); tt.rows >= 0 && got != tt.rows {
+				t.Errorf("GET %s lists %d users, want %d", tt.path, got, tt.rows)
 			}
 		})
 	}
