@@ -140,7 +140,9 @@ func signInTab(t *testing.T, ctx context.Context, f *fixture, upn string) {
 		chromedp.SendKeys(chromedp.ID("username"), upn),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)),
-		chromedp.WaitVisible(chromedp.CSS("main h1")),
+		// The menu, not a heading: the sign-in page has a heading too, and
+		// navigating on before the sign-in's redirects end aborts them.
+		chromedp.WaitVisible(chromedp.CSS("header nav")),
 	)
 }
 
