@@ -82,3 +82,10 @@ func (c *Client) FileRetentionDays(ctx context.Context) (int, error) {
 func (c *Client) SetFileRetentionDays(ctx context.Context, days int) error {
 	return c.Do(ctx, http.MethodPatch, c.URL("/api/dataRetention", nil), nil, graph.DataRetention{FileRetentionDays: days}, nil)
 }
+
+// Offboard offboards a former employee (with DryRun, says what it would
+// do) and returns what was done.
+func (c *Client) Offboard(ctx context.Context, idOrUPN string, req graph.OffboardRequest) (*graph.OffboardInfo, error) {
+	var out graph.OffboardInfo
+	return &out, c.Post(ctx, c.URL("/api/users/"+url.PathEscape(idOrUPN)+"/offboard", nil), req, &out)
+}

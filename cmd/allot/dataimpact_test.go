@@ -44,3 +44,29 @@ func TestUnassignDryRunData(t *testing.T) {
 		t.Errorf("a dry run deleted or unlicensed the user:\n%s", show)
 	}
 }
+
+// TestUsersOffboard offboards a demo user with a hold, after a dry run
+// that changes nothing.
+func TestUsersOffboard(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	users := demoUPNs(func(u demo.User) bool {
+		return len(u.Licenses) == 1 && u.Licenses[0].SKUID == demo.SKUBusinessPremium && !u.Blocked
+	})
+	user := users[len(users)-1]
+	want := `^allot: %s ` + regexp.QuoteMeta(user) + `: hold "Offboarding of ` + regexp.QuoteMeta(user) + `" placed; 1 licenses removed; sign-in blocked; \d+ tokens revoked; its data: mailbox disconnected now, kept as an inactive mailbox from \d{4}-\d\d-\d\d while held; files kept; still searchable\n$`
+	dry := s.mustRun(t, "users", "offboard", "--hold", "--dry-run", user)
+	if !regexp.MustCompile(strings.Replace(want, "%s", "dry run, nothing changed: would offboard", 1)).MatchString(dry) {
+		t.Errorf("offboard --dry-run: %q", dry)
+	}
+	if show := s.mustRun(t, "users", "show", user); !strings.Contains(show, "SPB") {
+		t.Fatalf("the dry run removed the license:\n%s", show)
+	}
+	done := s.mustRun(t, "users", "offboard", "--hold", user)
+	if !regexp.MustCompile(strings.Replace(want, "%s", "offboarded", 1)).MatchString(done) {
+		t.Errorf("offboard: %q", done)
+	}
+	if show := s.mustRun(t, "users", "show", user); strings.Contains(show, "SPB") || !regexp.MustCompile(`(?m)^Sign-in:\s+blocked`).MatchString(show) {
+		t.Errorf("after offboarding:\n%s", show)
+	}
+}

@@ -357,7 +357,7 @@ func TestErrors(t *testing.T) {
 		{"bad global output", []string{"--output", "yaml", "--url", "http://127.0.0.1:1", "--token", "t", "subscriptions"}, 2, `allot: subscriptions: --output must be table or json, not "yaml"`},
 		{"sku and unlicensed", []string{"users", "list", "--sku", "SPB", "--unlicensed"}, 2, "allot: users list: --sku and --unlicensed exclude each other"},
 		{"users show without UPN", []string{"users", "show"}, 2, "allot: users show takes one UPN after the flags, got 0 arguments (run 'allot users show -h' for usage)"},
-		{"unknown users subcommand", []string{"users", "add"}, 2, `allot: users: unknown subcommand "add"; want list, show, create, update, delete, data, restore, import, export or set-password`},
+		{"unknown users subcommand", []string{"users", "add"}, 2, `allot: users: unknown subcommand "add"; want list, show, create, update, delete, data, offboard, restore, import, export or set-password`},
 		{"license without sku", []string{"license", "assign", "--user", "adele@contoso.example"}, 2, "allot: license assign: --sku is required, e.g. --sku SPB (run 'allot skus' for the part numbers)"},
 		{"license without users", []string{"license", "unassign", "--sku", "SPB"}, 2, "allot: license unassign: name the users with --user UPN or --users-from FILE"},
 		{"license with a user argument", []string{"license", "assign", "--sku", "SPB", "adele@contoso.example"}, 2, `allot: license assign takes users with --user or --users-from, not as arguments; got "adele@contoso.example"`},

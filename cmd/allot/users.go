@@ -103,6 +103,7 @@ func (m *Main) parseUsers(args []string) (command, error) {
 		{Name: "update", Parse: m.parseUsersUpdate},
 		{Name: "delete", Parse: m.userCommand("delete", usersDeleteUsage, (*userCommand).delete)},
 		{Name: "data", Parse: m.userCommand("data", usersDataUsage, (*userCommand).data)},
+		{Name: "offboard", Parse: m.parseUsersOffboard},
 		{Name: "restore", Parse: m.userCommand("restore", usersRestoreUsage, (*userCommand).restore)},
 		{Name: "import", Parse: m.parseUsersImport},
 		{Name: "export", Parse: m.parseUsersExport},
