@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Reclaim is the outcome of reclaiming a product's unused licenses (S3):
@@ -15,6 +16,10 @@ type Reclaim struct {
 	Assigned int // licenses assigned from the admin pool, kept
 	Changes  []ReclaimChange
 	DryRun   bool
+	// UnusedSince is since when the Unused seats have all been unused
+	// (UnusedSince over the product's audit log); zero when nothing is
+	// unused or the log read does not go back that far.
+	UnusedSince time.Time
 }
 
 // ReclaimChange is one subscription reduced by a reclaim.

@@ -130,13 +130,15 @@ type ReclaimRequest struct {
 }
 
 // ReclaimInfo answers a reclaim: the product, its unused and assigned
-// licenses before, how many the reclaim removes and from which
+// licenses before, since when the unused ones have all been unused (absent
+// when unknown or none), how many the reclaim removes and from which
 // subscriptions.
 type ReclaimInfo struct {
 	SKUID         string          `json:"skuId"`
 	SKUPartNumber string          `json:"skuPartNumber"`
 	ProductName   string          `json:"productName"`
 	Unused        int             `json:"unusedLicenses"`
+	UnusedSince   *time.Time      `json:"unusedSince,omitempty"`
 	Assigned      int             `json:"assignedLicenses"`
 	Reclaimed     int             `json:"reclaimedLicenses"`
 	Changes       []ReclaimChange `json:"changes"`
@@ -164,6 +166,10 @@ func (s *Server) reclaimLicenses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := ReclaimInfo{SKUID: rc.SKUID, Unused: rc.Unused, Assigned: rc.Assigned, Reclaimed: rc.Reclaimed(), Changes: []ReclaimChange{}, DryRun: rc.DryRun}
+	if !rc.UnusedSince.IsZero() {
+		since := rc.UnusedSince.UTC()
+		out.UnusedSince = &since
+	}
 	if sku := s.catalog.SKU(rc.SKUID); sku != nil {
 		out.SKUPartNumber, out.ProductName = sku.PartNumber, sku.DisplayName.EN
 	}

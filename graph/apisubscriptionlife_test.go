@@ -154,6 +154,11 @@ func TestAPIReclaim(t *testing.T) {
 			t.Errorf("dry run %s = %v, want %v", k, got[k], v)
 		}
 	}
+	if since, _ := got["unusedSince"].(string); since == "" {
+		t.Errorf("dry run unusedSince = %v, want the instant the unused licenses were bought", got["unusedSince"])
+	} else if _, err := time.Parse(time.RFC3339, since); err != nil {
+		t.Errorf("dry run unusedSince: %v", err)
+	}
 	if d := diff(before, f.subscriptionTruth(t, tf, tf.subs[skuE3].ID, skuE3)); d != "" {
 		t.Errorf("a dry run changed E3:\n%s", d)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -58,6 +59,9 @@ func (tx *Tx) reclaim(ctx context.Context, p allot.Principal, skuID string) (*al
 	}
 	pool, _ := allot.FindPool(pools[skuID], "")
 	r := allot.PlanReclaim(skuID, subs, pool)
+	if r.UnusedSince, err = tx.unusedSince(ctx, p.TenantID, skuID, pool); err != nil {
+		return nil, err
+	}
 	for _, c := range r.Changes {
 		if _, err := tx.reduce(ctx, p, c); err != nil {
 			return r, err
@@ -89,4 +93,24 @@ func (tx *Tx) reduce(ctx context.Context, p allot.Principal, c allot.ReclaimChan
 	after := subscriptionJSON(s)
 	after["reclaimed"] = c.From - c.To
 	return s, tx.audit(ctx, p, auditEvent{action: allot.AuditSubscriptionUpdate, targetType: "subscription", targetID: s.ID, skuID: s.SKUID, before: before, after: after})
+}
+
+// unusedSince reads the product's newest audit events (at most
+// allot.MaxPage) and returns since when the admin pool's unused seats have
+// been unused (allot.UnusedSince); zero when unknown.
+func (tx *Tx) unusedSince(ctx context.Context, tenantID, skuID string, pool allot.SeatPool) (time.Time, error) {
+	q, args := auditQuery(tenantID, allot.AuditFilter{SKUID: skuID, Limit: allot.MaxPage}, nil)
+	events, err := tx.readAuditEvents(ctx, tenantID, q, args)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, e := range events {
+		if e.TargetType == "users" && e.TargetID == "" {
+			if err := tx.readAuditSubjects(ctx, e); err != nil {
+				return time.Time{}, err
+			}
+		}
+	}
+	since, _ := allot.UnusedSince(allot.Seats{Assigned: pool.Consumed, Total: pool.Capacity}, events)
+	return since, nil
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -32,13 +31,9 @@ const (
 	chartBottom             = 140
 )
 
-// seats is a point of the chart: licenses assigned and total.
-type seats struct{ assigned, total int }
-
 // seatChart rebuilds a product's last chartDays from the audit log,
-// walking back from today's counters and undoing each event: a license
-// added or removed (a bulk change counts its users), a subscription's
-// quantity in a status whose licenses work. Nil when the visitor may not
+// walking back from today's counters and undoing each event
+// (allot.Seats.Before). Nil when the visitor may not
 // read the audit log.
 func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.SubscribedSKU) (*chart, error) {
 	if !p.Can(allot.ActionReadAudit) {
@@ -47,7 +42,7 @@ func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.S
 	now := h.now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	c := &chart{Assigned: make([]int, chartDays), Total: make([]int, chartDays), To: today, From: today.AddDate(0, 0, 1-chartDays)}
-	cur, day := seats{sku.Consumed, sku.Total()}, chartDays-1
+	cur, day := allot.Seats{Assigned: sku.Consumed, Total: sku.Total()}, chartDays-1
 	f := allot.AuditFilter{SKUID: sku.SKU.ID, Since: c.From, Limit: allot.MaxPage}
 	for read := 0; read < maxChartEvents; {
 		events, err := h.svc.Audit.FindAuditEvents(ctx, p, f)
@@ -58,7 +53,7 @@ func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.S
 			for ; day >= 0 && e.At.Before(c.From.AddDate(0, 0, day+1)); day-- {
 				c.set(day, cur) // the end of day comes after e: its value includes e
 			}
-			cur = undo(cur, e)
+			cur = cur.Before(e)
 		}
 		read += len(events)
 		if len(events) < f.Limit {
@@ -73,39 +68,9 @@ func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.S
 }
 
 // set records the seats at the end of day i.
-func (c *chart) set(i int, s seats) {
-	c.Assigned[i], c.Total[i] = max(s.assigned, 0), max(s.total, 0)
+func (c *chart) set(i int, s allot.Seats) {
+	c.Assigned[i], c.Total[i] = max(s.Assigned, 0), max(s.Total, 0)
 	c.Max = max(c.Max, c.Assigned[i], c.Total[i])
-}
-
-// undo returns the seats before event e, given those after it.
-func undo(s seats, e *allot.AuditEvent) seats {
-	n := 1
-	if e.TargetType == "users" {
-		n = e.SubjectCount
-	}
-	switch e.Action {
-	case allot.AuditLicenseAdd:
-		s.assigned -= n
-	case allot.AuditLicenseRemove:
-		s.assigned += n
-	case allot.AuditSubscriptionCreate, allot.AuditSubscriptionUpdate:
-		s.total += workingUnits(e.Before) - workingUnits(e.After)
-	}
-	return s
-}
-
-// workingUnits reads a subscription's audit record: its quantity if its
-// licenses work in its status, else 0.
-func workingUnits(raw json.RawMessage) int {
-	var v struct {
-		Status   allot.SubscriptionStatus `json:"status"`
-		Quantity int                      `json:"quantity"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil || !v.Status.KeepsAccess() {
-		return 0
-	}
-	return v.Quantity
 }
 
 // points writes a series as an SVG polyline's points.

@@ -90,7 +90,11 @@ func (c *subscriptionCommand) reclaim(ctx context.Context) error {
 		}
 		fmt.Fprintf(&b, "subscription %s %d → %d", ch.ID, ch.QuantityBefore, ch.Quantity)
 	}
-	_, err = fmt.Fprintf(out, "allot: %s %d unused licenses of %s, keeping the %d assigned: %s\n", done, r.Reclaimed, r.ProductName, r.Assigned, b.String())
+	since := ""
+	if r.UnusedSince != nil {
+		since = " (unused since " + r.UnusedSince.UTC().Format("2006-01-02 15:04 UTC") + ")"
+	}
+	_, err = fmt.Fprintf(out, "allot: %s %d unused licenses%s of %s, keeping the %d assigned: %s\n", done, r.Reclaimed, since, r.ProductName, r.Assigned, b.String())
 	return err
 }
 

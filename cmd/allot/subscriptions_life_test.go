@@ -130,7 +130,8 @@ func TestSubscriptionsTakeover(t *testing.T) {
 }
 
 // TestSubscriptionsReclaim reclaims the demo's unused Office 365 E3
-// licenses, a dry run first, then finds nothing left.
+// licenses, a dry run first saying since when they are unused, then
+// finds nothing left.
 func TestSubscriptionsReclaim(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -140,8 +141,8 @@ func TestSubscriptionsReclaim(t *testing.T) {
 		code int
 		out  string
 	}{
-		{"dry run", []string{"reclaim", "ENTERPRISEPACK", "--dry-run"}, 0, `^allot: would reclaim 5 unused licenses of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
-		{"reclaim", []string{"reclaim", "enterprisepack"}, 0, `^allot: reclaimed 5 unused licenses of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
+		{"dry run", []string{"reclaim", "ENTERPRISEPACK", "--dry-run"}, 0, `^allot: would reclaim 5 unused licenses \(unused since \d{4}-\d\d-\d\d \d\d:\d\d UTC\) of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
+		{"reclaim", []string{"reclaim", "enterprisepack"}, 0, `^allot: reclaimed 5 unused licenses \(unused since \d{4}-\d\d-\d\d \d\d:\d\d UTC\) of Office 365 E3, keeping the 5 assigned: subscription \S+ 10 → 5\n$`},
 		{"nothing left", []string{"reclaim", "ENTERPRISEPACK"}, 0, `^allot: Office 365 E3 has no unused licenses: all 5 are assigned\n$`},
 		{"unknown product", []string{"reclaim", "NOPE"}, 1, `^allot: Unknown product "NOPE": give a skuId or skuPartNumber of the catalog.\n$`},
 		{"no SKU", []string{"reclaim"}, 2, `^allot: subscriptions reclaim takes SKU, got 0 arguments`},
