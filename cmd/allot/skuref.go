@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 
@@ -33,12 +35,19 @@ func newSKUResolver(cl *client.Client) *skuResolver {
 	return &skuResolver{cl: cl}
 }
 
-// serverSKUs returns the tenant's subscribed SKUs.
+// serverSKUs returns the tenant's subscribed SKUs; none when the caller
+// may not read them (an ordinary user, as the purchaser of a self-service
+// subscription assigning its seats), whose SKUs then come from the
+// embedded catalog.
 func (r *skuResolver) serverSKUs(ctx context.Context) ([]client.SubscribedSKU, error) {
 	if r.loaded {
 		return r.server, nil
 	}
 	skus, err := r.cl.SubscribedSKUs(ctx, "skuId", "skuPartNumber", "servicePlans")
+	var ge *client.Error
+	if errors.As(err, &ge) && ge.Status == http.StatusForbidden {
+		skus, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
