@@ -13,6 +13,7 @@ import (
 func (h *Handler) registerProductRoutes() {
 	h.mux.Handle("GET /products", h.page(h.products))
 	h.mux.Handle("POST /products/{id}", h.page(h.changeProduct))
+	h.mux.Handle("POST /products/{id}/takeover", h.page(h.takeOverProduct))
 }
 
 // productRow is one subscription of Your products.
@@ -26,6 +27,9 @@ type productRow struct {
 	// What an administrator may do now (allot.PlanSubscriptionUpdate
 	// decides; these only choose the buttons shown).
 	CanCancel, CanRenew, CanExtend bool
+	// MoveTargets are the admin-managed subscriptions of the product that
+	// may take the users of this self-service one, for its takeover.
+	MoveTargets []*allot.Subscription
 }
 
 // productsPage is the data of Your products.
@@ -69,6 +73,7 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 			adminSubs[sub.SKUID]++
 		}
 	}
+	targets := moveTargets(subs)
 	for _, sub := range subs {
 		sku := h.catalog.SKU(sub.SKUID)
 		if sku == nil || sub.Status == allot.StatusDeleted {
@@ -76,7 +81,7 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 		}
 		row := productRow{Sub: sub, SKU: sku, Assigned: pools[sub.SKUID+"/"+sub.Pool()].Consumed, Shared: adminSubs[sub.SKUID] > 1 && !sub.SelfService()}
 		if sub.SelfService() {
-			row.Purchaser = names(sub.PurchasedBy)
+			row.Purchaser, row.MoveTargets = names(sub.PurchasedBy), targets[sub.SKUID]
 		}
 		row.actions(h.now())
 		if sub.ID == failedID {
