@@ -26,7 +26,7 @@ type productRow struct {
 	Error     string // why the last change of this row was refused
 	// What an administrator may do now (allot.PlanSubscriptionUpdate
 	// decides; these only choose the buttons shown).
-	CanCancel, CanRenew, CanExtend bool
+	CanCancel, CanRenew, CanExtend, CanTurnOn bool
 	// MoveTargets are the admin-managed subscriptions of the product that
 	// may take the users of this self-service one, for its takeover.
 	MoveTargets []*allot.Subscription
@@ -83,7 +83,7 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 		if sub.SelfService() {
 			row.Purchaser, row.MoveTargets = names(sub.PurchasedBy), targets[sub.SKUID]
 		}
-		row.actions(h.now())
+		row.actions(h.catalog, s.p, h.now())
 		if sub.ID == failedID {
 			row.Error = msg
 		}
@@ -93,14 +93,20 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 	return nil
 }
 
-// actions decides which buttons the row shows at now, after the states
-// in which allot.PlanSubscriptionUpdate allows each change.
-func (row *productRow) actions(now time.Time) {
-	s := row.Sub
-	enabled := s.Status == allot.StatusEnabled
-	row.CanCancel = enabled && !s.CancellableUntil.IsZero() && now.Before(s.CancellableUntil)
-	row.CanRenew = s.IsTrial || s.Status == allot.StatusWarning || s.Status == allot.StatusSuspended || s.Status == allot.StatusLockedOut
-	row.CanExtend = enabled && s.IsTrial && !s.TrialExtended
+// actions shows the buttons of the changes allot.PlanSubscriptionUpdate
+// lets p make at now, so that no button leads to a refusal of its state.
+// Renew is offered where it does more than turn recurring billing on:
+// converting a trial or bringing back an expired subscription.
+func (row *productRow) actions(c *allot.Catalog, p allot.Principal, now time.Time) {
+	allows := func(upd allot.SubscriptionUpdate) bool {
+		s := *row.Sub // the rule changes what it is given
+		return allot.PlanSubscriptionUpdate(c, p, &s, upd, now) == nil
+	}
+	deleted, enabled, on := allot.StatusDeleted, allot.StatusEnabled, true
+	row.CanCancel = allows(allot.SubscriptionUpdate{Status: &deleted})
+	row.CanRenew = (row.Sub.IsTrial || row.Sub.Status != allot.StatusEnabled) && allows(allot.SubscriptionUpdate{Status: &enabled})
+	row.CanExtend = allows(allot.SubscriptionUpdate{ExtendTrial: true})
+	row.CanTurnOn = allows(allot.SubscriptionUpdate{RecurringBilling: &on})
 }
 
 // TermEnd returns when the subscription's current term ends: its

@@ -44,7 +44,7 @@ func TestProducts(t *testing.T) {
 	}
 	b.lang = "fr"
 	res := b.post("/products/"+e3.ID, url.Values{"csrf": {pg.csrf(t)}, "action": {"quantity"}, "quantity": {"4"}})
-	want := "5 licences de Office 365 E3 sont affectées, plus que les 4 qui resteraient : annulez d'abord l'affectation de 1 licences."
+	want := "Licences de Office 365 E3 affectées : 5 ; il en resterait 4. Retirez-en d'abord 1."
 	if res.status != http.StatusBadRequest || !strings.Contains(res.text(), want) {
 		t.Errorf("reduction below assigned: %d %s\nwant %q", res.status, res.text(), want)
 	}
@@ -80,6 +80,18 @@ func TestProductActions(t *testing.T) {
 	}
 	post := func(id, action string) page {
 		return b.post("/products/"+id, url.Values{"csrf": {pg.csrf(t)}, "action": {action}})
+	}
+	// Recurring billing is offered where the rule allows it: never for a
+	// trial, and for a paid subscription once it is off.
+	if res := b.post("/products/"+e3.ID, url.Values{"csrf": {pg.csrf(t)}, "action": {"billing"}, "recurring": {"off"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("recurring billing off: %d %s", res.status, res.text())
+	}
+	pg = b.get("/products")
+	for id, want := range map[string]bool{trial.ID: false, e3.ID: true} {
+		row := regexp.MustCompile(`(?s)<tr[^>]*id="sub-` + id + `".*?</tr>`).FindString(pg.body)
+		if got := strings.Contains(row, `name="recurring" value="on"`); got != want {
+			t.Errorf("row %s offers recurring billing on: %v, want %v\n%s", id, got, want, row)
+		}
 	}
 	if res := post(trial.ID, "extend"); res.status != http.StatusSeeOther {
 		t.Fatalf("extend: %d %s", res.status, res.text())
