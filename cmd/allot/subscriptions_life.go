@@ -134,20 +134,24 @@ func (c *subscriptionCommand) reportLife(w io.Writer, s *graph.SubscriptionInfo)
 		return done
 	}
 	what := fmt.Sprintf("subscription %s of %s", s.ID, s.OfferName)
+	end := s.CommitmentEndDate
+	if end == nil { // made before terms: its term ends at its next lifecycle step
+		end = s.NextLifecycleDate
+	}
 	var msg string
 	switch c.verb {
 	case "cancel":
 		msg = fmt.Sprintf("%s %s: its %d licenses left the product's seats", would("cancelled", "cancel"), what, s.Quantity)
 	case "renew":
-		msg = fmt.Sprintf("%s %s: active until %s, auto-renew on", would("renewed", "renew"), what, day(s.CommitmentEndDate))
+		msg = fmt.Sprintf("%s %s: active until %s, auto-renew on", would("renewed", "renew"), what, day(end))
 	case "autorenew":
 		if c.on {
-			msg = fmt.Sprintf("%s auto-renew on for %s: it renews on %s", would("turned", "turn"), what, day(s.CommitmentEndDate))
+			msg = fmt.Sprintf("%s auto-renew on for %s: it renews on %s", would("turned", "turn"), what, day(end))
 		} else {
-			msg = fmt.Sprintf("%s auto-renew off for %s: it ends with its term on %s", would("turned", "turn"), what, day(s.CommitmentEndDate))
+			msg = fmt.Sprintf("%s auto-renew off for %s: it ends with its term on %s", would("turned", "turn"), what, day(end))
 		}
 	case "extend-trial":
-		msg = fmt.Sprintf("%s the trial %s until %s", would("extended", "extend"), what, day(s.CommitmentEndDate))
+		msg = fmt.Sprintf("%s the trial %s until %s", would("extended", "extend"), what, day(end))
 	case "takeover":
 		msg = fmt.Sprintf("%s %s, bought by %s: administrators now manage its %d licenses", would("took over", "take over"), what, c.purchaser, s.Quantity)
 		if c.moveTo != "" {
