@@ -243,12 +243,7 @@ func (s *Server) buySubscription(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	si := NewSubscriptionInfo(s.catalog, sub)
-	si.DryRun = dry
-	if dry {
-		return writeJSON(w, http.StatusOK, si)
-	}
-	return writeJSON(w, http.StatusCreated, si)
+	return s.writePurchase(w, sub, dry)
 }
 
 func (s *Server) patchSubscription(w http.ResponseWriter, r *http.Request) error {
@@ -326,4 +321,15 @@ func dryRunQuery(r *http.Request, body bool) (bool, error) {
 		return false, &allot.Error{Code: allot.EINVALID, Field: "dryRun", Value: q, Message: "dryRun must be true or false."}
 	}
 	return v || body, nil
+}
+
+// writePurchase answers a purchase: 201 with the new subscription, or 200
+// with the one a dry run would have made.
+func (s *Server) writePurchase(w http.ResponseWriter, sub *allot.Subscription, dry bool) error {
+	si := NewSubscriptionInfo(s.catalog, sub)
+	si.DryRun = dry
+	if dry {
+		return writeJSON(w, http.StatusOK, si)
+	}
+	return writeJSON(w, http.StatusCreated, si)
 }

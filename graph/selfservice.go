@@ -126,10 +126,5 @@ func (s *Server) buySelfService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	si := NewSubscriptionInfo(s.catalog, sub)
-	si.DryRun = dry
-	if dry {
-		return writeJSON(w, http.StatusOK, si)
-	}
-	return writeJSON(w, http.StatusCreated, si)
+	return s.writePurchase(w, sub, dry)
 }
