@@ -3,8 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,14 +17,7 @@ import (
 // once.
 func TestExpireUserDataExactlyOnce(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
-		{"postgres", postgresURL},
-	}
-	for _, tt := range tests {
+	for _, tt := range engines {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			const users = 20
@@ -36,7 +27,9 @@ func TestExpireUserDataExactlyOnce(t *testing.T) {
 			p := disconnectedMailboxes(t, a, users)
 			now := clock.Now().Add(allot.MailboxGrace)
 			for round, want := range []int{users, 0} {
-				if got := expireConcurrently(t, now, a, b); got != want {
+				if got := runConcurrently(t, []*sqlstore.DB{a, b}, 3, func(db *sqlstore.DB) (int, error) {
+					return db.ExpireUserData(context.Background(), now)
+				}); got != want {
 					t.Errorf("round %d: expired %d in all, want %d", round, got, want)
 				}
 			}
@@ -83,29 +76,4 @@ func disconnectedMailboxes(t *testing.T, db *sqlstore.DB, n int) allot.Principal
 		}
 	}
 	return p
-}
-
-// expireConcurrently runs ExpireUserData from three goroutines on each
-// handle at once and returns the sum of the counts they report.
-func expireConcurrently(t *testing.T, now time.Time, dbs ...*sqlstore.DB) int {
-	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-	)
-	for i := range 3 * len(dbs) {
-		db := dbs[i%len(dbs)]
-		wg.Go(func() {
-			n, err := db.ExpireUserData(context.Background(), now)
-			mu.Lock()
-			defer mu.Unlock()
-			total += n
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	return total
 }

@@ -110,9 +110,20 @@ func (f *purgeFixture) stillDeleted(t *testing.T) []string {
 	return ids
 }
 
-// purgeConcurrently runs PurgeDeletedUsers from workers goroutines on each
-// handle at once, and returns the sum of the counts they report.
-func (f *purgeFixture) purgeConcurrently(t *testing.T, workers int) int {
+// engines are the database engines the exactly-once tests run on, each
+// with the DSN of a fresh database.
+var engines = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
+	{"postgres", postgresURL},
+}
+
+// runConcurrently runs step from workers goroutines on each handle at
+// once, as several processes would, and returns the sum of the counts
+// they report.
+func runConcurrently(t *testing.T, dbs []*sqlstore.DB, workers int, step func(*sqlstore.DB) (int, error)) int {
 	t.Helper()
 	var (
 		wg    sync.WaitGroup
@@ -120,10 +131,10 @@ func (f *purgeFixture) purgeConcurrently(t *testing.T, workers int) int {
 		total int
 		errs  []error
 	)
-	for i := range 2 * workers {
-		db := []*sqlstore.DB{f.a, f.b}[i%2]
+	for i := range len(dbs) * workers {
+		db := dbs[i%len(dbs)]
 		wg.Go(func() {
-			n, err := db.PurgeDeletedUsers(context.Background(), f.now)
+			n, err := step(db)
 			mu.Lock()
 			defer mu.Unlock()
 			total += n
@@ -144,14 +155,7 @@ func (f *purgeFixture) purgeConcurrently(t *testing.T, workers int) int {
 // exactly once, and the users deleted 29 days ago stay.
 func TestPurgeExactlyOnce(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
-		{"postgres", postgresURL},
-	}
-	for _, tt := range tests {
+	for _, tt := range engines {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newPurgeFixture(t, tt.dsn(t), 50)
@@ -160,7 +164,9 @@ func TestPurgeExactlyOnce(t *testing.T) {
 				if round > 0 {
 					want = 0
 				}
-				if got := f.purgeConcurrently(t, 3); got != want {
+				if got := runConcurrently(t, []*sqlstore.DB{f.a, f.b}, 3, func(db *sqlstore.DB) (int, error) {
+					return db.PurgeDeletedUsers(context.Background(), f.now)
+				}); got != want {
 					t.Errorf("round %d: purged %d in all, want %d", round, got, want)
 				}
 			}

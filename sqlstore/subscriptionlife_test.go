@@ -2,9 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,14 +16,7 @@ import (
 // that each transition is made and audited exactly once.
 func TestSubscriptionLifecycleExactlyOnce(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
-		{"postgres", postgresURL},
-	}
-	for _, tt := range tests {
+	for _, tt := range engines {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -53,7 +43,9 @@ func TestSubscriptionLifecycleExactlyOnce(t *testing.T) {
 				}
 			}
 			for round, wantN := range []int{want, 0} {
-				if got := advanceConcurrently(t, []*sqlstore.DB{a, b}, 3, start); got != wantN {
+				if got := runConcurrently(t, []*sqlstore.DB{a, b}, 3, func(db *sqlstore.DB) (int, error) {
+					return db.AdvanceSubscriptions(ctx, start)
+				}); got != wantN {
 					t.Errorf("round %d: %d transitions in all, want %d", round, got, wantN)
 				}
 			}
@@ -72,33 +64,4 @@ func TestSubscriptionLifecycleExactlyOnce(t *testing.T) {
 			}
 		})
 	}
-}
-
-// advanceConcurrently runs AdvanceSubscriptions at now from workers
-// goroutines on each handle at once and returns the sum of their counts.
-func advanceConcurrently(t *testing.T, dbs []*sqlstore.DB, workers int, now time.Time) int {
-	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-		errs  []error
-	)
-	for i := range len(dbs) * workers {
-		db := dbs[i%len(dbs)]
-		wg.Go(func() {
-			n, err := db.AdvanceSubscriptions(context.Background(), now)
-			mu.Lock()
-			defer mu.Unlock()
-			total += n
-			errs = append(errs, err)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(fmt.Errorf("advance: %w", err))
-		}
-	}
-	return total
 }
