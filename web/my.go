@@ -10,6 +10,7 @@ import (
 // user.
 func (h *Handler) registerMyRoutes() {
 	h.mux.Handle("GET /my", h.page(h.myLicenses))
+	h.mux.Handle("POST /my/buy", h.page(h.buySelf))
 }
 
 // myLicense is one product the user holds, with its apps.
@@ -29,11 +30,21 @@ type myPage struct {
 	base
 	User     *allot.User
 	Licenses []myLicense
+	// Buy is the self-service purchase form; CanBuySelf shows it (the
+	// organization's policy decides each purchase).
+	Buy        buyForm
+	CanBuySelf bool
+	Bought     *allot.SKU // the product just bought, for the notice
 }
 
 // myLicenses shows the signed-in user their own licenses and apps (a user
 // reads itself: allot.AuthorizeNamed).
 func (h *Handler) myLicenses(w http.ResponseWriter, r *http.Request) error {
+	return h.showMy(w, r, http.StatusOK, h.newBuyForm(requestOf(r).lang))
+}
+
+// showMy renders My licenses with the purchase form as buy says.
+func (h *Handler) showMy(w http.ResponseWriter, r *http.Request, status int, buy buyForm) error {
 	s, err := h.session(r)
 	if err != nil {
 		return err
@@ -42,7 +53,11 @@ func (h *Handler) myLicenses(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg := &myPage{base: h.base(r, "my.title", "my"), User: u}
+	buy.Action = "/my/buy"
+	pg := &myPage{base: h.base(r, "my.title", "my"), User: u, Buy: buy, CanBuySelf: h.svc.SelfService != nil && s.p.AppID == ""}
+	if id := r.URL.Query().Get("bought"); id != "" && r.Method == http.MethodGet {
+		pg.Bought = h.catalog.SKU(id)
+	}
 	for _, l := range u.Licenses {
 		sku := h.catalog.SKU(l.SKUID)
 		if sku == nil {
@@ -54,7 +69,7 @@ func (h *Handler) myLicenses(w http.ResponseWriter, r *http.Request) error {
 		}
 		pg.Licenses = append(pg.Licenses, ml)
 	}
-	h.render(w, r, http.StatusOK, "my", pg)
+	h.render(w, r, status, "my", pg)
 	return nil
 }
 

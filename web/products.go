@@ -14,6 +14,7 @@ func (h *Handler) registerProductRoutes() {
 	h.mux.Handle("GET /products", h.page(h.products))
 	h.mux.Handle("POST /products/{id}", h.page(h.changeProduct))
 	h.mux.Handle("POST /products/{id}/takeover", h.page(h.takeOverProduct))
+	h.mux.Handle("POST /products/buy", h.page(h.buy))
 }
 
 // productRow is one subscription of Your products.
@@ -36,6 +37,7 @@ type productRow struct {
 type productsPage struct {
 	base
 	Rows []productRow
+	Buy  buyForm // Buy licenses, for those who may
 }
 
 // products lists one row per subscription: product, status, licenses,
@@ -47,6 +49,12 @@ func (h *Handler) products(w http.ResponseWriter, r *http.Request) error {
 // showProducts renders Your products with a refusal beside the row of
 // subscription failedID.
 func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status int, failedID, msg string) error {
+	return h.showProductsWith(w, r, status, failedID, msg, h.newBuyForm(requestOf(r).lang))
+}
+
+// showProductsWith renders Your products with a refusal beside the row of
+// subscription failedID and the Buy licenses form as buy says.
+func (h *Handler) showProductsWith(w http.ResponseWriter, r *http.Request, status int, failedID, msg string, buy buyForm) error {
 	s, err := h.admin(r)
 	if err != nil {
 		return err
@@ -65,7 +73,8 @@ func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status in
 			pools[sku.SKU.ID+"/"+sp.SubscriptionID] = sp
 		}
 	}
-	pg := &productsPage{base: h.base(r, "products.title", "products")}
+	buy.Action = "/products/buy"
+	pg := &productsPage{base: h.base(r, "products.title", "products"), Buy: buy}
 	names := h.userNames(r, s.p)
 	adminSubs := map[string]int{} // admin-managed subscriptions per SKU, sharing one pool
 	for _, sub := range subs {

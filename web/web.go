@@ -30,6 +30,9 @@ type Services struct {
 	// Data previews what a change does to users' mailboxes and files; nil
 	// leaves the confirmations without that preview.
 	Data allot.DataService
+	// SelfService is the organization's self-service purchase policy and
+	// the purchases it allows; nil hides the self-service pages.
+	SelfService allot.SelfServiceService
 	// Catalog names products and service plans; nil means
 	// allot.DemoCatalog().
 	Catalog *allot.Catalog
