@@ -183,12 +183,15 @@ func TestSlowBody(t *testing.T) {
 	f := newFixture(t, func(o *Options, _ *Services) {
 		o.BodyTimeout, o.BulkBodyTimeout = 200*time.Millisecond, 600*time.Millisecond
 	})
-	ts := httptest.NewServer(f.srv.Handler())
+	ts := httptest.NewUnstartedServer(f.srv.Handler())
+	f.srv.ConfigureHTTP(ts.Config)
+	ts.Start()
 	t.Cleanup(ts.Close)
 	tests := []struct {
 		name, path, token string
 		min, max          time.Duration
 	}{
+		{"license check, which has no timer of its own", "/api/check", f.a.tokens[callerOrdinary], 150 * time.Millisecond, 2 * time.Second},
 		{"no token", "/v1.0/me/assignLicense", "", 0, 2 * time.Second},
 		{"bad token", "/v1.0/me/assignLicense", "nope", 0, 2 * time.Second},
 		{"no token on the bulk route", "/api/bulkAssignLicense", "", 0, 2 * time.Second},
@@ -251,6 +254,22 @@ func (s slowLicenses) AssignLicensesBulk(ctx context.Context, p allot.Principal,
 	return s.LicenseService.AssignLicensesBulk(ctx, p, b)
 }
 
+// slowSubscriptions is the store's subscription service taking pause
+// before listing subscribedSkus and failing if the request's context ended
+// meanwhile.
+type slowSubscriptions struct {
+	allot.SubscriptionService
+	pause time.Duration
+}
+
+func (s slowSubscriptions) FindSubscribedSKUs(ctx context.Context, p allot.Principal) ([]*allot.SubscribedSKU, error) {
+	time.Sleep(s.pause)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.SubscriptionService.FindSubscribedSKUs(ctx, p)
+}
+
 // slowChecks answers every license check NoLicense after pause, or the
 // error of the request's context if it ended meanwhile.
 type slowChecks struct{ pause time.Duration }
@@ -265,30 +284,37 @@ func (s slowChecks) Check(ctx context.Context, p allot.Principal, reqs []allot.C
 
 // TestSlowWorkAfterBody checks that the body deadline ends with the body,
 // or at once when there is none: a request whose work outlasts it is
-// answered, and one that outlasts its overall deadline is not.
+// answered, and one that outlasts its overall deadline is not, but for the
+// in-memory license check, which has no context deadline and is bounded by
+// the write deadline only (overall deadline plus writeSlack).
 func TestSlowWorkAfterBody(t *testing.T) {
 	const pause = 500 * time.Millisecond
 	tests := []struct {
 		name       string
 		bulk       bool
+		path       string
 		total      time.Duration
 		wantStatus int
 	}{
-		{"bulk work past the body deadline", true, time.Minute, http.StatusOK},
-		{"bulk work past the overall deadline", true, 200 * time.Millisecond, http.StatusServiceUnavailable},
-		{"no body, work past the body deadline", false, time.Minute, http.StatusOK},
-		{"no body, work past the overall deadline", false, 200 * time.Millisecond, http.StatusServiceUnavailable},
+		{"bulk work past the body deadline", true, "", time.Minute, http.StatusOK},
+		{"bulk work past the overall deadline", true, "", 200 * time.Millisecond, http.StatusServiceUnavailable},
+		{"no body, work past the body deadline", false, "/v1.0/subscribedSkus", time.Minute, http.StatusOK},
+		{"no body, work past the overall deadline", false, "/v1.0/subscribedSkus", 200 * time.Millisecond, http.StatusServiceUnavailable},
+		{"license check past the overall deadline, within the write deadline", false, "/api/check?user=x@contoso.example&servicePlan=TEAMS1", 200 * time.Millisecond, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(o *Options, s *Services) {
 				o.BodyTimeout, o.BulkBodyTimeout, o.RequestTimeout, o.BulkTimeout = 100*time.Millisecond, 100*time.Millisecond, tt.total, tt.total
 				s.Licenses = slowLicenses{LicenseService: s.Licenses, pause: pause}
+				s.Subscriptions = slowSubscriptions{SubscriptionService: s.Subscriptions, pause: pause}
 				s.Checks = slowChecks{pause: pause}
 			})
-			ts := httptest.NewServer(f.srv.Handler())
+			ts := httptest.NewUnstartedServer(f.srv.Handler())
+			f.srv.ConfigureHTTP(ts.Config)
+			ts.Start()
 			defer ts.Close()
-			r, _ := http.NewRequest("GET", ts.URL+"/api/check?user=x@contoso.example&servicePlan=TEAMS1", nil)
+			r, _ := http.NewRequest("GET", ts.URL+tt.path, nil)
 			if tt.bulk {
 				u := f.freshUser(t, f.a)
 				body := `{"users":["` + u.ID + `"],"addLicenses":[{"skuId":"` + skuE3 + `"}],"dryRun":true}`

@@ -152,16 +152,17 @@ func (s *Server) Close() {
 // flight finish for up to ShutdownTimeout. It logs "shutting down" and
 // "stopped".
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// No ReadTimeout or WriteTimeout: one value for every route would cut
-	// large bulk bodies or leave slow ones unbounded. The API sets a body
-	// deadline, a write deadline and an overall deadline per request, by
-	// route class (graph/budget.go, docs/operations.md).
+	// ReadTimeout and WriteTimeout are an ordinary request's body and
+	// overall deadlines (ConfigureHTTP), which bound the in-memory check
+	// without a timer of its own; every other API route moves them to its
+	// class's deadlines (graph/budget.go, docs/operations.md).
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.api.ConfigureHTTP(srv)
 	return s.serveUntil(ctx, srv, ln, true)
 }
 
