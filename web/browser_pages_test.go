@@ -35,6 +35,7 @@ func TestBrowserPages(t *testing.T) {
 		{"product", demo.AdminUPN, "/licenses/" + demo.SKUBusinessPremium},
 		{"products", demo.AdminUPN, "/products"},
 		{"my-licenses", demo.PurchaserUPN, "/my"},
+		{"holds", demo.AdminUPN, "/holds"},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, pg := range pages {

@@ -25,9 +25,15 @@ func (h *Handler) candidates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return h.writeCandidates(w, r, s.p)
+}
+
+// writeCandidates writes the first users whose display name starts with
+// the query's q as the pickers' JSON.
+func (h *Handler) writeCandidates(w http.ResponseWriter, r *http.Request, p allot.Principal) error {
 	out := []candidate{}
 	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
-		users, _, err := h.svc.Users.FindUsers(r.Context(), s.p, allot.UserFilter{NamePrefix: q, Limit: maxCandidates})
+		users, _, err := h.svc.Users.FindUsers(r.Context(), p, allot.UserFilter{NamePrefix: q, Limit: maxCandidates})
 		if err != nil {
 			return err
 		}

@@ -78,6 +78,8 @@ type base struct {
 	CanRead   bool // an administrator: the admin center's pages
 	CanAssign bool // assigns and unassigns licenses
 	CanBuy    bool // manages subscriptions
+	CanHolds  bool // manages holds (the Holds page)
+	CanAudit  bool // reads the audit log (the Audit page)
 	loc       *locales
 }
 
@@ -91,6 +93,8 @@ func (h *Handler) base(r *http.Request, titleKey, nav string) base {
 		b.CanRead = s.p.Can(allot.ActionRead)
 		b.CanAssign = s.p.Can(allot.ActionAssignLicenses)
 		b.CanBuy = s.p.Can(allot.ActionManageSubscriptions)
+		b.CanHolds = s.p.Can(allot.ActionManageHolds)
+		b.CanAudit = s.p.Can(allot.ActionReadAudit)
 	}
 	return b
 }

@@ -30,6 +30,9 @@ type Services struct {
 	// Data previews what a change does to users' mailboxes and files; nil
 	// leaves the confirmations without that preview.
 	Data allot.DataService
+	// Holds places and releases holds and lists the searchable
+	// mailboxes; nil leaves the Holds page out.
+	Holds allot.HoldService
 	// SelfService is the organization's self-service purchase policy and
 	// the purchases it allows; nil hides the self-service pages.
 	SelfService allot.SelfServiceService
@@ -125,6 +128,7 @@ func (h *Handler) routes() {
 	h.registerProductRoutes()
 	h.registerMyRoutes()
 	h.registerUserRoutes()
+	h.registerHoldRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
 	}))
