@@ -20,7 +20,7 @@ const (
 	// The reasons a mailbox plan gives a user without it, by the state of
 	// the user's mailbox (U2, U4).
 	ReasonMailboxInGrace  = "MailboxInGrace"  // disconnected, within its 30-day grace period
-	ReasonMailboxInactive = "MailboxInactive" // kept past its grace period by a hold
+	ReasonMailboxInactive = "MailboxInactive" // kept by a hold: inactive, or disconnected and held (CheckedMailbox)
 	ReasonMailboxPurged   = "MailboxPurged"   // deleted for good
 )
 
@@ -49,7 +49,8 @@ type Entitlement struct {
 	Deleted           bool
 	Licenses          []License
 	Version           int64 // grows with every committed change of the user
-	// Mailbox is the state of the user's mailbox, which a mailbox plan's
+	// Mailbox is the state of the user's mailbox as CheckedMailbox gives
+	// it (a held disconnected mailbox is inactive), which a mailbox plan's
 	// answer names when the user lacks the plan. MailboxKnown is false
 	// when the change that made the entitlement did not read it: a cache
 	// keeps the state it had.

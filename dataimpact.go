@@ -54,6 +54,8 @@ func (i *DataImpact) mailboxText() string {
 	switch {
 	case a.Mailbox == MailboxDisconnected && b.Mailbox != MailboxDisconnected && i.Held:
 		return fmt.Sprintf("mailbox disconnected now, kept as an inactive mailbox from %s while held", day(a.MailboxPurgeAt))
+	case a.Mailbox == MailboxDisconnected && i.Held:
+		return fmt.Sprintf("mailbox still disconnected, kept as an inactive mailbox from %s while held", day(a.MailboxPurgeAt))
 	case a.Mailbox == MailboxDisconnected && b.Mailbox != MailboxDisconnected:
 		return fmt.Sprintf("mailbox disconnected now, purged on %s unless a license with a mailbox comes back", day(a.MailboxPurgeAt))
 	case a.Mailbox == MailboxDisconnected:
@@ -79,6 +81,8 @@ func (i *DataImpact) mailboxText() string {
 func (i *DataImpact) filesText() string {
 	b, a := i.Before, i.After
 	switch {
+	case a.Files == FilesPendingDeletion && i.Held:
+		return fmt.Sprintf("files kept while held, deleted from %s once released unless the user is restored", day(a.FilesDeleteAt))
 	case a.Files == FilesPendingDeletion && b.Files != FilesPendingDeletion:
 		return fmt.Sprintf("files deleted on %s unless the user is restored", day(a.FilesDeleteAt))
 	case a.Files == FilesPendingDeletion:
@@ -107,7 +111,8 @@ type ImpactSummary struct {
 	MailboxesDisconnected int // of which Held are kept past their grace period
 	MailboxesPurged       int
 	Held                  int
-	FilesScheduled        int // files to be deleted once their retention passes
+	FilesScheduled        int // files to be deleted once their retention passes (of which FilesHeld are kept while held)
+	FilesHeld             int
 	FilesRestored         int
 	NoLongerSearchable    int
 	FirstPurge            time.Time // the earliest purge date the change sets, zero if none
@@ -148,6 +153,9 @@ func (s *ImpactSummary) count(im *DataImpact) {
 	switch {
 	case im.After.Files == FilesPendingDeletion && im.Before.Files != FilesPendingDeletion:
 		s.FilesScheduled++
+		if im.Held {
+			s.FilesHeld++
+		}
 	case im.After.Files == FilesActive && im.Before.Files == FilesPendingDeletion:
 		s.FilesRestored++
 	}
@@ -174,6 +182,7 @@ func (s ImpactSummary) String() string {
 	}
 	add(s.MailboxesPurged, "mailboxes purged")
 	add(s.FilesScheduled, "users' files to be deleted after retention")
+	add(s.FilesHeld, "users' files kept past it while held")
 	add(s.FilesRestored, "users' files restored")
 	add(s.NoLongerSearchable, "mailboxes no longer searchable")
 	return fmt.Sprintf("%d users: %s", s.Users, strings.Join(parts, "; "))

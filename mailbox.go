@@ -73,8 +73,9 @@ type UserData struct {
 
 // DueAt returns when the lifecycle next has something to decide about d,
 // or the zero time if nothing: the end of a mailbox's grace period, a
-// deleted user's file deletion, and (always due) an inactive mailbox,
-// purged as soon as no hold covers it.
+// deleted user's file deletion (which stays due while a hold keeps the
+// files past it), and (always due) an inactive mailbox, purged as soon as
+// no hold covers it.
 func (d *UserData) DueAt() time.Time {
 	var due time.Time
 	earliest := func(t time.Time) {
@@ -113,6 +114,19 @@ func (d *UserData) Searchable(held bool) bool {
 		return held
 	}
 	return false
+}
+
+// CheckedMailbox returns the mailbox state a license check names for a
+// user without a mailbox plan (U6): a disconnected mailbox that a hold
+// covers is named as inactive, the state the hold keeps it in (its
+// content is kept past the grace period and content search reaches it),
+// so the check answers ReasonMailboxInactive, not ReasonMailboxInGrace.
+// Any other state is m. Stores give entitlements this state.
+func CheckedMailbox(m MailboxState, held bool) MailboxState {
+	if m == MailboxDisconnected && held {
+		return MailboxInactive
+	}
+	return m
 }
 
 // DataEventKind is what happened to a user that may change its data.
@@ -229,7 +243,8 @@ func provisionFiles(c *Catalog, d UserData, before, after []License, now time.Ti
 // expireData applies what the passing of time makes due at now: a mailbox
 // past its grace period becomes inactive if held, else is purged; an
 // inactive mailbox no hold covers any more is purged; a deleted user's
-// files past their retention are deleted.
+// files past their retention are deleted unless a hold covers the user
+// (U3, U4: then they stay pending, always due, until the hold is released).
 func expireData(d UserData, held bool, now time.Time) UserData {
 	switch {
 	case d.Mailbox == MailboxDisconnected && !now.Before(d.MailboxPurgeAt) && held:
@@ -238,7 +253,7 @@ func expireData(d UserData, held bool, now time.Time) UserData {
 		d.Mailbox == MailboxInactive && !held:
 		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxPurged, now, time.Time{}
 	}
-	if d.Files == FilesPendingDeletion && !now.Before(d.FilesDeleteAt) {
+	if d.Files == FilesPendingDeletion && !now.Before(d.FilesDeleteAt) && !held {
 		d.Files, d.FilesSince, d.FilesDeleteAt = FilesDeleted, now, time.Time{}
 	}
 	return d

@@ -73,6 +73,10 @@ func TestNextUserData(t *testing.T) {
 			allot.UserData{Mailbox: allot.MailboxPurged, MailboxSince: grace.AddDate(2, 0, 0)}},
 		{"files past retention: deleted", allot.UserData{Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: later}, allot.DataEvent{Kind: allot.DataTimePassed, Now: later},
 			allot.UserData{Files: allot.FilesDeleted, FilesSince: later}},
+		{"files past retention, held: kept", allot.UserData{Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: later}, allot.DataEvent{Kind: allot.DataTimePassed, Held: true, Now: later.AddDate(1, 0, 0)},
+			allot.UserData{Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: later}},
+		{"files held past retention, hold released: deleted", allot.UserData{Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: later}, allot.DataEvent{Kind: allot.DataTimePassed, Now: later.AddDate(1, 0, 0)},
+			allot.UserData{Files: allot.FilesDeleted, FilesSince: later.AddDate(1, 0, 0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +99,7 @@ func TestUserDataDueAt(t *testing.T) {
 		{"disconnected", allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxPurgeAt: t2}, t2},
 		{"inactive: always due", allot.UserData{Mailbox: allot.MailboxInactive, MailboxSince: t1}, t1},
 		{"the earliest of two", allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxPurgeAt: t2, Files: allot.FilesPendingDeletion, FilesDeleteAt: t1}, t1},
+		{"files pending: due at their deletion, and after it while held", allot.UserData{Files: allot.FilesPendingDeletion, FilesDeleteAt: t1}, t1},
 	}
 	for _, tt := range tests {
 		if got := tt.d.DueAt(); !got.Equal(tt.want) {
@@ -138,6 +143,8 @@ func TestImpactText(t *testing.T) {
 		{"unassign held", active, unassign, true, "mailbox disconnected now, kept as an inactive mailbox from 2026-12-29 while held; files kept; still searchable"},
 		{"delete", active, deleted, false, "mailbox disconnected now, purged on 2026-12-29 unless a license with a mailbox comes back; files deleted on 2026-12-29 unless the user is restored; not searchable from now"},
 		{"reconnect", unassign, active, false, "mailbox reconnected; files kept; searchable from now"},
+		{"delete held", active, deleted, true, "mailbox disconnected now, kept as an inactive mailbox from 2026-12-29 while held; files kept while held, deleted from 2026-12-29 once released unless the user is restored; still searchable"},
+		{"held, still disconnected", unassign, unassign, true, "mailbox still disconnected, kept as an inactive mailbox from 2026-12-29 while held; files kept; still searchable"},
 		{"nothing", allot.UserData{}, allot.UserData{}, false, "no mailbox; no files"},
 	}
 	for _, tt := range tests {
@@ -160,6 +167,21 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Summarize (-want +got):\n-%+v\n+%+v", want, got)
 	}
 	if s, w := got.String(), "3 users: 1 mailboxes provisioned; 2 mailboxes disconnected (1 held), first purge on 2026-12-29; 1 mailboxes no longer searchable"; s != w {
+		t.Errorf("String:\n-%s\n+%s", w, s)
+	}
+}
+
+func TestSummarizeHeldFiles(t *testing.T) {
+	c := allot.DemoCatalog()
+	active := allot.UserData{Mailbox: allot.MailboxActive, Files: allot.FilesActive}
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	del := allot.NextUserData(c, active, allot.DataEvent{Kind: allot.DataUserDeleted, Before: lics(skuE3), FileRetention: 30 * 24 * time.Hour, Now: at})
+	got := allot.Summarize([]allot.DataImpact{allot.Impact(active, del, true), allot.Impact(active, del, false)})
+	want := allot.ImpactSummary{Users: 2, MailboxesDisconnected: 2, Held: 1, FilesScheduled: 2, FilesHeld: 1, NoLongerSearchable: 1, FirstPurge: at.Add(allot.MailboxGrace)}
+	if got != want {
+		t.Errorf("Summarize (-want +got):\n-%+v\n+%+v", want, got)
+	}
+	if s, w := got.String(), "2 users: 2 mailboxes disconnected (1 held), first purge on 2026-12-29; 2 users' files to be deleted after retention; 1 users' files kept past it while held; 1 mailboxes no longer searchable"; s != w {
 		t.Errorf("String:\n-%s\n+%s", w, s)
 	}
 }

@@ -22,6 +22,8 @@ func TestCheckMailboxReasons(t *testing.T) {
 	}{
 		{"in grace", allot.MailboxDisconnected, nil, exStd, allot.ReasonMailboxInGrace},
 		{"held", allot.MailboxInactive, nil, exStd, allot.ReasonMailboxInactive},
+		{"held in grace", allot.CheckedMailbox(allot.MailboxDisconnected, true), nil, exStd, allot.ReasonMailboxInactive},
+		{"unheld in grace", allot.CheckedMailbox(allot.MailboxDisconnected, false), nil, exStd, allot.ReasonMailboxInGrace},
 		{"purged", allot.MailboxPurged, nil, exStd, allot.ReasonMailboxPurged},
 		{"never had one", allot.MailboxNone, nil, exStd, allot.ReasonNoLicense},
 		{"plan disabled, in grace", allot.MailboxDisconnected, []allot.License{lic(skuExStd, "", planExStd)}, exStd, allot.ReasonMailboxInGrace},
@@ -38,5 +40,27 @@ func TestCheckMailboxReasons(t *testing.T) {
 	blocked := &allot.Entitlement{TenantID: testTenant, UserID: holderID, Mailbox: allot.MailboxDisconnected}
 	if got := allot.Check(c, blocked, exStd, access).Reason; got != allot.ReasonSignInBlocked {
 		t.Errorf("blocked in grace: %q, want %q", got, allot.ReasonSignInBlocked)
+	}
+}
+
+// TestCheckedMailbox checks the state a check names: a held mailbox in
+// its grace period is named inactive, every other state as it is.
+func TestCheckedMailbox(t *testing.T) {
+	tests := []struct {
+		name  string
+		state allot.MailboxState
+		held  bool
+		want  allot.MailboxState
+	}{
+		{"held in grace", allot.MailboxDisconnected, true, allot.MailboxInactive},
+		{"unheld in grace", allot.MailboxDisconnected, false, allot.MailboxDisconnected},
+		{"held, licensed", allot.MailboxActive, true, allot.MailboxActive},
+		{"held, purged", allot.MailboxPurged, true, allot.MailboxPurged},
+		{"inactive, released", allot.MailboxInactive, false, allot.MailboxInactive},
+	}
+	for _, tt := range tests {
+		if got := allot.CheckedMailbox(tt.state, tt.held); got != tt.want {
+			t.Errorf("%s: CheckedMailbox(%q, %v) = %q, want %q", tt.name, tt.state, tt.held, got, tt.want)
+		}
 	}
 }

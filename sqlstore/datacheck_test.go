@@ -10,8 +10,8 @@ import (
 	"github.com/allot-project/allot/storetest"
 )
 
-// TestCheckMailboxReasons follows a mailbox through grace, a hold and the
-// purge, and checks the reason a license check of its plan gives at each
+// TestCheckMailboxReasons follows a mailbox through grace, a hold placed
+// and released in grace, a hold past grace and the purge, and checks the reason a license check of its plan gives at each
 // step, from an index kept in step by the commit hooks and from one
 // loaded afresh from the database.
 func TestCheckMailboxReasons(t *testing.T) {
@@ -56,6 +56,13 @@ func TestCheckMailboxReasons(t *testing.T) {
 	must(err)
 	hold := &allot.Hold{UserID: upn, Name: "Case"}
 	must(db.CreateHold(ctx, p, hold))
+	want("held in grace", allot.ReasonMailboxInactive)
+	_, err = db.ReleaseHold(ctx, p, hold.ID)
+	must(err)
+	want("in grace, hold released", allot.ReasonMailboxInGrace)
+	hold = &allot.Hold{UserID: upn, Name: "Case again"}
+	must(db.CreateHold(ctx, p, hold))
+	want("held again in grace", allot.ReasonMailboxInactive)
 	clock.Advance(allot.MailboxGrace)
 	_, err = db.ExpireUserData(ctx, clock.Now())
 	must(err)

@@ -10,6 +10,12 @@ import (
 
 var _ allot.EntitlementSource = (*DB)(nil)
 
+// checkedMailbox is the column of an entitlement's mailbox state, as
+// allot.CheckedMailbox gives it: a disconnected mailbox an active hold
+// covers is inactive. Only the few disconnected rows look at holds.
+const checkedMailbox = `CASE WHEN d.mailbox_state = 'disconnected' AND EXISTS (SELECT 1 FROM holds h
+	WHERE h.tenant_id = u.tenant_id AND h.user_id = u.user_id AND h.released_at IS NULL) THEN 'inactive' ELSE COALESCE(d.mailbox_state, '') END`
+
 // ScanEntitlements implements allot.EntitlementSource. One ordered scan of
 // users joined to their licenses, grouped in memory, so loading a million
 // users costs one sequential read, not a million queries.
@@ -20,7 +26,7 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 			where, args = " WHERE u.tenant_id = $1", []any{tenantID}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version,
-			l.sku_id, l.pool, l.disabled_plans, COALESCE(d.mailbox_state, '')
+			l.sku_id, l.pool, l.disabled_plans, `+checkedMailbox+`
 			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
 			LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id`+where+`
 			ORDER BY u.tenant_id, u.user_id, l.sku_id`, args...) // the order of the indexes: no sort
@@ -76,7 +82,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version, COALESCE(d.mailbox_state, '')
+			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version, `+checkedMailbox+`
 				FROM users u LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id
 				WHERE u.tenant_id = $1 AND u.user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
 			if err != nil {

@@ -50,6 +50,7 @@ func (tx *Tx) createHold(ctx context.Context, p allot.Principal, h *allot.Hold) 
 	if err != nil {
 		return err
 	}
+	tx.touchGone(p.TenantID, h.UserID) // caches read the user again: a held mailbox in grace checks as inactive
 	return tx.audit(ctx, p, auditEvent{action: allot.AuditHoldCreate, targetType: "user", targetID: h.UserID, after: holdJSON(h)})
 }
 
@@ -113,6 +114,7 @@ func (db *DB) ReleaseHold(ctx context.Context, p allot.Principal, id string) (*a
 			return err
 		}
 		out = h
+		tx.touchGone(p.TenantID, h.UserID) // caches read the user again (allot.CheckedMailbox)
 		return tx.audit(ctx, p, auditEvent{action: allot.AuditHoldRelease, targetType: "user", targetID: h.UserID, before: holdJSON(h)})
 	})
 	return out, err

@@ -136,7 +136,7 @@ func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) 
 		if tx.mailboxes == nil {
 			tx.mailboxes = map[string]allot.MailboxState{}
 		}
-		tx.mailboxes[in.user.ID] = after.Mailbox
+		tx.mailboxes[in.user.ID] = allot.CheckedMailbox(after.Mailbox, in.ev.Held)
 		if !after.Equal(&before) {
 			changed = append(changed, after)
 		}

@@ -139,6 +139,9 @@ func testHolds(t *testing.T, open Opener) {
 	h2 := &allot.Hold{UserID: after.ID, Name: "Case 2"}
 	must(t, f.S.CreateHold(ctx, f.Admin(), h2))
 	wantSearchable(t, f, []string{after.ID, before.ID, kept.ID}, "in grace: held and licensed ones, not the unheld one")
+	wantCheckedMailbox(t, f, before.ID, allot.MailboxInactive, "held in grace")
+	wantCheckedMailbox(t, f, after.ID, allot.MailboxInactive, "held after removal, in grace")
+	wantCheckedMailbox(t, f, late.ID, allot.MailboxDisconnected, "unheld in grace")
 
 	f.Clock.Advance(allot.MailboxGrace)
 	diff(t, "expired at the end of grace", f.expire(), 3)
@@ -171,6 +174,26 @@ func testHolds(t *testing.T, open Opener) {
 	diff(t, "holds of one user, released included", len(all), 1)
 }
 
+// wantCheckedMailbox fails unless both of the store's entitlement reads
+// give the user's mailbox the state a license check names
+// (allot.CheckedMailbox).
+func wantCheckedMailbox(t *testing.T, f *Fixture, id string, want allot.MailboxState, what string) {
+	t.Helper()
+	ents, err := f.S.FindEntitlements(f.ctx, f.Tenant.ID, []string{id})
+	must(t, err)
+	if len(ents) != 1 || ents[0].Mailbox != want || !ents[0].MailboxKnown {
+		t.Errorf("%s: FindEntitlements gives %+v, want mailbox %q", what, ents, want)
+	}
+	var scanned allot.MailboxState
+	must(t, f.S.ScanEntitlements(f.ctx, f.Tenant.ID, func(e *allot.Entitlement) error {
+		if e.UserID == id {
+			scanned = e.Mailbox
+		}
+		return nil
+	}))
+	diff(t, what+": ScanEntitlements' mailbox", scanned, want)
+}
+
 func wantSearchable(t *testing.T, f *Fixture, ids []string, what string) {
 	t.Helper()
 	ms, err := f.S.FindSearchableMailboxes(f.ctx, f.Admin())
@@ -194,7 +217,8 @@ func wantSearchable(t *testing.T, f *Fixture, ids []string, what string) {
 
 // testDeletedUserData deletes held and unheld users and restores one:
 // files wait for the tenant's retention, a restore brings them and the
-// mailbox back, and a held mailbox outlives its user's purge.
+// mailbox back, and a held mailbox and held files outlive their user's
+// purge and the retention until the hold is released.
 func testDeletedUserData(t *testing.T, open Opener) {
 	ctx := context.Background()
 	f := NewFixture(t, open, 3)
@@ -227,13 +251,28 @@ func testDeletedUserData(t *testing.T, open Opener) {
 	diff(t, "expired after 30 days", f.expire(), 2)
 	d = f.data(held.ID)
 	wantMailbox(t, "held, user purged", d, allot.MailboxInactive, time.Time{})
-	diff(t, "held user's files deleted", d.Files, allot.FilesDeleted)
+	diff(t, "held user's files kept past the retention", d.Files, allot.FilesPendingDeletion)
 	diff(t, "held user's name kept", d.UserPrincipalName, held.UserPrincipalName)
 	d = f.data(gone.ID)
 	wantMailbox(t, "unheld, user purged", d, allot.MailboxPurged, time.Time{})
+	diff(t, "unheld user's files deleted", d.Files, allot.FilesDeleted)
 	wantSearchable(t, f, []string{held.ID, back.ID}, "after the purge")
 	_, err = f.S.FindUser(ctx, f.Sys, held.ID)
 	wantCode(t, "held user purged", err, allot.ENOTFOUND)
+
+	f.Clock.Advance(365 * dataDay)
+	diff(t, "a year later, still held", f.expire(), 0)
+	diff(t, "held user's files a year later", f.data(held.ID).Files, allot.FilesPendingDeletion)
+	holds, err := f.S.FindHolds(ctx, f.Admin(), allot.HoldFilter{User: held.ID})
+	must(t, err)
+	for _, h := range holds {
+		_, err := f.S.ReleaseHold(ctx, f.Admin(), h.ID)
+		must(t, err)
+	}
+	diff(t, "expired once released", f.expire(), 1)
+	d = f.data(held.ID)
+	wantMailbox(t, "released", d, allot.MailboxPurged, time.Time{})
+	diff(t, "released user's files deleted", d.Files, allot.FilesDeleted)
 }
 
 // testFileRetention sets the tenant's file retention and checks who may,
