@@ -12,10 +12,12 @@ import (
 )
 
 // testPreviewIsOutcome makes random sequences of license changes,
-// deletions, restores, holds and the passing of time, and checks that each
+// deletions, restores, holds, offboardings (with and without a hold and a
+// successor) and the passing of time, and checks that each
 // preview said what then happened (the same refusal, or the same data
 // state), and that no mailbox or file stays past the date it was due.
 func testPreviewIsOutcome(t *testing.T, open Opener) {
+	offboarded := 0
 	for seed := uint64(1); seed <= 3; seed++ {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			f := NewFixture(t, open, 5)
@@ -23,14 +25,18 @@ func testPreviewIsOutcome(t *testing.T, open Opener) {
 			for i := 0; i < 4; i++ {
 				p.users = append(p.users, f.User(fmt.Sprintf("p%d@contoso.example", i), "FR").ID)
 			}
-			for step := 0; step < 50; step++ {
+			for step := 0; step < 80; step++ {
 				p.step(t)
 			}
 			if p.changed < 5 {
 				t.Errorf("only %d previews of a data change: the sequence tests little", p.changed)
 			}
+			offboarded += p.offboarded
 			f.CheckCounters()
 		})
+	}
+	if offboarded < 3 {
+		t.Errorf("only %d offboardings made: the sequences test little of them", offboarded)
 	}
 }
 
@@ -40,7 +46,8 @@ type previewRun struct {
 	users []string
 	holds map[string]string // user id -> active hold id
 
-	changed int // previews that changed a user's data
+	changed    int // previews that changed a user's data
+	offboarded int // offboardings made
 }
 
 var previewSKUSets = [][]string{{O365E3}, {BusinessPremium}, {ExchangePlan1}, {ExchangePlan2}, {O365E3, ExchangeArchive}, {}}
@@ -49,7 +56,7 @@ func (p *previewRun) step(t *testing.T) {
 	t.Helper()
 	ctx, f := context.Background(), p.f
 	id := p.users[p.rng.IntN(len(p.users))]
-	switch p.rng.IntN(7) {
+	switch p.rng.IntN(8) {
 	case 0, 1, 2:
 		ch := p.change(id)
 		im, perr := f.S.PreviewLicenses(ctx, f.Admin(), id, ch)
@@ -69,6 +76,38 @@ func (p *previewRun) step(t *testing.T) {
 		must(t, err)
 		f.expire()
 		p.nothingOverdue(t)
+	case 7:
+		p.offboard(t, id)
+	}
+}
+
+// offboard offboards the user, with or without a hold (never a second
+// one, so that toggleHold's release frees the user) and a successor, its
+// dry run first.
+func (p *previewRun) offboard(t *testing.T, id string) {
+	t.Helper()
+	ctx, f := context.Background(), p.f
+	o := allot.Offboarding{User: id}
+	if _, held := p.holds[id]; !held && p.rng.IntN(2) == 0 {
+		o.Hold = true
+	}
+	if p.rng.IntN(2) == 0 {
+		o.Successor = p.users[p.rng.IntN(len(p.users))] // the user itself too: refused
+	}
+	dry := o
+	dry.DryRun = true
+	pres, perr := f.S.Offboard(ctx, f.Admin(), dry)
+	res, err := f.S.Offboard(ctx, f.Admin(), o)
+	var im *allot.DataImpact
+	if perr == nil {
+		im = &pres.Impact
+	}
+	p.compare(t, fmt.Sprintf("offboard %+v", o), im, perr, err)
+	if err == nil && res.Hold != nil {
+		p.holds[id] = res.Hold.ID
+	}
+	if err == nil {
+		p.offboarded++
 	}
 }
 
