@@ -9,12 +9,15 @@ import (
 	"github.com/allot-project/allot"
 )
 
-// registerProductRoutes registers Billing > Your products and its actions.
+// registerProductRoutes registers Billing > Your products and its actions,
+// and Billing > Self-service purchases (policy.go).
 func (h *Handler) registerProductRoutes() {
 	h.mux.Handle("GET /products", h.page(h.products))
 	h.mux.Handle("POST /products/{id}", h.page(h.changeProduct))
 	h.mux.Handle("POST /products/{id}/takeover", h.page(h.takeOverProduct))
 	h.mux.Handle("POST /products/buy", h.page(h.buy))
+	h.mux.Handle("GET /products/policies", h.page(h.policies))
+	h.mux.Handle("POST /products/policies", h.page(h.setPolicy))
 }
 
 // productRow is one subscription of Your products.
