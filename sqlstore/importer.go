@@ -19,7 +19,9 @@ type ImportSet struct {
 // a large data set (a benchmark's, or one exported from elsewhere). It
 // validates shapes (users, subscriptions, known SKUs) but not the
 // assignment rules, audits the tenant's creation as one event (not each
-// row), and sets every seat counter from the rows it wrote. Ids must be set.
+// row), and sets every seat counter from the rows it wrote. Users whose
+// licenses carry a mailbox or files get them provisioned (user_data), as
+// an assignment would. Ids must be set.
 func (db *DB) Import(ctx context.Context, set ImportSet) error {
 	if err := db.validateImport(set); err != nil {
 		return err
@@ -146,8 +148,26 @@ func (tx *Tx) importUsers(ctx context.Context, tenantID string, users []*allot.U
 		if err := tx.insertRows(ctx, `INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, lrows); err != nil {
 			return err
 		}
+		if err := tx.writeUserData(ctx, tenantID, tx.importedData(tenantID, part)); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// importedData is the data state the users' licenses give them, as if
+// each had been assigned its licenses now (allot.NextUserData): a mailbox
+// and files provisioned for those whose licenses carry them.
+func (tx *Tx) importedData(tenantID string, users []*allot.User) []allot.UserData {
+	var out []allot.UserData
+	for _, u := range users {
+		d := allot.NextUserData(tx.db.catalog, allot.UserData{TenantID: tenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName},
+			allot.DataEvent{Kind: allot.DataLicensesChanged, After: u.Licenses, Now: tx.dataNow()})
+		if d.Mailbox != allot.MailboxNone || d.Files != allot.FilesNone {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // importPools creates every pool of the imported subscriptions, with its

@@ -153,6 +153,22 @@ func TestImport(t *testing.T) {
 	if bad, err := db.CheckCounters(ctx); err != nil || len(bad) > 0 {
 		t.Fatalf("counters: %v %v", bad, err)
 	}
+	// An E3 user has its mailbox and files provisioned, as an assignment
+	// gives them; a user without a license has none.
+	for _, tt := range []struct {
+		upn           string
+		mailbox       allot.MailboxState
+		files         allot.FilesState
+		wantCreatedAt bool
+	}{
+		{"u0@imported.example", allot.MailboxActive, allot.FilesActive, true},
+		{"u1@imported.example", allot.MailboxNone, allot.FilesNone, false},
+	} {
+		d, err := db.FindUserData(ctx, p, tt.upn)
+		if err != nil || d.Mailbox != tt.mailbox || d.Files != tt.files || d.MailboxCreatedAt.IsZero() == tt.wantCreatedAt || d.FilesSince.IsZero() == tt.wantCreatedAt {
+			t.Errorf("%s's data: %+v %v, want mailbox %q, files %q, provisioned at import %v", tt.upn, d, err, tt.mailbox, tt.files, tt.wantCreatedAt)
+		}
+	}
 	// The imported users behave like any other.
 	if _, err := db.AssignLicenses(ctx, p, "u1@imported.example", allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: e3}}}); err != nil {
 		t.Fatal(err)

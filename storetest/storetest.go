@@ -131,6 +131,7 @@ func Run(t *testing.T, open Opener) {
 		{"TenantSetup", testTenantSetup},
 		{"DomainRace", testDomainRace},
 		{"UserImport", testUserImport},
+		{"UserImportData", testUserImportData},
 		{"MailboxLifecycle", testMailboxLifecycle},
 		{"Holds", testHolds},
 		{"DeletedUserData", testDeletedUserData},

@@ -137,3 +137,48 @@ func testUserImportRoles(t *testing.T, f *Fixture) {
 		{Line: 3, Action: allot.ImportCreate},
 	})
 }
+
+// testUserImportData checks that a CSV import's license changes provision,
+// disconnect and reconnect mailboxes and files exactly as assignLicense
+// does: a user imported and one assigned the same licenses at the same
+// instants end with the same data.
+func testUserImportData(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 4)
+	api := f.User("api@contoso.example", "FR")
+	steps := []struct {
+		name string
+		skus []string
+	}{
+		{"licensed", []string{O365E3}},
+		{"unlicensed", nil},
+		{"licensed again within grace", []string{ExchangePlan1}},
+		{"unlicensed again", nil},
+	}
+	var held []string
+	for _, st := range steps {
+		f.Clock.Advance(dataDay)
+		row := allot.ImportRow{Line: 2, UserPrincipalName: "csv@contoso.example", DisplayName: "CSV", UsageLocation: "FR", AccountEnabled: true, Licenses: st.skus}
+		res, err := f.S.ImportUsers(ctx, f.Admin(), []allot.ImportRow{row}, allot.ImportOptions{Atomic: true})
+		must(t, err)
+		if res[0].Err != nil {
+			t.Fatalf("%s: import refused: %v", st.name, res[0].Err)
+		}
+		var ch allot.LicenseChange
+		for _, s := range st.skus {
+			ch.Add = append(ch.Add, allot.AssignedLicense{SKUID: s})
+		}
+		ch.Remove = held
+		_, err = f.S.AssignLicenses(ctx, f.Admin(), api.ID, ch)
+		must(t, err)
+		held = st.skus
+		got, want := f.data("csv@contoso.example"), f.data(api.ID)
+		got.UserID, got.UserPrincipalName, want.UserID, want.UserPrincipalName = "", "", "", ""
+		if !got.Equal(&want) {
+			t.Errorf("%s: imported (+) and assigned (-) differ:\n-%+v\n+%+v", st.name, want, got)
+		}
+		if st.skus != nil && got.Mailbox != allot.MailboxActive || st.skus == nil && got.Mailbox != allot.MailboxDisconnected {
+			t.Errorf("%s: mailbox %q", st.name, got.Mailbox)
+		}
+	}
+}
