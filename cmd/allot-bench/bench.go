@@ -22,7 +22,7 @@ import (
 	"github.com/allot-project/allot/internal/loadgen"
 )
 
-const benchUsage = `Usage: allot-bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W10 W11]
+const benchUsage = `Usage: allot-bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W12 W13 W10 W11]
 
 Bench runs the benchmark workloads of docs/performance.md (all of them
 when none is named) and prints one JSON line per workload and run on
@@ -62,7 +62,7 @@ type benchCommand struct {
 
 // benchWorkloads lists the workloads in the order they run: W7 comes after
 // W4 and W5 so that its exactness check follows their changes.
-var benchWorkloads = []string{"W1", "W1b", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "W11"}
+var benchWorkloads = []string{"W1", "W1b", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W12", "W13", "W10", "W11"}
 
 // parseBench parses the command line.
 func parseBench(stdout, stderr io.Writer, args []string) (*benchCommand, error) {
@@ -189,6 +189,8 @@ type benchResult struct {
 	Correct    bool           `json:"correct"` // every correctness check of the run passed
 	Notes      string         `json:"notes"`
 	Extra      map[string]any `json:"extra,omitempty"`
+	LoadBefore string         `json:"load_before"` // /proc/loadavg's 1, 5 and 15 min averages as the workload started
+	LoadAfter  string         `json:"load_after"`  // and as it ended
 	Users      int            `json:"users"`
 	Smoke      bool           `json:"smoke,omitempty"`
 	Time       string         `json:"time"`
@@ -257,8 +259,8 @@ func (c *benchCommand) emit(env *benchEnv, r *benchResult, run int) error {
 		r.Met = r.Met && r.Correct
 	}
 	r.Time = time.Now().UTC().Format(time.RFC3339)
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		r.extra("loadavg", strings.Join(strings.Fields(string(b))[:3], " "))
+	if r.LoadAfter == "" {
+		r.LoadAfter = loadAverage()
 	}
 	r.Go, r.Commit, r.GOMAXPROCS, r.CPUs, r.Machine = runtime.Version(), env.commit, runtime.GOMAXPROCS(0), runtime.NumCPU(), env.machine
 	b, err := json.Marshal(r)
@@ -280,6 +282,16 @@ func (c *benchCommand) emit(env *benchEnv, r *benchResult, run int) error {
 	}
 	_, err = fmt.Fprintf(f, "%s\n", b)
 	return errors.Join(err, f.Close())
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages of
+// /proc/loadavg, "" where there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }
 
 // benchCPU is a reading of the process's CPU time: in total (all the

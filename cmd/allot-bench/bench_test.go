@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,15 @@ import (
 
 	"github.com/allot-project/allot/cmd/internal/cli"
 )
+
+// TestMain lets the test binary, re-executed by the bench, be the bare
+// handler's process as the bench binary is.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == bareCommand {
+		os.Exit(runBare(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 // TestBenchSmoke runs the CI smoke of the benchmarks through execute, as CI
 // does: W1, W3, W4 and W5 on the tiny data set. It checks correctness,
@@ -42,6 +52,9 @@ func TestBenchSmoke(t *testing.T) {
 		if r.Ops == 0 || r.Errors != 0 || r.Commit == "" && r.Go == "" || r.GOMAXPROCS == 0 {
 			t.Errorf("%s: ops %d, errors %d, go %q, gomaxprocs %d: want ops, no errors and the run's description", r.Workload, r.Ops, r.Errors, r.Go, r.GOMAXPROCS)
 		}
+		if r.LoadBefore == "" || r.LoadAfter == "" {
+			t.Errorf("%s: load average before %q, after %q; want both", r.Workload, r.LoadBefore, r.LoadAfter)
+		}
 		switch r.Workload {
 		case "W1", "W5":
 			if n, _ := r.Extra["checks_verified"].(float64); n < 100 {
@@ -65,7 +78,7 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"unknown workload", []string{"W12"}, cli.ExitUsage},
+		{"unknown workload", []string{"W14"}, cli.ExitUsage},
 		{"bad runs", []string{"--runs", "0"}, cli.ExitUsage},
 		{"too few users", []string{"--users", "10"}, cli.ExitUsage},
 		{"help", []string{"-h"}, cli.ExitOK},
@@ -94,5 +107,42 @@ func TestBenchDataDeterministic(t *testing.T) {
 	}
 	if len(a.big.set.Users) != 2001 || a.consumed[benchSKURemove] != a.bulk {
 		t.Errorf("%d users to import, %d holding the W5 SKU; want 2001 and %d", len(a.big.set.Users), a.consumed[benchSKURemove], a.bulk)
+	}
+}
+
+// TestBenchReadsSmoke runs W1b, W12 and W13 on the tiny data set against
+// the real binary: every line must report its correctness checks passed.
+func TestBenchReadsSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/allot")
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	code := execute(ctx, &stdout, &stderr, []string{"--smoke", "--duration", "200ms", "--data", filepath.Join(dir, "data"), "W1b", "W12", "W13"})
+	if code != cli.ExitOK {
+		t.Fatalf("allot-bench --smoke exited %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var r benchResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q is not a result: %v", line, err)
+		}
+		got = append(got, r.Workload)
+		if !r.Correct || r.Ops == 0 || r.Errors != 0 {
+			t.Errorf("%s: correct = %v, ops %d, errors %d; notes: %s", r.Workload, r.Correct, r.Ops, r.Errors, r.Notes)
+		}
+		if strings.HasPrefix(r.Workload, "W12/") {
+			if n, _ := r.Extra["answers_verified"].(float64); n < 1 || r.Baseline == nil || r.Baseline.Throughput <= 0 {
+				t.Errorf("%s: %v answers verified, baseline %+v; want answers and the bare handler's throughput", r.Workload, r.Extra["answers_verified"], r.Baseline)
+			}
+		}
+	}
+	want := []string{"W1b", "W12/licenseDetails/demo", "W12/user/demo", "W12/subscribedSkus/demo", "W12/licenseDetails/big", "W12/user/big", "W12/subscribedSkus/big",
+		"W13/licenses", "W13/product", "W13/users", "W13/users-deep"}
+	if !slices.Equal(got, want) {
+		t.Errorf("workloads = %v, want %v", got, want)
 	}
 }

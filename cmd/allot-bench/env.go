@@ -42,9 +42,12 @@ type benchEnv struct {
 	indexMem float64 // heap bytes per user of the license-check index
 	// last holds the latest result of each workload, by name and run, for
 	// the workloads that compare with another (W2 with W1, W9 with W1b).
-	last   map[string]*benchResult
-	binary string   // the allot binary built by W10 or W11
-	pg     *benchPG // W11's database, once started
+	last    map[string]*benchResult
+	binary  string         // the allot binary built by W10 or W11
+	pg      *benchPG       // W11's database, once started
+	bareP   *bareProc      // the bare handler, once started
+	served  *benchProc     // the "allot serve" of W12 and W13, once started
+	readers []*benchReader // the tenants W12 reads from, once set up
 }
 
 // warmup is how long a load runs before it is measured: none on the
@@ -140,6 +143,12 @@ func benchHeap() uint64 {
 }
 
 func (env *benchEnv) close() {
+	if env.bareP != nil {
+		env.bareP.stop()
+	}
+	if env.served != nil {
+		env.served.stop()
+	}
 	if env.pg != nil {
 		env.pg.close()
 	}
@@ -188,9 +197,21 @@ func (env *benchEnv) system() allot.Principal {
 	return allot.SystemPrincipal(env.d.big.id, "allot bench")
 }
 
-// runWorkload runs one run of a workload and returns its lines.
+// runWorkload runs one run of a workload and returns its lines, each
+// with the load average before and after.
 func (env *benchEnv) runWorkload(ctx context.Context, name string, run int) ([]*benchResult, error) {
 	env.c.logf("%s run %d", name, run)
+	before := loadAverage()
+	results, err := env.runOne(ctx, name, run)
+	after := loadAverage()
+	for _, r := range results {
+		r.LoadBefore, r.LoadAfter = before, after
+	}
+	return results, err
+}
+
+// runOne runs one run of a workload and returns its lines.
+func (env *benchEnv) runOne(ctx context.Context, name string, run int) ([]*benchResult, error) {
 	var r *benchResult
 	var err error
 	switch name {
@@ -214,6 +235,10 @@ func (env *benchEnv) runWorkload(ctx context.Context, name string, run int) ([]*
 		r, err = env.w8(ctx)
 	case "W9":
 		r, err = env.w9(ctx, run)
+	case "W12":
+		return env.w12(ctx)
+	case "W13":
+		return env.w13(ctx)
 	case "W10":
 		r, err = env.w10(ctx)
 	case "W11":

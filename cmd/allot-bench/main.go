@@ -1,11 +1,14 @@
-// Command allot-bench runs the benchmark workloads W1–W11 of
+// Command allot-bench runs the benchmark workloads W1–W13 of
 // docs/performance.md against an in-process allot server (the wiring
-// "allot serve" runs, cmd/internal/server) and, for W10 and W11, against
+// "allot serve" runs, cmd/internal/server) and, for W10–W13, against
 // allot binaries it builds; it prints one JSON line per workload and run.
+// Its baseline server, a bare net/http handler, runs in a process of its
+// own: the bench binary re-executed with the hidden sub-command
+// "bare-handler".
 //
 // Usage:
 //
-//	allot-bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W10 W11]
+//	allot-bench [flags] [W1 W1b W2 W3 W4 W5 W6 W7 W8 W9 W12 W13 W10 W11]
 //
 // Run "allot-bench -h" for the flags.
 package main
@@ -21,6 +24,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == bareCommand {
+		os.Exit(runBare(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()

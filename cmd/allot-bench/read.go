@@ -267,9 +267,10 @@ func (env *benchEnv) judgeW9(r *benchResult, res *loadgen.Result, ref *benchResu
 	}
 	// A saturated open loop measures queueing, not the server: both W9
 	// and its reference must have kept up with their rates.
-	kept := res.Throughput() >= 0.95*env.w9Rate() && ref.Throughput >= 0.95*env.w1bRate()
+	refRate, _ := ref.Extra["rate"].(float64)
+	kept := res.Throughput() >= 0.95*env.w9Rate() && ref.Throughput >= 0.95*refRate
 	if !kept {
-		r.note("saturated: W9 delivered %.0f of %.0f requests/s, W1b %.0f of %.0f checks/s; the latencies are queueing", res.Throughput(), env.w9Rate(), ref.Throughput, env.w1bRate())
+		r.note("saturated: W9 delivered %.0f of %.0f requests/s, W1b %.0f of %.0f checks/s; the latencies are queueing", res.Throughput(), env.w9Rate(), ref.Throughput, refRate)
 	}
 	r.Met = kept && r.P99 <= 2*ref.P99 && r.Errors == 0
 }
