@@ -69,7 +69,7 @@ func (h *Handler) buy(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		f.Error, f.Field = h.buyErrorText(requestOf(r).lang, err)
-		return h.showProductsWith(w, r, refusalStatus(err), "", "", f)
+		return h.showProductsWith(w, r, refusalStatus(err), "", "", func(pg *productsPage) { pg.Buy = f })
 	}
 	if pu.DryRun {
 		return h.confirmBuy(w, r, f, sub, false)

@@ -16,6 +16,7 @@ func (h *Handler) registerProductRoutes() {
 	h.mux.Handle("POST /products/{id}", h.page(h.changeProduct))
 	h.mux.Handle("POST /products/{id}/takeover", h.page(h.takeOverProduct))
 	h.mux.Handle("POST /products/buy", h.page(h.buy))
+	h.mux.Handle("POST /products/reclaim", h.page(h.reclaim))
 	h.mux.Handle("GET /products/policies", h.page(h.policies))
 	h.mux.Handle("POST /products/policies", h.page(h.setPolicy))
 }
@@ -39,8 +40,9 @@ type productRow struct {
 // productsPage is the data of Your products.
 type productsPage struct {
 	base
-	Rows []productRow
-	Buy  buyForm // Buy licenses, for those who may
+	Rows    []productRow
+	Buy     buyForm     // Buy licenses, for those who may
+	Reclaim reclaimForm // Reclaim unused licenses, for those who may
 }
 
 // products lists one row per subscription: product, status, licenses,
@@ -52,12 +54,13 @@ func (h *Handler) products(w http.ResponseWriter, r *http.Request) error {
 // showProducts renders Your products with a refusal beside the row of
 // subscription failedID.
 func (h *Handler) showProducts(w http.ResponseWriter, r *http.Request, status int, failedID, msg string) error {
-	return h.showProductsWith(w, r, status, failedID, msg, h.newBuyForm(requestOf(r).lang))
+	return h.showProductsWith(w, r, status, failedID, msg, nil)
 }
 
 // showProductsWith renders Your products with a refusal beside the row of
-// subscription failedID and the Buy licenses form as buy says.
-func (h *Handler) showProductsWith(w http.ResponseWriter, r *http.Request, status int, failedID, msg string, buy buyForm) error {
+// subscription failedID; edit, if not nil, then sets the forms (Buy
+// licenses, Reclaim) as they were posted, with their refusals.
+func (h *Handler) showProductsWith(w http.ResponseWriter, r *http.Request, status int, failedID, msg string, edit func(*productsPage)) error {
 	s, err := h.admin(r)
 	if err != nil {
 		return err
@@ -76,8 +79,8 @@ func (h *Handler) showProductsWith(w http.ResponseWriter, r *http.Request, statu
 			pools[sku.SKU.ID+"/"+sp.SubscriptionID] = sp
 		}
 	}
-	buy.Action = "/products/buy"
-	pg := &productsPage{base: h.base(r, "products.title", "products"), Buy: buy}
+	pg := &productsPage{base: h.base(r, "products.title", "products"), Buy: h.newBuyForm(requestOf(r).lang)}
+	pg.Reclaim.SKUs = h.reclaimable(skus, pg.Lang)
 	names := h.userNames(r, s.p)
 	adminSubs := map[string]int{} // admin-managed subscriptions per SKU, sharing one pool
 	for _, sub := range subs {
@@ -101,6 +104,10 @@ func (h *Handler) showProductsWith(w http.ResponseWriter, r *http.Request, statu
 		}
 		pg.Rows = append(pg.Rows, row)
 	}
+	if edit != nil {
+		edit(pg)
+	}
+	pg.Buy.Action = "/products/buy"
 	h.render(w, r, status, "products", pg)
 	return nil
 }
