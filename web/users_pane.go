@@ -25,9 +25,10 @@ type userPanePage struct {
 	User      *allot.User
 	Products  []paneProduct
 	CanManage bool
-	Saved     string // the message key of what was just saved
-	Error     string // a refusal not about one product
-	Confirm   bool   // asking to confirm the deletion
+	Saved     string        // the message key of what was just saved
+	Error     string        // a refusal not about one product
+	Confirm   bool          // asking to confirm the deletion
+	DataPane  *userDataPane // the user's mailbox, files and holds; nil without a data store
 }
 
 // userPane shows a user's pane.
@@ -56,6 +57,10 @@ func (h *Handler) userPane(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) newUserPane(r *http.Request, s *session, u *allot.User) (*userPanePage, error) {
 	pg := &userPanePage{base: h.base(r, "users.title", "users"), User: u, CanManage: s.p.Can(allot.ActionManageUsers)}
 	pg.Title = u.DisplayName
+	var err error
+	if pg.DataPane, err = h.userData(r, s.p, u); err != nil {
+		return nil, err
+	}
 	skus, err := h.svc.Subscriptions.FindSubscribedSKUs(r.Context(), s.p)
 	if err != nil {
 		return nil, err
