@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/allot-project/allot"
@@ -71,4 +72,31 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLoad measures loading 100 000 users from a source, and reports
+// the heap the loaded index keeps per user.
+func BenchmarkLoad(b *testing.B) {
+	src := newBenchSource(100000)
+	b.ReportAllocs()
+	var ix *Index
+	for b.Loop() {
+		ix = New(allot.DemoCatalog(), src)
+		if err := ix.Load(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var before, after runtime.MemStats
+	ix = nil
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ix = New(allot.DemoCatalog(), src)
+	if err := ix.Load(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(ix.Users()), "heapB/user")
+	runtime.KeepAlive(ix)
 }

@@ -35,7 +35,7 @@ func (ix *Index) checkOne(t *tenant, r allot.CheckRequest) allot.CheckResult {
 	var ent allot.Entitlement
 	var buf [4]allot.License
 	if en := t.find(ix, strings.TrimSpace(r.User)); en != nil {
-		ix.materialize(t.id, en, &ent, buf[:0])
+		ix.expand(t, en, &ent, buf[:0], false) // allot.Check never reads the UPN
 		e = &ent
 	}
 	res := allot.Check(ix.catalog, e, plan, ix.hasAccess)
@@ -49,15 +49,15 @@ func (ix *Index) hasAccess(tenantID, skuID, pool string) bool {
 	return ix.access[allot.PoolKey{TenantID: tenantID, SKUID: skuID, Pool: pool}]
 }
 
-// find returns the user with the id or userPrincipalName, or nil.
+// find returns the user with the id or userPrincipalName, or nil. The
+// entry lies in t's slice: it is valid while the caller holds the lock.
 func (t *tenant) find(ix *Index, key string) *entry {
 	if t == nil {
 		return nil
 	}
 	if strings.Contains(key, "@") {
-		upn := strings.ToLower(key)
-		if e := t.byUPN[ix.hash(upn)]; e != nil && e.upn == upn {
-			return e
+		if s, ok := t.slotOfUPN(ix.seed, strings.ToLower(key)); ok {
+			return &t.users[s]
 		}
 		return nil
 	}
@@ -65,23 +65,33 @@ func (t *tenant) find(ix *Index, key string) *entry {
 	if !ok {
 		return nil
 	}
-	return t.byID[id]
+	if s, ok := t.slotOf(ix.seed, id); ok {
+		return &t.users[s]
+	}
+	return nil
 }
 
-// materialize expands an entry into the allot.Entitlement that allot.Check
-// reads, using buf for the licenses so a check allocates little.
+// materialize expands an entry of the tenant into the allot.Entitlement
+// that allot.Check reads, using buf for the licenses so a check allocates
+// little. The caller holds the read lock.
 func (ix *Index) materialize(tenantID string, en *entry, e *allot.Entitlement, buf []allot.License) {
-	e.TenantID, e.UserID, e.UserPrincipalName = tenantID, en.id.String(), en.upn
+	ix.expand(ix.tenants[tenantID], en, e, buf, true)
+}
+
+// expand is materialize for a tenant at hand, with the UPN or without.
+func (ix *Index) expand(t *tenant, en *entry, e *allot.Entitlement, buf []allot.License, upn bool) {
+	e.TenantID, e.UserID = t.id, en.id.String()
+	if upn {
+		e.UserPrincipalName = string(t.upn(en))
+	}
 	e.AccountEnabled, e.Deleted, e.Version = en.flags&flagEnabled != 0, en.flags&flagDeleted != 0, en.version
 	if int(en.mailbox) < len(mailboxStates) {
 		e.Mailbox, e.MailboxKnown = mailboxStates[en.mailbox], true
 	}
-	for _, l := range en.lics {
+	pools := *ix.poolNames.Load()
+	for _, l := range t.licsOf(en) {
 		sku := ix.skus[l.sku]
-		al := allot.License{SKUID: sku.ID}
-		if l.pool != nil {
-			al.SubscriptionID = *l.pool
-		}
+		al := allot.License{SKUID: sku.ID, SubscriptionID: pools[l.pool]}
 		for i, p := range sku.Plans {
 			if l.disabled&(1<<i) != 0 {
 				al.DisabledPlans = append(al.DisabledPlans, p.ID)

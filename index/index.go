@@ -5,8 +5,11 @@
 // the store's commit hooks (same process, before the write returns) and by
 // its change listener (other processes).
 //
-// Entries are compact (a user costs about 200 bytes: see docs/performance.md)
-// and the answer itself is made by allot.Check, the single place where the
+// The index holds no pointers per user: a tenant's users are fixed-size
+// entries in one slice, their UPNs and licenses runs in two more, found
+// through open-addressing tables of slot numbers (tenant.go, table.go), so
+// a million users cost a few slices the garbage collector does not scan.
+// The answer itself is made by allot.Check, the single place where the
 // rule lives.
 package index
 
@@ -29,29 +32,19 @@ type Index struct {
 	skuNum  map[string]uint16 // skuId -> position
 	seed    maphash.Seed
 
-	poolsMu sync.Mutex
-	pools   map[string]*string // interned self-service pool ids
+	poolsMu   sync.Mutex
+	pools     map[string]uint32        // self-service pool id -> number
+	poolNames atomic.Pointer[[]string] // number -> pool id; 0 is the admin pool, ""
 
 	mu      sync.RWMutex
 	tenants map[string]*tenant
 	access  map[allot.PoolKey]bool
 	checks  atomic.Int64
-}
+	loaded  atomic.Bool
 
-type tenant struct {
-	id    string
-	byID  map[allot.GUID]*entry
-	byUPN map[uint64]*entry // maphash of the lower-case UPN; collisions resolved by comparing
-}
-
-// entry is one user. Flags pack the account state.
-type entry struct {
-	id      allot.GUID
-	upn     string // lower case
-	version int64
-	flags   uint8
-	mailbox uint8 // the mailbox state's number in mailboxStates; mailboxUnknown until a change says
-	lics    []lic
+	missedMu sync.Mutex
+	loading  int            // full loads running
+	missed   []allot.Change // applied while a full load ran, to apply again after it
 }
 
 // mailboxStates numbers the mailbox states an entry keeps.
@@ -61,23 +54,17 @@ var mailboxStates = []allot.MailboxState{allot.MailboxNone, allot.MailboxActive,
 // mailbox state: Apply keeps the state the user's entry had.
 const mailboxUnknown = 255
 
-const (
-	flagEnabled = 1 << iota
-	flagDeleted
-)
-
-// lic is one license: the SKU by number, the plans disabled as a bit set
-// over the SKU's plans, and the pool (nil for the admin pool).
-type lic struct {
-	sku      uint16
-	disabled uint64
-	pool     *string
+// mailboxNum returns the number of a mailbox state, 0 (none) for one the
+// index does not know.
+func mailboxNum(m allot.MailboxState) uint8 {
+	return uint8(max(0, slices.Index(mailboxStates, m)))
 }
 
 // New returns an empty index over the catalog; Load fills it.
 func New(c *allot.Catalog, src allot.EntitlementSource) *Index {
-	ix := &Index{catalog: c, src: src, skuNum: map[string]uint16{}, pools: map[string]*string{},
+	ix := &Index{catalog: c, src: src, skuNum: map[string]uint16{}, pools: map[string]uint32{},
 		seed: maphash.MakeSeed(), tenants: map[string]*tenant{}, access: map[allot.PoolKey]bool{}}
+	ix.poolNames.Store(&[]string{""})
 	for i, s := range c.SKUs {
 		ix.skus = append(ix.skus, s)
 		ix.skuNum[s.ID] = uint16(i)
@@ -86,9 +73,34 @@ func New(c *allot.Catalog, src allot.EntitlementSource) *Index {
 }
 
 // Load reads every user and pool from the source, replacing the contents.
+// Changes applied while it runs are applied again once it is in place,
+// since its snapshot may predate them.
 func (ix *Index) Load(ctx context.Context) error {
-	return ix.reload(ctx, "")
+	ix.missedMu.Lock()
+	ix.loading++
+	ix.missedMu.Unlock()
+	err := ix.reload(ctx, "")
+	ix.missedMu.Lock()
+	missed := ix.missed
+	if ix.loading--; ix.loading == 0 {
+		ix.missed = nil
+	}
+	ix.missedMu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, c := range missed {
+		if err := ix.Apply(ctx, c); err != nil {
+			return err
+		}
+	}
+	ix.loaded.Store(true)
+	return nil
 }
+
+// Loaded reports whether a Load has succeeded: until then the index knows
+// only the users of the changes applied to it.
+func (ix *Index) Loaded() bool { return ix.loaded.Load() }
 
 // reload rebuilds one tenant ("" for all) from the source.
 func (ix *Index) reload(ctx context.Context, tenantID string) error {
@@ -96,16 +108,7 @@ func (ix *Index) reload(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return err
 	}
-	fresh := map[string]*tenant{}
-	err = ix.src.ScanEntitlements(ctx, tenantID, func(e *allot.Entitlement) error {
-		t := fresh[e.TenantID]
-		if t == nil {
-			t = &tenant{id: e.TenantID, byID: map[allot.GUID]*entry{}, byUPN: map[uint64]*entry{}}
-			fresh[e.TenantID] = t
-		}
-		ix.put(t, ix.compact(e))
-		return nil
-	})
+	fresh, err := ix.scan(ctx, tenantID)
 	if err != nil {
 		return err
 	}
@@ -135,6 +138,11 @@ func (ix *Index) reload(ctx context.Context, tenantID string) error {
 // back from the source. An entry only ever moves to a newer version, so
 // announcements arriving out of order cannot roll a user back.
 func (ix *Index) Apply(ctx context.Context, c allot.Change) error {
+	ix.missedMu.Lock()
+	if ix.loading > 0 {
+		ix.missed = append(ix.missed, c)
+	}
+	ix.missedMu.Unlock()
 	if c.All {
 		return ix.reload(ctx, c.TenantID)
 	}
@@ -152,12 +160,12 @@ func (ix *Index) Apply(ctx context.Context, c allot.Change) error {
 			return err
 		}
 	}
-	entries := make([]*entry, 0, len(c.Entitlements)+len(fetched))
+	entries := make([]staged, 0, len(c.Entitlements)+len(fetched))
 	for _, e := range c.Entitlements {
-		entries = append(entries, ix.compact(e))
+		entries = append(entries, ix.stage(e))
 	}
 	for _, e := range fetched {
-		entries = append(entries, ix.compact(e))
+		entries = append(entries, ix.stage(e))
 	}
 	// A large change is applied in slices, letting checks in between, so
 	// that a bulk change of 100 000 users does not stall them. Each user
@@ -173,30 +181,34 @@ func (ix *Index) Apply(ctx context.Context, c allot.Change) error {
 // applySlice is how many users Apply changes per hold of the lock.
 const applySlice = 4096
 
-func (ix *Index) applySlice(c allot.Change, entries []*entry, last bool, fetched []*allot.Entitlement, access map[allot.PoolKey]bool) {
+func (ix *Index) applySlice(c allot.Change, entries []staged, last bool, fetched []*allot.Entitlement, access map[allot.PoolKey]bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t := ix.tenants[c.TenantID]
 	if t == nil {
-		t = &tenant{id: c.TenantID, byID: map[allot.GUID]*entry{}, byUPN: map[uint64]*entry{}}
+		t = newTenant(c.TenantID)
 		ix.tenants[c.TenantID] = t
 	}
-	for _, e := range entries {
-		if old := t.byID[e.id]; old == nil || old.version <= e.version {
-			if e.mailbox == mailboxUnknown && old != nil {
-				e.mailbox = old.mailbox
+	for i := range entries {
+		st := &entries[i]
+		s, ok := t.slotOf(ix.seed, st.id)
+		switch {
+		case !ok:
+			if st.mailbox == mailboxUnknown {
+				st.mailbox = 0
 			}
-			ix.remove(t, old)
-			ix.put(t, e)
+			t.add(ix.seed, st)
+		case t.users[s].version <= st.version:
+			t.replace(ix.seed, s, st)
 		}
 	}
-	if !last {
-		return
+	if last {
+		ix.forgetPurged(t, c.UserIDs, fetched)
+		for k, v := range access {
+			ix.access[k] = v
+		}
 	}
-	ix.forgetPurged(t, c.UserIDs, fetched)
-	for k, v := range access {
-		ix.access[k] = v
-	}
+	t.compact()
 }
 
 // forgetPurged drops the users that were asked for but no longer exist.
@@ -210,78 +222,67 @@ func (ix *Index) forgetPurged(t *tenant, asked []string, found []*allot.Entitlem
 	}
 	for _, id := range asked {
 		if k, ok := allot.ParseGUID(id); ok && !seen[id] {
-			ix.remove(t, t.byID[k])
+			if s, ok := t.slotOf(ix.seed, k); ok {
+				t.remove(ix.seed, s)
+			}
 		}
 	}
 }
 
-func (ix *Index) put(t *tenant, e *entry) {
-	t.byID[e.id] = e
-	if e.flags&flagDeleted == 0 {
-		t.byUPN[ix.hash(e.upn)] = e
-	}
-}
-
-func (ix *Index) remove(t *tenant, e *entry) {
-	if e == nil {
-		return
-	}
-	delete(t.byID, e.id)
-	if h := ix.hash(e.upn); t.byUPN[h] == e {
-		delete(t.byUPN, h)
-	}
-}
-
-func (ix *Index) hash(upn string) uint64 { return maphash.String(ix.seed, upn) }
-
-// compact turns an entitlement into an entry. SKUs missing from the catalog
-// are dropped: they grant nothing.
-func (ix *Index) compact(e *allot.Entitlement) *entry {
+// stage turns an entitlement into a staged entry. SKUs missing from the
+// catalog are dropped: they grant nothing.
+func (ix *Index) stage(e *allot.Entitlement) staged {
 	id, _ := allot.ParseGUID(e.UserID)
-	en := &entry{id: id, upn: strings.ToLower(e.UserPrincipalName), version: e.Version}
-	if e.AccountEnabled {
-		en.flags |= flagEnabled
-	}
-	if e.Deleted {
-		en.flags |= flagDeleted
-	}
-	en.mailbox = mailboxUnknown
+	st := staged{entry: entry{id: id, version: e.Version, mailbox: mailboxUnknown}, upn: strings.ToLower(e.UserPrincipalName)}
+	st.flags = userFlags(e.AccountEnabled, e.Deleted)
 	if e.MailboxKnown {
-		en.mailbox = uint8(max(0, slices.Index(mailboxStates, e.Mailbox)))
+		st.mailbox = mailboxNum(e.Mailbox)
 	}
 	for _, l := range e.Licenses {
 		n, ok := ix.skuNum[l.SKUID]
 		if !ok {
 			continue
 		}
-		sku := ix.skus[n]
 		c := lic{sku: n, pool: ix.intern(l.SubscriptionID)}
-		for i, p := range sku.Plans {
-			for _, d := range l.DisabledPlans {
-				if d == p.ID {
-					c.disabled |= 1 << i
-				}
+		for i, p := range ix.skus[n].Plans {
+			if slices.Contains(l.DisabledPlans, p.ID) {
+				c.disabled |= 1 << i
 			}
 		}
-		en.lics = append(en.lics, c)
+		st.lics = append(st.lics, c)
 	}
-	return en
+	return st
 }
 
-// intern returns one shared pointer per self-service pool id; nil for the
-// admin pool.
-func (ix *Index) intern(pool string) *string {
+// userFlags packs a user's account state.
+func userFlags(enabled, deleted bool) uint8 {
+	var f uint8
+	if enabled {
+		f |= flagEnabled
+	}
+	if deleted {
+		f |= flagDeleted
+	}
+	return f
+}
+
+// intern returns the number of a self-service pool id; 0 for the admin
+// pool. Numbers are only ever added, so readers load poolNames without a
+// lock: an appended name lies beyond every length they have seen.
+func (ix *Index) intern(pool string) uint32 {
 	if pool == "" {
-		return nil
+		return 0
 	}
 	ix.poolsMu.Lock()
 	defer ix.poolsMu.Unlock()
-	if p, ok := ix.pools[pool]; ok {
-		return p
+	if n, ok := ix.pools[pool]; ok {
+		return n
 	}
-	p := &pool
-	ix.pools[pool] = p
-	return p
+	names := append(*ix.poolNames.Load(), pool)
+	n := uint32(len(names) - 1)
+	ix.pools[pool] = n
+	ix.poolNames.Store(&names)
+	return n
 }
 
 // Users returns the number of users indexed, deleted ones included.
@@ -290,7 +291,7 @@ func (ix *Index) Users() int {
 	defer ix.mu.RUnlock()
 	n := 0
 	for _, t := range ix.tenants {
-		n += len(t.byID)
+		n += t.count()
 	}
 	return n
 }

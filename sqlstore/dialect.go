@@ -40,6 +40,9 @@ type dialect struct {
 	// auditSequence says that audit event ids come from a sequence, which
 	// concurrent writers share; without it, the single writer takes MAX+1.
 	auditSequence bool
+	// snapshot, run first in a read transaction, makes all its statements
+	// read one snapshot; SQLite's read transactions are snapshots already.
+	snapshot string
 	// analyzePrelude runs before ANALYZE after a large import.
 	analyzePrelude string
 	// open opens db's pools for a data source name.
@@ -52,7 +55,7 @@ var (
 	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true,
 		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
 	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
-		auditSequence: true, open: (*DB).openPostgres}
+		auditSequence: true, snapshot: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", open: (*DB).openPostgres}
 )
 
 // dialectFor chooses the engine a data source name designates: a

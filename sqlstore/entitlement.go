@@ -13,8 +13,14 @@ var _ allot.EntitlementSource = (*DB)(nil)
 // checkedMailbox is the column of an entitlement's mailbox state, as
 // allot.CheckedMailbox gives it: a disconnected mailbox an active hold
 // covers is inactive. Only the few disconnected rows look at holds.
-const checkedMailbox = `CASE WHEN d.mailbox_state = 'disconnected' AND EXISTS (SELECT 1 FROM holds h
-	WHERE h.tenant_id = u.tenant_id AND h.user_id = u.user_id AND h.released_at IS NULL) THEN 'inactive' ELSE COALESCE(d.mailbox_state, '') END`
+var checkedMailbox = checkedMailboxOf("u")
+
+// checkedMailboxOf is checkedMailbox over user_data aliased d, with the
+// user's ids read from the alias user.
+func checkedMailboxOf(user string) string {
+	return `CASE WHEN d.mailbox_state = 'disconnected' AND EXISTS (SELECT 1 FROM holds h
+	WHERE h.tenant_id = ` + user + `.tenant_id AND h.user_id = ` + user + `.user_id AND h.released_at IS NULL) THEN 'inactive' ELSE COALESCE(d.mailbox_state, '') END`
+}
 
 // ScanEntitlements implements allot.EntitlementSource. One ordered scan of
 // users joined to their licenses, grouped in memory, so loading a million

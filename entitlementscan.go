@@ -1,0 +1,43 @@
+package allot
+
+import "context"
+
+// EntitlementTables is what an EntitlementSource may also offer to load a
+// license-check cache fast: the rows of its users, mailboxes and licenses,
+// each table read in its own storage order rather than joined, into
+// buffers reused from row to row. The cache merges them in memory.
+type EntitlementTables interface {
+	// ScanEntitlementTables calls users for every user (deleted ones
+	// included), then mailboxes for every user with a mailbox state, then
+	// licenses for every license, all from one snapshot; with tenantID not
+	// "", only for that tenant. A row and its byte slices are valid only
+	// during the call; TenantID is the same string for every row of a
+	// tenant.
+	ScanEntitlementTables(ctx context.Context, tenantID string, users func(*UserRow) error, mailboxes func(*MailboxRow) error, licenses func(*LicenseRow) error) error
+}
+
+// UserRow is one user as EntitlementTables reads it.
+type UserRow struct {
+	TenantID       string
+	UserID         GUID
+	UPNLower       []byte // the userPrincipalName in lower case
+	AccountEnabled bool
+	Deleted        bool
+	Version        int64
+}
+
+// MailboxRow is one user's mailbox state as EntitlementTables reads it.
+type MailboxRow struct {
+	TenantID string
+	UserID   GUID
+	Mailbox  []byte // a MailboxState
+}
+
+// LicenseRow is one license as EntitlementTables reads it.
+type LicenseRow struct {
+	TenantID      string
+	UserID        GUID
+	SKUID         []byte
+	Pool          []byte // the self-service subscription's id, empty for the admin pool
+	DisabledPlans []byte // service plan ids separated by commas
+}
