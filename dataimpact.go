@@ -122,14 +122,19 @@ type ImpactSummary struct {
 func Summarize(impacts []DataImpact) ImpactSummary {
 	var s ImpactSummary
 	for i := range impacts {
-		im := &impacts[i]
-		if !im.Changed() {
-			continue
-		}
-		s.Users++
-		s.count(im)
+		s.Add(&impacts[i])
 	}
 	return s
+}
+
+// Add counts one more impact if it changes something, so that a summary
+// over many users can be made as their impacts stream by, none kept.
+func (s *ImpactSummary) Add(im *DataImpact) {
+	if !im.Changed() {
+		return
+	}
+	s.Users++
+	s.count(im)
 }
 
 func (s *ImpactSummary) count(im *DataImpact) {

@@ -366,6 +366,9 @@ type BulkResult struct {
 	UserID  string // "" when the user was not found
 	Changed bool   // false when nothing needed doing or the change failed
 	Err     error  // nil on success; an *Error otherwise
+	// Data is, in a dry run, what the change would do to the user's data
+	// (NextUserData, as the change applies it); nil when it changes none.
+	Data *DataImpact
 }
 
 // LicenseService assigns and unassigns licenses.

@@ -87,7 +87,7 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 		}
 	}
 	if b.DryRun || len(todo) == 0 {
-		return results, nil
+		return results, tx.dryRunData(ctx, p.TenantID, b, todo) // a dry run says what would happen to the users' data
 	}
 	return results, tx.writeBulk(ctx, p, todo, seats)
 }

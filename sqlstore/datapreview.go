@@ -76,3 +76,27 @@ func (db *DB) PreviewDelete(ctx context.Context, p allot.Principal, idOrUPN stri
 		return tx.deleteNamed(ctx, p, idOrUPN)
 	})
 }
+
+// dryRunData says, in the results of a bulk change's dry run, what the
+// change would do to each user's data: allot.NextUserData applied as the
+// change applies it (nextData), nothing written. Users whose data would
+// not change keep a nil Data. Outside a dry run it does nothing.
+func (tx *Tx) dryRunData(ctx context.Context, tenantID string, b allot.BulkLicenseChange, todo []bulkUser) error {
+	if !b.DryRun || len(todo) == 0 {
+		return nil
+	}
+	mark := len(tx.impacts)
+	if _, err := tx.nextData(ctx, tenantID, tx.bulkDataInputs(todo)); err != nil {
+		return err
+	}
+	byUser := make(map[string]*allot.DataImpact, len(tx.impacts)-mark)
+	for i := mark; i < len(tx.impacts); i++ {
+		if im := &tx.impacts[i]; im.Changed() {
+			byUser[im.UserID] = im
+		}
+	}
+	for _, bu := range todo {
+		bu.res.Data = byUser[bu.user.ID]
+	}
+	return nil
+}

@@ -103,6 +103,16 @@ func (tx *Tx) fileRetention(ctx context.Context, tenantID string) (time.Duration
 // license change, a deletion, a restore) record what caused it; only the
 // lifecycle's changes are audited as data.update (dataexpire.go).
 func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) error {
+	changed, err := tx.nextData(ctx, tenantID, ins)
+	if err != nil {
+		return err
+	}
+	return tx.writeUserData(ctx, tenantID, changed)
+}
+
+// nextData applies allot.NextUserData as changeData does, records the
+// impacts on tx, and returns the data that changed, writing nothing.
+func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([]allot.UserData, error) {
 	c := tx.db.catalog
 	var ids []string
 	for i := range ins {
@@ -111,15 +121,15 @@ func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) 
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	old, err := tx.loadUserData(ctx, tenantID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	held, err := tx.heldUsers(ctx, tenantID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var changed []allot.UserData
 	for i := range ins {
@@ -141,7 +151,7 @@ func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) 
 			changed = append(changed, after)
 		}
 	}
-	return tx.writeUserData(ctx, tenantID, changed)
+	return changed, nil
 }
 
 // dataEvent is the audit event of a change of a user's data.
@@ -266,11 +276,17 @@ func (tx *Tx) dataNow() time.Time { return tx.now.Truncate(time.Microsecond) }
 // bulkData applies the license changes of a bulk change (or an import) to
 // the users' data.
 func (tx *Tx) bulkData(ctx context.Context, tenantID string, todo []bulkUser) error {
+	return tx.changeData(ctx, tenantID, tx.bulkDataInputs(todo))
+}
+
+// bulkDataInputs are the data events of the license changes of a bulk
+// change.
+func (tx *Tx) bulkDataInputs(todo []bulkUser) []dataInput {
 	ins := make([]dataInput, len(todo))
 	for i, bu := range todo {
 		ins[i] = dataInput{bu.user, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: bu.plan.Before, After: bu.plan.After, Now: tx.dataNow()}}
 	}
-	return tx.changeData(ctx, tenantID, ins)
+	return ins
 }
 
 // deletedData applies a user's deletion to its data (u.Licenses are the

@@ -136,6 +136,7 @@ func Run(t *testing.T, open Opener) {
 		{"Holds", testHolds},
 		{"DeletedUserData", testDeletedUserData},
 		{"PreviewIsOutcome", testPreviewIsOutcome},
+		{"BulkDataPreview", testBulkDataPreview},
 		{"FileRetention", testFileRetention},
 		{"Offboard", testOffboard},
 		{"Passwords", testPasswords},

@@ -36,6 +36,9 @@ type Services struct {
 	// SelfService is the organization's self-service purchase policy and
 	// the purchases it allows; nil hides the self-service pages.
 	SelfService allot.SelfServiceService
+	// Roles lists, grants and revokes administrator roles; nil leaves the
+	// Roles page out.
+	Roles allot.RoleService
 	// Catalog names products and service plans; nil means
 	// allot.DemoCatalog().
 	Catalog *allot.Catalog
@@ -128,6 +131,7 @@ func (h *Handler) routes() {
 	h.registerProductRoutes()
 	h.registerMyRoutes()
 	h.registerUserRoutes()
+	h.registerRoleRoutes()
 	h.registerHoldRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
