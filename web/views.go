@@ -80,6 +80,7 @@ type base struct {
 	CanBuy    bool // manages subscriptions
 	CanHolds  bool // manages holds (the Holds page)
 	CanAudit  bool // reads the audit log (the Audit page)
+	CanRoles  bool // grants roles and manages tokens (ActionManageRoles)
 	loc       *locales
 }
 
@@ -93,6 +94,7 @@ func (h *Handler) base(r *http.Request, titleKey, nav string) base {
 		b.CanRead = s.p.Can(allot.ActionRead)
 		b.CanAssign = s.p.Can(allot.ActionAssignLicenses)
 		b.CanBuy = s.p.Can(allot.ActionManageSubscriptions)
+		b.CanRoles = s.p.Can(allot.ActionManageRoles)
 		b.CanHolds = s.p.Can(allot.ActionManageHolds)
 		b.CanAudit = s.p.Can(allot.ActionReadAudit)
 	}

@@ -132,6 +132,7 @@ func (h *Handler) routes() {
 	h.registerMyRoutes()
 	h.registerUserRoutes()
 	h.registerRoleRoutes()
+	h.registerTokenRoutes()
 	h.registerHoldRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}

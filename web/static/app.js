@@ -117,7 +117,22 @@ function userPicker() {
   });
 }
 
+// copyButtons copies the field a button names (data-copy) to the
+// clipboard and says so on the button (data-copied).
+function copyButtons() {
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var field = document.getElementById(btn.dataset.copy);
+      field.select();
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(field.value).then(function () { btn.textContent = btn.dataset.copied; }).catch(function () {});
+      }
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  copyButtons();
   selectAll();
   chunkedUnassign();
   userPicker();
