@@ -78,6 +78,9 @@ type BulkResponse struct {
 	Unchanged int          `json:"unchanged"`
 	Failed    int          `json:"failed"`
 	DryRun    bool         `json:"dryRun"`
+	// DataSummary, in a dry run, counts what the change would do to the
+	// users' data (allot.Summarize over the results' Data).
+	DataSummary *DataSummaryInfo `json:"dataSummary,omitempty"`
 }
 
 // BulkResult is the outcome of a bulk change for one user: changed,
@@ -87,6 +90,9 @@ type BulkResult struct {
 	ID      string     `json:"id"`
 	Changed bool       `json:"changed"`
 	Error   *BulkError `json:"error"`
+	// Data, in a dry run, is what the change would do to the user's data;
+	// absent when it would change none.
+	Data *DataImpactInfo `json:"data,omitempty"`
 }
 
 // BulkError is why a bulk change refused one user: Code is the licensing

@@ -171,6 +171,16 @@ func TestBulkResponseStreamed(t *testing.T) {
 		t.Errorf("the unknown user's error: %+v", got.Results[1].Error)
 	}
 	got.Results[1].Error = nil
+	for _, i := range []int{0, 2} { // a dry run says what would happen to the data
+		if d := got.Results[i].Data; d == nil || d.Summary != "mailbox provisioned; files provisioned; searchable from now" {
+			t.Errorf("user %d's data: %+v", i, d)
+		}
+		got.Results[i].Data = nil
+	}
+	if s := got.DataSummary; s == nil || s.Summary != "2 users: 2 mailboxes provisioned" {
+		t.Errorf("data summary: %+v", s)
+	}
+	got.DataSummary = nil
 	if d := diff(want, got); d != "" {
 		t.Errorf("answer (-want +got):\n%s", d)
 	}

@@ -74,9 +74,16 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 	enc.SetEscapeHTML(false)
 	var sum BulkResponse
 	var out BulkResult // one, reused: encoding a value would allocate a copy per user
+	// data counts what a dry run would do to the users' data as results go.
+	var data allot.ImpactSummary
 	bw.WriteString(`{"results":[`)
 	for i, res := range results {
 		out = BulkResult{User: res.User, ID: res.UserID, Changed: res.Changed}
+		if res.Data != nil {
+			info := NewDataImpactInfo(res.Data)
+			out.Data = &info
+			data.Add(res.Data)
+		}
 		switch {
 		case res.Err != nil:
 			out.Changed = false
@@ -98,7 +105,12 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 			return
 		}
 	}
-	fmt.Fprintf(bw, `],"changed":%d,"unchanged":%d,"failed":%d,"dryRun":%t}`+"\n", sum.Changed, sum.Unchanged, sum.Failed, b.DryRun)
+	fmt.Fprintf(bw, `],"changed":%d,"unchanged":%d,"failed":%d,"dryRun":%t`, sum.Changed, sum.Unchanged, sum.Failed, b.DryRun)
+	if b.DryRun {
+		bw.WriteString(`,"dataSummary":`)
+		enc.Encode(NewDataSummaryInfo(data)) // a failure to write shows at the Flush below
+	}
+	bw.WriteString("}\n")
 	if err := bw.Flush(); err != nil {
 		s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
 	}

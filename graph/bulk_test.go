@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -30,6 +31,17 @@ func TestBulkAssignLicense(t *testing.T) {
 		}
 		if d := diff(before, f.seatState(t, a, u1.ID, u2.ID)); d != "" {
 			t.Errorf("a dry run changed state (-before +after):\n%s", d)
+		}
+		// What it would do to each user's data, and over all of them.
+		var typed BulkResponse
+		if err := json.Unmarshal(resp.body, &typed); err != nil {
+			t.Fatalf("dry run answer: %v\n%s", err, resp.body)
+		}
+		if typed.Results[0].Data == nil || typed.Results[0].Data.Summary != "mailbox provisioned; no files; searchable from now" || typed.Results[1].Data != nil {
+			t.Errorf("per-user data -want +got\n-[mailbox provisioned; no files; searchable from now, none for the refused user]\n+%s", resp.body)
+		}
+		if s := typed.DataSummary; s == nil || s.Users != 1 || s.MailboxesProvisioned != 1 || s.Summary != "1 users: 1 mailboxes provisioned" {
+			t.Errorf("data summary -want +got\n-1 users: 1 mailboxes provisioned\n+%+v", s)
 		}
 	})
 	t.Run("all or nothing", func(t *testing.T) {

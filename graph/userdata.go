@@ -60,6 +60,32 @@ func NewDataImpactInfo(im *allot.DataImpact) DataImpactInfo {
 		Changed: im.Changed(), Summary: im.String()}
 }
 
+// DataSummaryInfo counts what a change over many users does to their
+// data (allot.ImpactSummary), and Summary says it in one line of English
+// ("2 users: 2 mailboxes disconnected (1 held), first purge on …").
+type DataSummaryInfo struct {
+	Users                 int        `json:"users"`
+	MailboxesProvisioned  int        `json:"mailboxesProvisioned"`
+	MailboxesReconnected  int        `json:"mailboxesReconnected"`
+	MailboxesDisconnected int        `json:"mailboxesDisconnected"`
+	Held                  int        `json:"held"`
+	MailboxesPurged       int        `json:"mailboxesPurged"`
+	FilesScheduled        int        `json:"filesScheduled"`
+	FilesHeld             int        `json:"filesHeld"`
+	FilesRestored         int        `json:"filesRestored"`
+	NoLongerSearchable    int        `json:"noLongerSearchable"`
+	FirstPurgeDateTime    *time.Time `json:"firstPurgeDateTime"`
+	Summary               string     `json:"summary"`
+}
+
+// NewDataSummaryInfo describes s.
+func NewDataSummaryInfo(s allot.ImpactSummary) DataSummaryInfo {
+	return DataSummaryInfo{Users: s.Users, MailboxesProvisioned: s.MailboxesProvisioned, MailboxesReconnected: s.MailboxesReconnected,
+		MailboxesDisconnected: s.MailboxesDisconnected, Held: s.Held, MailboxesPurged: s.MailboxesPurged, FilesScheduled: s.FilesScheduled,
+		FilesHeld: s.FilesHeld, FilesRestored: s.FilesRestored, NoLongerSearchable: s.NoLongerSearchable,
+		FirstPurgeDateTime: optTime(s.FirstPurge), Summary: s.String()}
+}
+
 func (s *Server) registerUserDataRoutes() {
 	s.route("GET /api/users/{id}/data", s.getUserData)
 	s.route("POST /api/users/{id}/preview/assignLicense", s.previewAssignLicense)
