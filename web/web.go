@@ -39,6 +39,9 @@ type Services struct {
 	// Roles lists, grants and revokes administrator roles; nil leaves the
 	// Roles page out.
 	Roles allot.RoleService
+	// Domains lists the organization's domains; nil leaves the Domains
+	// page out.
+	Domains allot.DomainService
 	// Catalog names products and service plans; nil means
 	// allot.DemoCatalog().
 	Catalog *allot.Catalog
@@ -133,6 +136,7 @@ func (h *Handler) routes() {
 	h.registerUserRoutes()
 	h.registerRoleRoutes()
 	h.registerTokenRoutes()
+	h.registerDomainRoutes()
 	h.registerHoldRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
