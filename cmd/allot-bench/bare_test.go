@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/graph"
+	"github.com/allot-project/allot/internal/loadgen"
 )
 
 func TestBareHandler(t *testing.T) {
@@ -96,5 +98,50 @@ func TestBenchReadAnswer(t *testing.T) {
 	}
 	if _, err := benchReadAnswer("user", []byte("not json")); err == nil {
 		t.Error("a body that is not JSON was accepted")
+	}
+}
+
+// TestBenchPageOp checks W13's operation against pages that are right,
+// wrong (the sign-in form) and failing.
+func TestBenchPageOp(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/users":
+			w.Write([]byte("<td>u0000001@big.bench.example</td>"))
+		case "/licenses":
+			w.Write([]byte(`<form action="/signin">`))
+		default:
+			http.Error(w, "no", http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	c := loadgen.NewClient(1, nil)
+	defer c.Close()
+	tests := []struct {
+		name    string
+		page    benchPage
+		wantErr string
+	}{
+		{"the page", benchPage{"users", "/users", "u0000001@big.bench.example"}, ""},
+		{"the sign-in form", benchPage{"licenses", "/licenses", "Bench Product 000"}, "does not show"},
+		{"an error", benchPage{"x", "/x", "y"}, "HTTP 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := benchPageOp(c, srv.URL, tt.page)(context.Background(), nil)
+			if got := fmt.Sprint(err); tt.wantErr == "" && err != nil || tt.wantErr != "" && !strings.Contains(got, tt.wantErr) {
+				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBenchMeasured(t *testing.T) {
+	r := &benchResult{}
+	if benchMeasured(r, &loadgen.Result{Ops: 0}) || !strings.Contains(r.Notes, "no request completed") {
+		t.Errorf("a window without requests counts as measured; notes %q", r.Notes)
+	}
+	if !benchMeasured(&benchResult{}, &loadgen.Result{Ops: 1}) {
+		t.Error("a window with a request counts as unmeasured")
 	}
 }
