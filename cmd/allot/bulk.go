@@ -52,12 +52,13 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 		}
 		all.Results = append(all.Results, resp.Results...)
 		all.Changed, all.Unchanged, all.Failed = all.Changed+resp.Changed, all.Unchanged+resp.Unchanged, all.Failed+resp.Failed
+		all.DataSummary = resp.DataSummary // a dry run is one request
 		bar.add(len(req.Users))
 	}
 	bar.clear()
 	err := c.report(all)
-	if c.dryRun && c.unassign && !c.remote.json() {
-		if derr := c.reportData(ctx, all); derr != nil {
+	if c.dryRun && !c.remote.json() {
+		if derr := c.reportData(all); derr != nil {
 			return derr
 		}
 	}

@@ -10,63 +10,26 @@ import (
 	"github.com/allot-project/allot/graph"
 )
 
-// maxDataPreviews bounds the users whose data a dry run of an unassign
-// previews one by one.
-const maxDataPreviews = 1000
-
-// reportData prints, after the dry run of an unassign, what would happen
-// to each user's data and a summary, as the server's preview says (the
-// same rule the change applies).
-func (c *licenseCommand) reportData(ctx context.Context, all graph.BulkResponse) error {
-	var impacts []allot.DataImpact
-	var users []string
-	skipped := 0
-	for _, r := range all.Results {
-		if !r.Changed || r.Error != nil {
-			continue
-		}
-		if len(impacts) == maxDataPreviews {
-			skipped++
-			continue
-		}
-		im, err := c.previewUnassign(ctx, r.User)
-		if err != nil {
-			return fmt.Errorf("%s: data preview: %w", r.User, err)
-		}
-		impacts, users = append(impacts, impactOf(im)), append(users, r.User)
-	}
-	if len(impacts) == 0 {
+// reportData prints, after a dry run, what the change would do to each
+// user's data and a summary, as the server's dry run says them (the rule
+// the change applies, allot.NextUserData, and allot.ImpactSummary): one
+// request, however many users.
+func (c *licenseCommand) reportData(all graph.BulkResponse) error {
+	if all.DataSummary == nil || all.DataSummary.Users == 0 {
 		return nil
 	}
 	out := c.remote.m.Stdout
 	t := newTable(out, "USER", "DATA")
-	for i := range impacts {
-		t.row(users[i], impacts[i].String())
+	for _, r := range all.Results {
+		if r.Data != nil {
+			t.row(r.User, r.Data.Summary)
+		}
 	}
 	if err := t.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "data:", allot.Summarize(impacts))
-	if skipped > 0 {
-		fmt.Fprintf(out, "data of %d more users not previewed (at most %d are)\n", skipped, maxDataPreviews)
-	}
-	return nil
-}
-
-// previewUnassign asks the server what unassigning the products of the
-// command that the user holds would do to its data.
-func (c *licenseCommand) previewUnassign(ctx context.Context, user string) (*graph.DataImpactInfo, error) {
-	held, _, err := c.held(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	var remove []string
-	for _, ref := range c.refs {
-		if _, ok := held[ref.ID]; ok || held == nil {
-			remove = append(remove, ref.ID)
-		}
-	}
-	return c.cl.PreviewAssignLicense(ctx, user, nil, remove)
+	_, err := fmt.Fprintln(out, "data:", all.DataSummary.Summary)
+	return err
 }
 
 // impactOf turns the wire form of an impact back into the domain's, so

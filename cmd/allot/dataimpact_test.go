@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/allot-project/allot/demo"
+	"github.com/allot-project/allot/graph"
 )
 
 // TestUnassignDryRunData previews an unassign and a deletion through the
@@ -30,6 +32,14 @@ func TestUnassignDryRunData(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("unassign --dry-run does not match %s:\n%s", re, out)
 		}
+	}
+	var doc graph.BulkResponse
+	js := s.mustRun(t, "license", "unassign", "--sku", "SPB", "--dry-run", "--user", users[0], "--user", users[1], "-o", "json")
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("unassign --dry-run -o json: %v\n%s", err, js)
+	}
+	if doc.DataSummary == nil || doc.DataSummary.MailboxesDisconnected != 2 || len(doc.Results) != 2 || doc.Results[1].Data == nil || doc.Results[1].Data.After.Mailbox != "disconnected" {
+		t.Errorf("unassign --dry-run -o json does not carry the data impacts and their summary:\n%s", js)
 	}
 	data := s.mustRun(t, "users", "data", users[0])
 	if !regexp.MustCompile(`(?m)^Mailbox:\s+active$`).MatchString(data) || !regexp.MustCompile(`(?m)^Files:\s+active$`).MatchString(data) {

@@ -138,7 +138,10 @@ func TestAssignDryRun(t *testing.T) {
 	want := result{0, "USER                      OUTCOME\n" +
 		"christie@contoso.example  would assign\n" +
 		"adele@contoso.example     unchanged (already has it)\n" +
-		"dry run, nothing changed: would assign Microsoft 365 Business Premium to 1 user; 1 unchanged (already has it)\n", ""}
+		"dry run, nothing changed: would assign Microsoft 365 Business Premium to 1 user; 1 unchanged (already has it)\n" +
+		"USER                      DATA\n" +
+		"christie@contoso.example  mailbox provisioned; files provisioned; searchable from now\n" +
+		"data: 1 users: 1 mailboxes provisioned\n", ""}
 	if r != want {
 		t.Errorf("license assign --dry-run:\nwant %+v\ngot  %+v", want, r)
 	}
