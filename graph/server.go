@@ -138,6 +138,10 @@ type Options struct {
 	// error, /healthz answers 503 "not ready" (the error is logged, never
 	// shown). Nil means always ready.
 	Ready func(context.Context) error
+	// Loading reports that the server is ready but answers license checks
+	// the slow way (from SQL, while its index loads): /healthz then
+	// answers "ok, index loading". Nil means never.
+	Loading func() bool
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
@@ -165,6 +169,7 @@ type Server struct {
 	metricsToken string
 	metricsOnAPI bool
 	ready        func(context.Context) error
+	loading      func() bool
 }
 
 // NewServer returns a server over the services s.
@@ -193,7 +198,7 @@ func NewServer(s Services, opts Options) *Server {
 		register(srv.registry, newSeatCollector(s, srv.log))
 	}
 	srv.links = linkBase{public: strings.TrimSuffix(opts.PublicURL, "/"), proxies: opts.TrustedProxies}
-	srv.metricsToken, srv.ready = opts.MetricsToken, opts.Ready
+	srv.metricsToken, srv.ready, srv.loading = opts.MetricsToken, opts.Ready, opts.Loading
 	srv.metricsOnAPI = opts.MetricsToken != "" && !opts.MetricsSeparate
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	srv.rates = newRateLimits(opts, srv.now)
@@ -255,8 +260,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// healthz answers "ok", or 503 "not ready" while Options.Ready fails: no
-// more, as it needs no token.
+// healthz answers "ok" ("ok, index loading" while Options.Loading says
+// so), or 503 "not ready" while Options.Ready fails: no more, as it needs
+// no token.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if s.ready != nil {
@@ -266,6 +272,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte("not ready"))
 			return
 		}
+	}
+	if s.loading != nil && s.loading() {
+		w.Write([]byte("ok, index loading"))
+		return
 	}
 	w.Write([]byte("ok"))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/allot-project/allot"
@@ -19,7 +20,9 @@ type joinOnly struct{ allot.EntitlementSource }
 
 // TestLoadByTablesMatchesJoin loads, on both engines, one index through
 // the store's table scans and one through its join, after random changes,
-// and checks that every answer of both is the database's.
+// and checks that every answer of both is the database's, and that the
+// store's own Check (SQL, used while an index loads) answers as the index
+// does, users named by id, upper-case id or UPN.
 func TestLoadByTablesMatchesJoin(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
@@ -40,6 +43,25 @@ func TestLoadByTablesMatchesJoin(t *testing.T) {
 					t.Errorf("%T: Users() = %d, want %d", src, got, want)
 				}
 				w.compare(ctx, t, ix, fmt.Sprintf("loaded from %T", src))
+			}
+			ix := index.New(db.Catalog(), db)
+			must(t, ix.Load(ctx))
+			var reqs []allot.CheckRequest
+			for _, u := range w.users {
+				for _, key := range []string{u.ID, strings.ToUpper(u.ID), strings.ToUpper(u.UserPrincipalName), " nobody@x.example"} {
+					for _, p := range []string{exch2, teams, intune, notAPlan} {
+						reqs = append(reqs, allot.CheckRequest{User: key, ServicePlan: p})
+					}
+				}
+			}
+			want, err := ix.Check(ctx, w.p, reqs)
+			must(t, err)
+			got, err := db.Check(ctx, w.p, reqs)
+			must(t, err)
+			for i := range reqs {
+				if got[i] != want[i] {
+					t.Errorf("check %+v from SQL -index +SQL\n-%+v\n+%+v", reqs[i], want[i], got[i])
+				}
 			}
 		})
 	}

@@ -25,7 +25,8 @@ schema if needed, and serves the API until it is interrupted (SIGINT or
 SIGTERM), when it lets the requests in flight finish: the Graph-compatible
 API under /v1.0/, allot's bulk changes (/api/bulkAssignLicense) and license
 checks (/api/check, answered from memory), /healthz and Prometheus
-/metrics. It logs one line per request on standard error and prints the URL
+/metrics. It answers at once: while the license-check index loads, checks
+are answered from the database and /healthz says "ok, index loading". It logs one line per request on standard error and prints the URL
 it listens on:
 
 	allot: listening on http://127.0.0.1:8080
@@ -208,7 +209,7 @@ func (c *serveCommand) serveHTTP(ctx context.Context, db *sqlstore.DB) error {
 	srv, err := server.Start(ctx, db, server.Options{Logger: c.log, RateLimit: c.rateLimit, RateBurst: c.rateBurst, Now: c.m.Now,
 		TenantRateLimit: c.rates.tenant, TenantRateBurst: c.rates.tenantBurst, AddrRateLimit: c.rates.addr, AddrRateBurst: c.rates.addrBurst,
 		PublicURL: c.publicURL, TrustedProxies: c.proxies, MetricsToken: c.metricsTok,
-		MetricsSeparate: c.metricsAddr != "", MetricsPerTenant: c.perTenant})
+		MetricsSeparate: c.metricsAddr != "", MetricsPerTenant: c.perTenant, LoadInBackground: true})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // End-to-end tests of what "allot serve" shows to whom: /metrics,
@@ -181,6 +182,15 @@ func TestServeLinks(t *testing.T) {
 func TestServeSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
+	// The index loads in the background: /healthz says "ok, index
+	// loading" until it is in memory, then "ok".
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, _, body := get(t, s.url+"/healthz", nil); body == "ok" {
+			break
+		} else if body != "ok, index loading" || time.Now().After(deadline) {
+			t.Fatalf("GET /healthz at start: %q, want %q then %q", body, "ok, index loading", "ok")
+		}
+	}
 	for _, tt := range []struct {
 		path string
 		hdr  map[string]string

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/index"
+	"github.com/allot-project/allot/sqlstore"
 )
 
 // load loads the whole license-check index and logs how long it took.
@@ -64,4 +66,35 @@ func (s *Server) reloader(ctx context.Context) {
 			s.readiness.stale.CompareAndSwap(stale, nil)
 		}
 	}
+}
+
+// loadFirst loads the index in the background at start (LoadInBackground).
+// A failure leaves the server not ready and is retried by the reloader;
+// checks are answered from SQL meanwhile.
+func (s *Server) loadFirst(ctx context.Context) {
+	defer s.wg.Done()
+	if err := s.load(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("license-check index load failed; retrying", "err", err)
+		reason := err.Error()
+		s.readiness.stale.Store(&reason)
+		select {
+		case s.reload <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// checks answers license checks from the index once it is loaded, and
+// from SQL until then: the same rule, allot.Check, either way.
+type checks struct {
+	index *index.Index
+	db    *sqlstore.DB
+}
+
+// Check implements allot.CheckService.
+func (c checks) Check(ctx context.Context, p allot.Principal, reqs []allot.CheckRequest) ([]allot.CheckResult, error) {
+	if c.index.Loaded() {
+		return c.index.Check(ctx, p, reqs)
+	}
+	return c.db.Check(ctx, p, reqs)
 }

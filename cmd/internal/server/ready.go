@@ -26,3 +26,7 @@ func (s *Server) ready(context.Context) error {
 	}
 	return nil
 }
+
+// loading is graph.Options.Loading: the index is not loaded yet, and
+// checks are answered from SQL.
+func (s *Server) loading() bool { return !s.index.Loaded() }

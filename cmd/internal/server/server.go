@@ -58,6 +58,15 @@ type Options struct {
 	MetricsToken     string
 	MetricsSeparate  bool
 	MetricsPerTenant bool
+	// LoadInBackground makes Start return at once, before the license-check
+	// index is loaded: checks are answered from SQL (the same rule) until
+	// it is, and /healthz says "ok, index loading" (allot serve). Without
+	// it Start returns once the index is loaded.
+	LoadInBackground bool
+
+	// source is where the index loads from; nil means the database (tests
+	// slow it down).
+	source allot.EntitlementSource
 }
 
 // Server is what one allot server process runs over an open database: the
@@ -76,13 +85,18 @@ type Server struct {
 	readiness readiness     // what /healthz says (ready.go)
 }
 
-// Start loads the license-check index, starts the background jobs and
-// prepares the API. The change listener starts before the load, so no
+// Start loads the license-check index (or, with LoadInBackground, starts
+// loading it), starts the background jobs and prepares the API. The
+// change listener starts before the load, so no
 // commit of another process falls between them. The caller closes the
 // Server, then the database.
 func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	o = o.withDefaults()
-	s := &Server{db: db, index: index.New(db.Catalog(), db), log: o.Logger, reload: make(chan struct{}, 1)}
+	src := o.source
+	if src == nil {
+		src = db
+	}
+	s := &Server{db: db, index: index.New(db.Catalog(), src), log: o.Logger, reload: make(chan struct{}, 1)}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
@@ -97,17 +111,20 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		s.Close()
 		return nil, ctx.Err()
 	}
-	if err := s.load(ctx); err != nil {
+	if o.LoadInBackground {
+		s.wg.Add(1)
+		go s.loadFirst(bg)
+	} else if err := s.load(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.api = graph.NewServer(graph.Services{
 		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Imports: db, Domains: db,
-		Checks: s.index, Catalog: db.Catalog(), Data: db, Holds: db, Offboard: db, SelfService: db,
+		Checks: checks{s.index, db}, Catalog: db.Catalog(), Data: db, Holds: db, Offboard: db, SelfService: db,
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
 		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
-		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready})
+		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready, Loading: s.loading})
 	pages, err := web.New(web.Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: db, Audit: db, Data: db, Holds: db, SelfService: db, Roles: db, Domains: db, Catalog: db.Catalog()},
 		web.Options{Logger: o.Logger, Now: o.Now, SecureCookies: strings.HasPrefix(o.PublicURL, "https://"), TrustedProxies: o.TrustedProxies})
 	if err != nil {
