@@ -106,7 +106,6 @@ func Run(t *testing.T, open Opener) {
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},
-		{"UserOrder", testUserOrder},
 		{"DeleteRestorePurge", testDeleteRestorePurge},
 		{"AssignRules", testAssignRules},
 		{"AssignAtomic", testAssignAtomic},

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -111,8 +110,6 @@ type productUsersPage struct {
 	Matching  int    // users holding the product (without a search)
 	Query     string // the search: display names starting with it
 	Next      string // the keyset cursor of the next page, "" on the last
-	NextKey   string // its sort key (allot.UserOrder.Key)
-	Sort      string // the order: name, -name, upn or -upn
 	First     bool   // the first page
 	Available int
 	Chart     *chart // nil when the visitor may not read the audit log
@@ -133,27 +130,15 @@ func (h *Handler) productUsers(w http.ResponseWriter, r *http.Request) error {
 	pg := &productUsersPage{base: h.base(r, "licenses.title", "licenses"), SKU: sku, Available: sku.Available()}
 	pg.Title = pg.SKUName(sku.SKU)
 	pg.Query = strings.TrimSpace(r.URL.Query().Get("q"))
-	q := r.URL.Query()
-	pg.Sort = q.Get("sort")
-	if pg.Sort == "" {
-		pg.Sort = string(allot.UserOrderName)
-	}
-	after := q.Get("after")
+	after := r.URL.Query().Get("after")
 	pg.First = after == ""
-	f := allot.UserFilter{SKUID: sku.SKU.ID, NamePrefix: pg.Query, After: after, AfterKey: q.Get("key"), Limit: pageSize, Order: allot.UserOrder(pg.Sort)}
-	if f.Order == allot.UserOrderID {
-		return pageError(http.StatusBadRequest, "product.badSort")
-	}
+	f := allot.UserFilter{SKUID: sku.SKU.ID, NamePrefix: pg.Query, After: after, Limit: pageSize}
 	var more bool
 	if pg.Users, more, err = h.svc.Users.FindUsers(r.Context(), s.p, f); err != nil {
-		if allot.ErrorCode(err) == allot.EINVALID {
-			return pageError(http.StatusBadRequest, "product.badSort")
-		}
 		return err
 	}
 	if more && len(pg.Users) > 0 {
-		last := pg.Users[len(pg.Users)-1]
-		pg.Next, pg.NextKey = last.ID, f.Order.Key(last)
+		pg.Next = pg.Users[len(pg.Users)-1].ID
 	}
 	pg.Matching = sku.Consumed // users holding it, from the seat counters; a search is counted when confirmed
 	if pg.Chart, err = h.seatChart(r.Context(), s.p, sku); err != nil {
@@ -161,48 +146,6 @@ func (h *Handler) productUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, http.StatusOK, "product", pg)
 	return nil
-}
-
-// SortLink returns the query of the link heading column col ("name" or
-// "upn"): ascending, or descending when the list is ascending by it.
-func (pg *productUsersPage) SortLink(col string) string {
-	v := url.Values{"sort": {col}}
-	if pg.Sort == col {
-		v.Set("sort", "-"+col)
-	}
-	if pg.Query != "" {
-		v.Set("q", pg.Query)
-	}
-	return "?" + v.Encode()
-}
-
-// AriaSort returns the aria-sort value of column col's heading.
-func (pg *productUsersPage) AriaSort(col string) string {
-	switch pg.Sort {
-	case col:
-		return "ascending"
-	case "-" + col:
-		return "descending"
-	}
-	return "none"
-}
-
-// NextLink returns the query of the next page's link.
-func (pg *productUsersPage) NextLink() string {
-	v := url.Values{"sort": {pg.Sort}, "after": {pg.Next}, "key": {pg.NextKey}}
-	if pg.Query != "" {
-		v.Set("q", pg.Query)
-	}
-	return "?" + v.Encode()
-}
-
-// FirstLink returns the query of the first page's link.
-func (pg *productUsersPage) FirstLink() string {
-	v := url.Values{"sort": {pg.Sort}}
-	if pg.Query != "" {
-		v.Set("q", pg.Query)
-	}
-	return "?" + v.Encode()
 }
 
 // findSKU returns the subscribed product named by the path, ENOTFOUND if
