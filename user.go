@@ -167,8 +167,38 @@ func (upd UserUpdate) OnlyUsageLocation() bool {
 		upd.Surname == nil && upd.JobTitle == nil && upd.AccountEnabled == nil
 }
 
+// UserOrder is the order a listing returns users in.
+type UserOrder string
+
+// The orders of a user listing: by id (the API's), by display name or by
+// userPrincipalName, ascending or descending; ties are broken by id in the
+// same direction.
+const (
+	UserOrderID       UserOrder = ""
+	UserOrderName     UserOrder = "name"
+	UserOrderNameDesc UserOrder = "-name"
+	UserOrderUPN      UserOrder = "upn"
+	UserOrderUPNDesc  UserOrder = "-upn"
+)
+
+// Desc reports whether the order is descending.
+func (o UserOrder) Desc() bool { return strings.HasPrefix(string(o), "-") }
+
+// Key returns u's sort key in order o, the AfterKey of a page ending at
+// u: the display name or userPrincipalName in lower case, "" by id.
+func (o UserOrder) Key(u *User) string {
+	switch o {
+	case UserOrderName, UserOrderNameDesc:
+		return strings.ToLower(u.DisplayName)
+	case UserOrderUPN, UserOrderUPNDesc:
+		return strings.ToLower(u.UserPrincipalName)
+	}
+	return ""
+}
+
 // UserFilter selects users. Zero fields select everything; the result is
-// ordered by id and paged by keyset: pass the last id seen as After.
+// ordered by id (or by Order) and paged by keyset: pass the last id seen
+// as After (and, with an Order, its sort key as AfterKey).
 type UserFilter struct {
 	ID           string
 	UPN          string // exact, case-insensitive
@@ -181,16 +211,23 @@ type UserFilter struct {
 	After        string // keyset cursor: ids greater than this
 	Limit        int    // page size, 1..1000; 0 means 100
 	WithLicenses bool   // fill User.Licenses
+	Order        UserOrder
+	AfterKey     string // with Order: the sort key (UserOrder.Key) of the user After names
 }
 
 // MaxPage is the largest page a listing returns.
 const MaxPage = 1000
 
 // Validate sets the default page size and returns EINVALID for a page size
-// out of 1..MaxPage.
+// out of 1..MaxPage or an unknown order.
 func (f *UserFilter) Validate() error {
 	if f.Limit <= 0 {
 		f.Limit = 100
+	}
+	switch f.Order {
+	case UserOrderID, UserOrderName, UserOrderNameDesc, UserOrderUPN, UserOrderUPNDesc:
+	default:
+		return &Error{Code: EINVALID, Field: "$orderby", Value: string(f.Order), Message: fmt.Sprintf("Unknown order %q.", f.Order)}
 	}
 	if f.Limit > MaxPage {
 		return &Error{Code: EINVALID, Field: "$top", Value: strconv.Itoa(f.Limit), Count: f.Limit, Limit: MaxPage,

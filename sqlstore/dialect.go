@@ -43,6 +43,9 @@ type dialect struct {
 	// snapshot, run first in a read transaction, makes all its statements
 	// read one snapshot; SQLite's read transactions are snapshots already.
 	snapshot string
+	// prefixRange says that text compares byte by byte, so that a prefix
+	// search may add a range an index serves (userQuery).
+	prefixRange bool
 	// analyzePrelude runs before ANALYZE after a large import.
 	analyzePrelude string
 	// open opens db's pools for a data source name.
@@ -52,7 +55,7 @@ type dialect struct {
 var (
 	// SQLite samples (analysis_limit) so that ANALYZE stays quick on a
 	// large file.
-	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true,
+	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true,
 		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
 	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
 		auditSequence: true, snapshot: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", open: (*DB).openPostgres}

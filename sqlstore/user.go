@@ -149,7 +149,7 @@ func (db *DB) FindUsers(ctx context.Context, p allot.Principal, f allot.UserFilt
 	var users []*allot.User
 	more := false
 	err := db.view(ctx, func(tx *Tx) error {
-		q, args := userQuery(p.TenantID, f, false)
+		q, args := userQuery(p.TenantID, f, false, db.d.prefixRange)
 		var err error
 		if users, err = tx.queryUsers(ctx, q, args...); err != nil {
 			return err
@@ -173,7 +173,7 @@ func (db *DB) CountUsers(ctx context.Context, p allot.Principal, f allot.UserFil
 	f.After = ""
 	var n int
 	err := db.view(ctx, func(tx *Tx) error {
-		q, args := userQuery(p.TenantID, f, true)
+		q, args := userQuery(p.TenantID, f, true, db.d.prefixRange)
 		return tx.QueryRowContext(ctx, q, args...).Scan(&n)
 	})
 	return n, err
@@ -181,7 +181,12 @@ func (db *DB) CountUsers(ctx context.Context, p allot.Principal, f allot.UserFil
 
 // userQuery builds the SELECT for a filter. Users holding a SKU are read
 // through the licenses index so that a page costs the same on any page.
-func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) {
+//
+// With prefixRange (byte-ordered text, dialect.prefixRange) a name search
+// also bounds display_lower by a range, which the name index serves: every
+// string starting with the prefix sorts between it and the prefix followed
+// by the byte 0xFF, which no UTF-8 text holds.
+func userQuery(tenantID string, f allot.UserFilter, count, prefixRange bool) (string, []any) {
 	args := []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -193,14 +198,17 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 	if f.Deleted {
 		lics = "deleted_licenses" // where a deleted user's licenses wait for a restore
 	}
-	if f.SKUID != "" {
+	switch {
+	case f.Order != allot.UserOrderID:
+		from, order = `users u`, orderedUsers(f, &where, arg, lics)
+	case f.SKUID != "":
 		from = lics + ` l JOIN users u ON u.tenant_id = l.tenant_id AND u.user_id = l.user_id`
 		where = append(where, `l.tenant_id = $1`, `l.sku_id = `+arg(strings.ToLower(f.SKUID)))
 		if f.After != "" {
 			where = append(where, `l.user_id > `+arg(strings.ToLower(f.After)))
 		}
 		order = ` ORDER BY l.user_id`
-	} else {
+	default:
 		from = `users u`
 		where = append(where, `u.tenant_id = $1`)
 		if f.After != "" {
@@ -224,6 +232,10 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 	}
 	if f.NamePrefix != "" {
 		where = append(where, `u.display_lower LIKE `+arg(likePrefix(f.NamePrefix))+` ESCAPE '\'`)
+		if prefixRange {
+			lo := strings.ToLower(f.NamePrefix)
+			where = append(where, `u.display_lower >= `+arg(lo), `u.display_lower < `+arg(lo+"\xff"))
+		}
 	}
 	if f.Unlicensed {
 		where = append(where, `NOT EXISTS (SELECT 1 FROM `+lics+` x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
@@ -236,6 +248,27 @@ func userQuery(tenantID string, f allot.UserFilter, count bool) (string, []any) 
 		return `SELECT COUNT(*) FROM ` + from + ` WHERE ` + cond, args
 	}
 	return `SELECT ` + userColumns + ` FROM ` + from + ` WHERE ` + cond + order + ` LIMIT ` + arg(f.Limit+1), args
+}
+
+// orderedUsers adds to where the conditions of a listing in f.Order (the
+// product held, the keyset cursor) and returns its ORDER BY; ties are
+// broken by id in the same direction, so the cursor is (key, id).
+func orderedUsers(f allot.UserFilter, where *[]string, arg func(any) string, lics string) string {
+	col, dir, cmp := `u.display_lower`, ` ASC`, `>`
+	if f.Order == allot.UserOrderUPN || f.Order == allot.UserOrderUPNDesc {
+		col = `u.upn_lower`
+	}
+	if f.Order.Desc() {
+		dir, cmp = ` DESC`, `<`
+	}
+	*where = append(*where, `u.tenant_id = $1`)
+	if f.SKUID != "" {
+		*where = append(*where, `EXISTS (SELECT 1 FROM `+lics+` l WHERE l.tenant_id = u.tenant_id AND l.user_id = u.user_id AND l.sku_id = `+arg(strings.ToLower(f.SKUID))+`)`)
+	}
+	if f.After != "" {
+		*where = append(*where, `(`+col+`, u.user_id) `+cmp+` (`+arg(strings.ToLower(f.AfterKey))+`, `+arg(strings.ToLower(f.After))+`)`)
+	}
+	return ` ORDER BY ` + col + dir + `, u.user_id` + dir
 }
 
 func likePrefix(s string) string {

@@ -106,6 +106,7 @@ func Run(t *testing.T, open Opener) {
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},
+		{"UserOrder", testUserOrder},
 		{"DeleteRestorePurge", testDeleteRestorePurge},
 		{"AssignRules", testAssignRules},
 		{"AssignAtomic", testAssignAtomic},

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +48,10 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	sku := "/licenses/" + demo.SKUOffice365E3
-	for _, path := range []string{"/licenses", sku, sku + "?q=User%2099", sku + "?after=" + users[benchUsers/2].ID, "/products", "/my"} {
+	mid := users[benchUsers/2]
+	paths := []string{"/licenses", sku, sku + "?q=User%2099", sku + "?sort=name&key=" + url.QueryEscape(strings.ToLower(mid.DisplayName)) + "&after=" + mid.ID,
+		sku + "?sort=-upn", sku + "?sort=upn&q=User%2099", "/products", "/my"}
+	for _, path := range paths {
 		b.Run(path, func(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, path, nil)
 			r.AddCookie(&http.Cookie{Name: sessionCookie, Value: secret})

@@ -35,6 +35,10 @@ func TestBrowserPages(t *testing.T) {
 		{"product", demo.AdminUPN, "/licenses/" + demo.SKUBusinessPremium},
 		{"products", demo.AdminUPN, "/products"},
 		{"my-licenses", demo.PurchaserUPN, "/my"},
+		{"policies", demo.AdminUPN, "/products/policies"},
+		{"roles", demo.AdminUPN, "/roles"},
+		{"tokens", demo.AdminUPN, "/tokens"},
+		{"domains", demo.AdminUPN, "/domains"},
 		{"holds", demo.AdminUPN, "/holds"},
 	}
 	for _, lang := range []string{"en", "fr"} {

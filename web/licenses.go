@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -110,6 +111,8 @@ type productUsersPage struct {
 	Matching  int    // users holding the product (without a search)
 	Query     string // the search: display names starting with it
 	Next      string // the keyset cursor of the next page, "" on the last
+	NextKey   string // its sort key (allot.UserOrder.Key)
+	Sort      string // the order: name, -name, upn or -upn
 	First     bool   // the first page
 	Available int
 	Chart     *chart // nil when the visitor may not read the audit log
@@ -130,15 +133,27 @@ func (h *Handler) productUsers(w http.ResponseWriter, r *http.Request) error {
 	pg := &productUsersPage{base: h.base(r, "licenses.title", "licenses"), SKU: sku, Available: sku.Available()}
 	pg.Title = pg.SKUName(sku.SKU)
 	pg.Query = strings.TrimSpace(r.URL.Query().Get("q"))
-	after := r.URL.Query().Get("after")
+	q := r.URL.Query()
+	pg.Sort = q.Get("sort")
+	if pg.Sort == "" {
+		pg.Sort = string(allot.UserOrderName)
+	}
+	after := q.Get("after")
 	pg.First = after == ""
-	f := allot.UserFilter{SKUID: sku.SKU.ID, NamePrefix: pg.Query, After: after, Limit: pageSize}
+	f := allot.UserFilter{SKUID: sku.SKU.ID, NamePrefix: pg.Query, After: after, AfterKey: q.Get("key"), Limit: pageSize, Order: allot.UserOrder(pg.Sort)}
+	if f.Order == allot.UserOrderID {
+		return pageError(http.StatusBadRequest, "product.badSort")
+	}
 	var more bool
 	if pg.Users, more, err = h.svc.Users.FindUsers(r.Context(), s.p, f); err != nil {
+		if allot.ErrorCode(err) == allot.EINVALID {
+			return pageError(http.StatusBadRequest, "product.badSort")
+		}
 		return err
 	}
 	if more && len(pg.Users) > 0 {
-		pg.Next = pg.Users[len(pg.Users)-1].ID
+		last := pg.Users[len(pg.Users)-1]
+		pg.Next, pg.NextKey = last.ID, f.Order.Key(last)
 	}
 	pg.Matching = sku.Consumed // users holding it, from the seat counters; a search is counted when confirmed
 	if pg.Chart, err = h.seatChart(r.Context(), s.p, sku); err != nil {
@@ -146,6 +161,48 @@ func (h *Handler) productUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.render(w, r, http.StatusOK, "product", pg)
 	return nil
+}
+
+// SortLink returns the query of the link heading column col ("name" or
+// "upn"): ascending, or descending when the list is ascending by it.
+func (pg *productUsersPage) SortLink(col string) string {
+	v := url.Values{"sort": {col}}
+	if pg.Sort == col {
+		v.Set("sort", "-"+col)
+	}
+	if pg.Query != "" {
+		v.Set("q", pg.Query)
+	}
+	return "?" + v.Encode()
+}
+
+// AriaSort returns the aria-sort value of column col's heading.
+func (pg *productUsersPage) AriaSort(col string) string {
+	switch pg.Sort {
+	case col:
+		return "ascending"
+	case "-" + col:
+		return "descending"
+	}
+	return "none"
+}
+
+// NextLink returns the query of the next page's link.
+func (pg *productUsersPage) NextLink() string {
+	v := url.Values{"sort": {pg.Sort}, "after": {pg.Next}, "key": {pg.NextKey}}
+	if pg.Query != "" {
+		v.Set("q", pg.Query)
+	}
+	return "?" + v.Encode()
+}
+
+// FirstLink returns the query of the first page's link.
+func (pg *productUsersPage) FirstLink() string {
+	v := url.Values{"sort": {pg.Sort}}
+	if pg.Query != "" {
+		v.Set("q", pg.Query)
+	}
+	return "?" + v.Encode()
 }
 
 // findSKU returns the subscribed product named by the path, ENOTFOUND if
