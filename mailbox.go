@@ -69,6 +69,15 @@ type UserData struct {
 	Files         FilesState
 	FilesSince    time.Time // when they entered their state
 	FilesDeleteAt time.Time // PendingDeletion: when they are deleted
+
+	// MailboxPlanID is the service plan whose loss disconnected the
+	// mailbox, kept while it is Disconnected or Inactive; FilesPlanID the
+	// one whose loss left the files without a license (or the user's
+	// deletion scheduled them), kept until they are licensed again or
+	// deleted. user.assignedPlans shows them as Deleted (Graph's
+	// capabilityStatus) while their data lasts. "" when none.
+	MailboxPlanID string
+	FilesPlanID   string
 }
 
 // DueAt returns when the lifecycle next has something to decide about d,
@@ -100,7 +109,8 @@ func (d *UserData) DueAt() time.Time {
 func (d *UserData) Equal(o *UserData) bool {
 	return d.TenantID == o.TenantID && d.UserID == o.UserID && d.UserPrincipalName == o.UserPrincipalName &&
 		d.Mailbox == o.Mailbox && d.MailboxCreatedAt.Equal(o.MailboxCreatedAt) && d.MailboxSince.Equal(o.MailboxSince) &&
-		d.MailboxPurgeAt.Equal(o.MailboxPurgeAt) && d.Files == o.Files && d.FilesSince.Equal(o.FilesSince) && d.FilesDeleteAt.Equal(o.FilesDeleteAt)
+		d.MailboxPurgeAt.Equal(o.MailboxPurgeAt) && d.Files == o.Files && d.FilesSince.Equal(o.FilesSince) && d.FilesDeleteAt.Equal(o.FilesDeleteAt) &&
+		d.MailboxPlanID == o.MailboxPlanID && d.FilesPlanID == o.FilesPlanID
 }
 
 // Searchable reports whether content search (eDiscovery) reaches the
@@ -168,14 +178,32 @@ func HasData(c *Catalog, ls []License, k DataKind) bool {
 
 // MayChange reports whether ev can change any user's data, so that a
 // store need not read the data of users a bulk change leaves untouched: a
-// license change matters when it takes the last mailbox away, gives one,
-// or gives files; a deletion, a restore and the passing of time always may.
+// license change matters when it takes the last mailbox or files license
+// away or gives one; a deletion, a restore and the passing of time always
+// may.
 func (ev *DataEvent) MayChange(c *Catalog) bool {
 	if ev.Kind != DataLicensesChanged {
 		return true
 	}
 	return HasData(c, ev.Before, DataMailbox) != HasData(c, ev.After, DataMailbox) ||
-		(HasData(c, ev.After, DataFiles) && !HasData(c, ev.Before, DataFiles))
+		HasData(c, ev.Before, DataFiles) != HasData(c, ev.After, DataFiles)
+}
+
+// DataPlan returns the id of the first enabled service plan of the
+// licenses that holds data of kind k, or "".
+func DataPlan(c *Catalog, ls []License, k DataKind) string {
+	for _, l := range ls {
+		sku := c.SKU(l.SKUID)
+		if sku == nil {
+			continue
+		}
+		for _, p := range sku.Plans {
+			if p.Data == k && l.PlanEnabled(sku, p.ID) {
+				return p.ID
+			}
+		}
+	}
+	return ""
 }
 
 // NextUserData returns the state of a user's data after event ev. It is
@@ -193,6 +221,7 @@ func NextUserData(c *Catalog, d UserData, ev DataEvent) UserData {
 		return provisionFiles(c, d, ev.Before, ev.After, ev.Now)
 	case DataUserDeleted:
 		d = nextMailbox(c, d, ev.Before, nil, ev.Now)
+		d = provisionFiles(c, d, ev.Before, nil, ev.Now) // records the files plan lost
 		if d.Files == FilesActive || (d.Files == FilesNone && HasData(c, ev.Before, DataFiles)) {
 			d.Files, d.FilesSince, d.FilesDeleteAt = FilesPendingDeletion, ev.Now, ev.Now.Add(ev.FileRetention)
 		}
@@ -216,20 +245,28 @@ func nextMailbox(c *Catalog, d UserData, before, after []License, now time.Time)
 	switch {
 	case has && d.Mailbox == MailboxActive:
 	case has && (d.Mailbox == MailboxDisconnected || d.Mailbox == MailboxInactive):
-		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxActive, now, time.Time{}
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt, d.MailboxPlanID = MailboxActive, now, time.Time{}, ""
 	case has && d.Mailbox == MailboxNone && HasData(c, before, DataMailbox):
 		d.Mailbox = MailboxActive // provisioned before its state was kept
 	case has:
-		d.Mailbox, d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = MailboxActive, now, now, time.Time{}
+		d.Mailbox, d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt, d.MailboxPlanID = MailboxActive, now, now, time.Time{}, ""
 	case d.Mailbox == MailboxActive || (d.Mailbox == MailboxNone && HasData(c, before, DataMailbox)):
 		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxDisconnected, now, now.Add(MailboxGrace)
+		d.MailboxPlanID = DataPlan(c, before, DataMailbox)
 	}
 	return d
 }
 
 // provisionFiles gives files to a user who gets a license carrying them
-// and has none (or had them deleted).
+// and has none (or had them deleted), and records the files plan a user
+// whose files are kept loses (FilesPlanID).
 func provisionFiles(c *Catalog, d UserData, before, after []License, now time.Time) UserData {
+	switch has := HasData(c, after, DataFiles); {
+	case has:
+		d.FilesPlanID = ""
+	case d.Files != FilesDeleted && HasData(c, before, DataFiles):
+		d.FilesPlanID = DataPlan(c, before, DataFiles)
+	}
 	if (d.Files == FilesNone || d.Files == FilesDeleted) && HasData(c, after, DataFiles) {
 		if d.Files == FilesNone && HasData(c, before, DataFiles) {
 			d.Files = FilesActive // provisioned before its state was kept
@@ -251,10 +288,10 @@ func expireData(d UserData, held bool, now time.Time) UserData {
 		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxInactive, now, time.Time{}
 	case d.Mailbox == MailboxDisconnected && !now.Before(d.MailboxPurgeAt),
 		d.Mailbox == MailboxInactive && !held:
-		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxPurged, now, time.Time{}
+		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt, d.MailboxPlanID = MailboxPurged, now, time.Time{}, ""
 	}
 	if d.Files == FilesPendingDeletion && !now.Before(d.FilesDeleteAt) && !held {
-		d.Files, d.FilesSince, d.FilesDeleteAt = FilesDeleted, now, time.Time{}
+		d.Files, d.FilesSince, d.FilesDeleteAt, d.FilesPlanID = FilesDeleted, now, time.Time{}, ""
 	}
 	return d
 }

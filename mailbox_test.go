@@ -25,6 +25,11 @@ func TestNextUserData(t *testing.T) {
 	active := allot.UserData{Mailbox: allot.MailboxActive, MailboxCreatedAt: created, MailboxSince: created, Files: allot.FilesActive, FilesSince: created}
 	disconnected := allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxCreatedAt: created, MailboxSince: now, MailboxPurgeAt: grace, Files: allot.FilesActive, FilesSince: created}
 	noExchange := allot.License{SKUID: skuE3, DisabledPlans: []string{planExEnt}}
+	filesPlan := allot.DataPlan(c, lics(skuE3), allot.DataFiles)
+	lostE3 := disconnected // E3 removed: its mailbox and files plans are recorded as lost
+	lostE3.MailboxPlanID, lostE3.FilesPlanID = planExEnt, filesPlan
+	lostExchange := disconnected
+	lostExchange.MailboxPlanID = planExEnt
 	retention := 60 * 24 * time.Hour
 	tests := []struct {
 		name string
@@ -37,9 +42,11 @@ func TestNextUserData(t *testing.T) {
 		{"first E3 provisions mailbox and files", allot.UserData{}, allot.DataEvent{Kind: allot.DataLicensesChanged, After: lics(skuE3), Now: now},
 			allot.UserData{Mailbox: allot.MailboxActive, MailboxCreatedAt: now, MailboxSince: now, Files: allot.FilesActive, FilesSince: now}},
 		{"last mailbox license goes: disconnected, files kept", active, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), Now: now},
-			disconnected},
+			lostE3},
 		{"Exchange disabled in the license: disconnected", active, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: []allot.License{noExchange}, Now: now},
-			disconnected},
+			lostExchange},
+		{"files licensed again: the plan lost forgotten", lostE3, allot.DataEvent{Kind: allot.DataLicensesChanged, After: lics(skuE3), Now: later},
+			allot.UserData{Mailbox: allot.MailboxActive, MailboxCreatedAt: created, MailboxSince: later, Files: allot.FilesActive, FilesSince: created}},
 		{"switch Plan 1 to Plan 2: kept", active, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), After: lics(skuExEnt), Now: now},
 			active},
 		{"E3 to Business Premium: kept", active, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuPremium), Now: now},
@@ -49,13 +56,14 @@ func TestNextUserData(t *testing.T) {
 		{"back after purge: a new mailbox", allot.UserData{Mailbox: allot.MailboxPurged, MailboxCreatedAt: created, MailboxSince: grace}, allot.DataEvent{Kind: allot.DataLicensesChanged, After: lics(skuExStd), Now: later},
 			allot.UserData{Mailbox: allot.MailboxActive, MailboxCreatedAt: later, MailboxSince: later}},
 		{"state not kept yet, licensed before: disconnected", allot.UserData{}, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), Now: now},
-			allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxSince: now, MailboxPurgeAt: grace}},
+			allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxSince: now, MailboxPurgeAt: grace, MailboxPlanID: planExStd}},
 		{"state not kept yet, still licensed: active", allot.UserData{}, allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuE3, skuArchive), Now: now},
 			allot.UserData{Mailbox: allot.MailboxActive, Files: allot.FilesActive}},
 		{"a license without data: nothing", allot.UserData{}, allot.DataEvent{Kind: allot.DataLicensesChanged, After: []allot.License{{SKUID: skuExStd, DisabledPlans: []string{planExStd}}}, Now: now},
 			allot.UserData{}},
 		{"deletion: mailbox in grace, files pending", active, allot.DataEvent{Kind: allot.DataUserDeleted, Before: lics(skuE3), FileRetention: retention, Now: now},
-			allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxCreatedAt: created, MailboxSince: now, MailboxPurgeAt: grace, Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: now.Add(retention)}},
+			allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxCreatedAt: created, MailboxSince: now, MailboxPurgeAt: grace, Files: allot.FilesPendingDeletion, FilesSince: now, FilesDeleteAt: now.Add(retention),
+				MailboxPlanID: planExEnt, FilesPlanID: filesPlan}},
 		{"deletion of an unlicensed user: files pending, grace kept", disconnected, allot.DataEvent{Kind: allot.DataUserDeleted, FileRetention: retention, Now: later},
 			allot.UserData{Mailbox: allot.MailboxDisconnected, MailboxCreatedAt: created, MailboxSince: now, MailboxPurgeAt: grace, Files: allot.FilesPendingDeletion, FilesSince: later, FilesDeleteAt: later.Add(retention)}},
 		{"restore: reconnected, files back",
@@ -63,10 +71,10 @@ func TestNextUserData(t *testing.T) {
 			allot.DataEvent{Kind: allot.DataUserRestored, After: lics(skuE3), Now: later},
 			allot.UserData{Mailbox: allot.MailboxActive, MailboxCreatedAt: created, MailboxSince: later, Files: allot.FilesActive, FilesSince: later}},
 		{"grace not over: nothing", disconnected, allot.DataEvent{Kind: allot.DataTimePassed, Now: grace.Add(-time.Microsecond)}, disconnected},
-		{"grace over: purged", disconnected, allot.DataEvent{Kind: allot.DataTimePassed, Now: grace},
+		{"grace over: purged, the plan lost forgotten", lostExchange, allot.DataEvent{Kind: allot.DataTimePassed, Now: grace},
 			allot.UserData{Mailbox: allot.MailboxPurged, MailboxCreatedAt: created, MailboxSince: grace, Files: allot.FilesActive, FilesSince: created}},
-		{"grace over, held: inactive", disconnected, allot.DataEvent{Kind: allot.DataTimePassed, Held: true, Now: grace},
-			allot.UserData{Mailbox: allot.MailboxInactive, MailboxCreatedAt: created, MailboxSince: grace, Files: allot.FilesActive, FilesSince: created}},
+		{"grace over, held: inactive, the plan lost kept", lostExchange, allot.DataEvent{Kind: allot.DataTimePassed, Held: true, Now: grace},
+			allot.UserData{Mailbox: allot.MailboxInactive, MailboxCreatedAt: created, MailboxSince: grace, Files: allot.FilesActive, FilesSince: created, MailboxPlanID: planExEnt}},
 		{"inactive, still held: kept", allot.UserData{Mailbox: allot.MailboxInactive, MailboxSince: grace}, allot.DataEvent{Kind: allot.DataTimePassed, Held: true, Now: grace.AddDate(2, 0, 0)},
 			allot.UserData{Mailbox: allot.MailboxInactive, MailboxSince: grace}},
 		{"inactive, hold released: purged", allot.UserData{Mailbox: allot.MailboxInactive, MailboxSince: grace}, allot.DataEvent{Kind: allot.DataTimePassed, Now: grace.AddDate(2, 0, 0)},
@@ -226,7 +234,8 @@ func TestDataEventMayChange(t *testing.T) {
 		{"last mailbox goes", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd)}, true},
 		{"switch mailbox plans", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), After: lics(skuExEnt)}, false},
 		{"files added", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuExStd), After: lics(skuE3)}, true},
-		{"files removed", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuExEnt)}, false},
+		{"files removed: the files plan lost is recorded", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuExEnt)}, true},
+		{"files kept", allot.DataEvent{Kind: allot.DataLicensesChanged, Before: lics(skuE3), After: lics(skuE3, skuArchive)}, false},
 		{"deletion", allot.DataEvent{Kind: allot.DataUserDeleted}, true},
 		{"time", allot.DataEvent{Kind: allot.DataTimePassed}, true},
 	}

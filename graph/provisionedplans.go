@@ -59,9 +59,9 @@ func provisionedPlans(v userView) []provisionedPlan {
 }
 
 // loadData reads the data state of the users rendered, when names select
-// provisionedPlans and the server has a data service.
+// provisionedPlans or assignedPlans and the server has a data service.
 func (s *Server) loadData(r *http.Request, names []string, views []userView) error {
-	if s.svc.Data == nil || !slices.Contains(names, "provisionedPlans") {
+	if s.svc.Data == nil || !slices.Contains(names, "provisionedPlans") && !slices.Contains(names, "assignedPlans") {
 		return nil
 	}
 	for i := range views {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"slices"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -10,7 +11,7 @@ import (
 type userView struct {
 	u    *allot.User
 	c    *allot.Catalog
-	data *allot.UserData // the mailbox and files, when provisionedPlans is selected (loadData); else nil
+	data *allot.UserData // the mailbox and files, when provisionedPlans or assignedPlans is selected (loadData); else nil
 }
 
 // userDefaults is Graph's default property set of a user (graph-api.md
@@ -115,7 +116,8 @@ type assignedPlan struct {
 }
 
 // assignedPlans lists each service plan the user's licenses enable, once,
-// with the date of the first license that granted it.
+// with the date of the first license that granted it, then the plans the
+// user lost whose data is still kept (deletedPlans).
 func assignedPlans(v userView) []assignedPlan {
 	out := []assignedPlan{}
 	seen := map[string]bool{}
@@ -131,6 +133,33 @@ func assignedPlans(v userView) []assignedPlan {
 			seen[p.ID] = true
 			out = append(out, assignedPlan{AssignedDateTime: dateTime(l.AssignedAt), CapabilityStatus: "Enabled", Service: p.Service, ServicePlanID: p.ID})
 		}
+	}
+	return append(out, deletedPlans(v, seen)...)
+}
+
+// deletedPlans lists, as Graph does for the plans of removed licenses,
+// with capabilityStatus "Deleted", the plan whose loss disconnected the
+// user's mailbox while the mailbox is kept (disconnected or inactive) and
+// the one whose loss left its files unlicensed while they are kept, each
+// dated from when its data entered its state; a plan enabled again (in
+// seen) shows only as Enabled.
+func deletedPlans(v userView, seen map[string]bool) []assignedPlan {
+	if v.data == nil {
+		return nil
+	}
+	d := v.data
+	var out []assignedPlan
+	add := func(id string, since time.Time) {
+		if p := v.c.ServicePlan(id); id != "" && p != nil && !seen[id] {
+			seen[id] = true
+			out = append(out, assignedPlan{AssignedDateTime: dateTime(since), CapabilityStatus: "Deleted", Service: p.Service, ServicePlanID: p.ID})
+		}
+	}
+	if d.Mailbox == allot.MailboxDisconnected || d.Mailbox == allot.MailboxInactive {
+		add(d.MailboxPlanID, d.MailboxSince)
+	}
+	if d.Files == allot.FilesActive || d.Files == allot.FilesPendingDeletion {
+		add(d.FilesPlanID, d.FilesSince)
 	}
 	return out
 }

@@ -105,10 +105,11 @@ func (tx *Tx) expireTenant(ctx context.Context, tenantID string, ds []allot.User
 // still before.
 func (tx *Tx) expireOne(ctx context.Context, before, after allot.UserData) (bool, error) {
 	a := userDataArgs(after)
-	res, err := tx.ExecContext(ctx, `UPDATE user_data SET mailbox_state = $3, mailbox_since = $4, mailbox_purge_at = $5, files_state = $6, files_since = $7, files_delete_at = $8, due_at = $9
+	res, err := tx.ExecContext(ctx, `UPDATE user_data SET mailbox_state = $3, mailbox_since = $4, mailbox_purge_at = $5, files_state = $6, files_since = $7, files_delete_at = $8, due_at = $9,
+		mailbox_plan_id = $14, files_plan_id = $15
 		WHERE tenant_id = $1 AND user_id = $2 AND mailbox_state = $10 AND mailbox_since = $11 AND files_state = $12 AND files_since = $13`,
-		before.TenantID, before.UserID, a[2], a[4], a[5], a[6], a[7], a[8], a[9],
-		string(before.Mailbox), micros(before.MailboxSince), string(before.Files), micros(before.FilesSince))
+		before.TenantID, before.UserID, a[2], a[4], a[5], a[6], a[7], a[8], a[len(a)-1],
+		string(before.Mailbox), micros(before.MailboxSince), string(before.Files), micros(before.FilesSince), after.MailboxPlanID, after.FilesPlanID)
 	if err != nil {
 		return false, err
 	}

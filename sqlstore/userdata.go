@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,13 +18,13 @@ type dataInput struct {
 	ev   allot.DataEvent
 }
 
-const userDataColumns = `user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at, files_state, files_since, files_delete_at`
+const userDataColumns = `user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at, files_state, files_since, files_delete_at, mailbox_plan_id, files_plan_id`
 
 func scanUserData(row scanner, tenantID string) (allot.UserData, error) {
 	d := allot.UserData{TenantID: tenantID}
 	var mc, ms, mp, fs, fd int64
 	var mailbox, files string
-	err := row.Scan(&d.UserID, &d.UserPrincipalName, &mailbox, &mc, &ms, &mp, &files, &fs, &fd)
+	err := row.Scan(&d.UserID, &d.UserPrincipalName, &mailbox, &mc, &ms, &mp, &files, &fs, &fd, &d.MailboxPlanID, &d.FilesPlanID)
 	d.Mailbox, d.Files = allot.MailboxState(mailbox), allot.FilesState(files)
 	d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = fromMicros(mc), fromMicros(ms), fromMicros(mp)
 	d.FilesSince, d.FilesDeleteAt = fromMicros(fs), fromMicros(fd)
@@ -132,8 +131,7 @@ func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([
 	if err != nil {
 		return nil, err
 	}
-	changed := make([]allot.UserData, 0, len(ids))
-	tx.impacts = slices.Grow(tx.impacts, len(ids)) // a bulk change's 100 k impacts, not grown step by step
+	var changed []allot.UserData
 	for i := range ins {
 		in := &ins[i]
 		if !in.ev.MayChange(c) {
@@ -175,7 +173,7 @@ func userDataJSON(d allot.UserData) map[string]any {
 // writeUserData stores the data of users of one tenant, inserting or
 // replacing their rows.
 func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.UserData) error {
-	const n = 11
+	const n = 13
 	for start := 0; start < len(ds); start += bulkChunk {
 		chunk := ds[start:min(start+bulkChunk, len(ds))]
 		var q strings.Builder
@@ -191,7 +189,8 @@ func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.Use
 		}
 		q.WriteString(` ON CONFLICT (tenant_id, user_id) DO UPDATE SET upn = excluded.upn, mailbox_state = excluded.mailbox_state,
 			mailbox_created_at = excluded.mailbox_created_at, mailbox_since = excluded.mailbox_since, mailbox_purge_at = excluded.mailbox_purge_at,
-			files_state = excluded.files_state, files_since = excluded.files_since, files_delete_at = excluded.files_delete_at, due_at = excluded.due_at`)
+			files_state = excluded.files_state, files_since = excluded.files_since, files_delete_at = excluded.files_delete_at,
+			mailbox_plan_id = excluded.mailbox_plan_id, files_plan_id = excluded.files_plan_id, due_at = excluded.due_at`)
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return err
 		}
@@ -199,14 +198,15 @@ func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.Use
 	return nil
 }
 
-// userDataArgs are the values of userDataColumns and due_at for d.
+// userDataArgs are the values of userDataColumns and due_at for d (due_at
+// last).
 func userDataArgs(d allot.UserData) []any {
 	var due sql.NullInt64
 	if t := d.DueAt(); !t.IsZero() {
 		due = sql.NullInt64{Int64: micros(t), Valid: true}
 	}
 	return []any{d.UserID, d.UserPrincipalName, string(d.Mailbox), micros(d.MailboxCreatedAt), micros(d.MailboxSince), micros(d.MailboxPurgeAt),
-		string(d.Files), micros(d.FilesSince), micros(d.FilesDeleteAt), due}
+		string(d.Files), micros(d.FilesSince), micros(d.FilesDeleteAt), d.MailboxPlanID, d.FilesPlanID, due}
 }
 
 // licenseData applies a license change of one user to its data.

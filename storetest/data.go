@@ -62,17 +62,20 @@ func testMailboxLifecycle(t *testing.T, open Opener) {
 	wantMailbox(t, "after switches", d, allot.MailboxActive, time.Time{})
 	diff(t, "same mailbox after switches", d.MailboxSince, created)
 	diff(t, "files kept without a files license", d.Files, allot.FilesActive)
+	diff(t, "the files plan lost recorded", d.FilesPlanID, allot.DataPlan(f.S.Catalog(), []allot.License{{SKUID: BusinessPremium}}, allot.DataFiles))
 
 	f.Clock.Advance(dataDay)
 	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, remove(ExchangePlan2))
 	must(t, err)
 	grace := f.Clock.Now().Add(allot.MailboxGrace)
 	wantMailbox(t, "last mailbox license removed", f.data(u.ID), allot.MailboxDisconnected, grace)
+	diff(t, "the mailbox plan lost recorded", f.data(u.ID).MailboxPlanID, allot.DataPlan(f.S.Catalog(), []allot.License{{SKUID: ExchangePlan2}}, allot.DataMailbox))
 
 	f.Clock.Advance(29 * dataDay)
 	f.Assign(u.ID, ExchangePlan1)
 	d = f.data(u.ID)
 	wantMailbox(t, "reconnected within grace", d, allot.MailboxActive, time.Time{})
+	diff(t, "no mailbox plan lost once reconnected", d.MailboxPlanID, "")
 	diff(t, "the same mailbox", d.MailboxCreatedAt, created)
 
 	_, err = f.S.AssignLicenses(ctx, f.Admin(), u.ID, remove(ExchangePlan1))
