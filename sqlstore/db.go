@@ -50,18 +50,21 @@ type Options struct {
 // DB is an open allot database. It implements every service of package
 // allot. Safe for concurrent use.
 type DB struct {
-	write   *sql.DB // SQLite: one connection, so writers never contend
-	read    *sql.DB // SQLite: a read-only pool; PostgreSQL: same as write
-	d       dialect
-	catalog *allot.Catalog
-	now     func() time.Time
-	rand    io.Reader
-	dsn     string
-	origin  string // identifies this process's notifications
-	hooks   []func(allot.Change)
-	group   *committer // SQLite's group commit; nil on PostgreSQL
-	logf    func(format string, args ...any)
-	hashing chan struct{} // password hashing slots (password.go)
+	write *sql.DB // SQLite: one connection, so writers never contend
+	read  *sql.DB // SQLite: a read-only pool; PostgreSQL: same as write
+	// readStmts keeps the read pool's statements prepared (SQLite only:
+	// pgx prepares every statement on each connection itself).
+	readStmts *poolStmts
+	d         dialect
+	catalog   *allot.Catalog
+	now       func() time.Time
+	rand      io.Reader
+	dsn       string
+	origin    string // identifies this process's notifications
+	hooks     []func(allot.Change)
+	group     *committer // SQLite's group commit; nil on PostgreSQL
+	logf      func(format string, args ...any)
+	hashing   chan struct{} // password hashing slots (password.go)
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
@@ -86,6 +89,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.origin = db.newID()
+	if db.read != db.write {
+		db.readStmts = newPoolStmts(db.read)
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -105,6 +111,7 @@ func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
 	}
+	db.readStmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -173,6 +180,7 @@ func (db *DB) applyMigration(ctx context.Context, version int, name string, have
 type Tx struct {
 	q       querier
 	stmts   *stmtCache // nil but in the group committer's transaction
+	sqlTx   *sql.Tx    // a read transaction's, which runs readStmts
 	db      *DB
 	now     time.Time
 	changes map[string]*allot.Change // what caches must learn once committed
@@ -220,6 +228,9 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx
 		return nil, err
 	}
 	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC()}
+	if readOnly {
+		tx.sqlTx = sqlTx
+	}
 	defer sqlTx.Rollback()
 	if err := fn(tx); err != nil {
 		return nil, err
