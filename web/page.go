@@ -64,6 +64,9 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 		defer func() {
 			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler { // a download cut short: the client must see it fail
+					panic(v)
+				}
 				h.log.ErrorContext(r.Context(), "panic", "request_id", rq.id, "panic", v, "stack", string(debug.Stack()))
 				h.renderError(w, r, fmt.Errorf("panic: %v", v))
 			}

@@ -42,6 +42,9 @@ type Services struct {
 	// Domains lists the organization's domains; nil leaves the Domains
 	// page out.
 	Domains allot.DomainService
+	// Imports creates and updates users from an uploaded CSV; nil leaves
+	// the import page out.
+	Imports allot.UserImportService
 	// Catalog names products and service plans; nil means
 	// allot.DemoCatalog().
 	Catalog *allot.Catalog
@@ -137,6 +140,7 @@ func (h *Handler) routes() {
 	h.registerRoleRoutes()
 	h.registerTokenRoutes()
 	h.registerDomainRoutes()
+	h.registerImportRoutes()
 	h.registerHoldRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
