@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/graph"
@@ -143,5 +145,34 @@ func TestBenchMeasured(t *testing.T) {
 	}
 	if !benchMeasured(&benchResult{}, &loadgen.Result{Ops: 1}) {
 		t.Error("a window with a request counts as unmeasured")
+	}
+}
+
+// TestWaitLoaded checks that a server still loading its index is waited
+// for, and one that never finishes is reported.
+func TestWaitLoaded(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Get("never") != "" || calls.Add(1) <= 3 {
+			w.Write([]byte("ok, index loading"))
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	c := loadgen.NewClient(1, nil)
+	defer c.Close()
+	p := &benchProc{base: srv.URL, start: time.Now(), done: make(chan struct{})}
+	if _, err := p.waitLoaded(context.Background(), c, 5*time.Second); err != nil || calls.Load() != 4 {
+		t.Errorf("waitLoaded: %v after %d calls, want nil after 4", err, calls.Load())
+	}
+	never := &benchProc{base: srv.URL, start: time.Now(), done: make(chan struct{}), logs: &benchTail{}}
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok, index loading")) })
+	if _, err := never.waitLoaded(context.Background(), c, 100*time.Millisecond); err == nil || !strings.Contains(err.Error(), "index loading") {
+		t.Errorf("waitLoaded on a server that never loads: %v, want a timeout naming its last answer", err)
 	}
 }

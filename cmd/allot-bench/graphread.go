@@ -55,6 +55,13 @@ func (env *benchEnv) readServer(ctx context.Context) (*benchProc, error) {
 		return nil, err
 	}
 	env.served = procs[0]
+	c := env.client(1)
+	defer c.Close()
+	loaded, err := env.served.waitLoaded(ctx, c, 5*time.Minute) // measure the loaded server, not its start
+	if err != nil {
+		return nil, err
+	}
+	env.c.logf("allot serve's index loaded in %s", loaded.Round(time.Millisecond))
 	return env.served, nil
 }
 
