@@ -77,4 +77,6 @@ func testBulkDataPreview(t *testing.T, open Opener) {
 }
 
 // dayAfter is the date, as impacts word it, of the fixture's clock plus d.
-func dayAfter(f *Fixture, d time.Duration) string { return f.Clock.Now().Add(d).UTC().Format("2006-01-02") }
+func dayAfter(f *Fixture, d time.Duration) string {
+	return f.Clock.Now().Add(d).UTC().Format("2006-01-02")
+}
