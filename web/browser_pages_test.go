@@ -40,6 +40,7 @@ func TestBrowserPages(t *testing.T) {
 		{"tokens", demo.AdminUPN, "/tokens"},
 		{"domains", demo.AdminUPN, "/domains"},
 		{"holds", demo.AdminUPN, "/holds"},
+		{"audit", demo.AdminUPN, "/audit"},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, pg := range pages {
