@@ -1,10 +1,16 @@
 package graph
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/allot-project/allot"
 )
 
 // discardWriter is a ResponseWriter that keeps only the status, so that a
@@ -58,4 +64,98 @@ func BenchmarkObserveRequestParallel(b *testing.B) {
 			f.srv.metrics.observeRequest("/api/check", "GET", http.StatusOK, 150*time.Microsecond)
 		}
 	})
+}
+
+// benchLogger logs at Info to nowhere, as a server's log line costs.
+func benchLogger(o *Options, _ *Services) {
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// benchGet serves GET path with token through h until the loop ends.
+func benchGet(b *testing.B, h http.Handler, path, token string) {
+	b.Helper()
+	r := httptest.NewRequest("GET", "http://allot.test"+path, nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := &discardWriter{header: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.header)
+		w.status = 0
+		h.ServeHTTP(w, r)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
+
+// BenchmarkBareHandler is the ceiling the read benchmarks compare with: a
+// handler writing a fixed JSON answer, headers included, and nothing else.
+func BenchmarkBareHandler(b *testing.B) {
+	body := []byte(`{"@odata.context":"http://allot.test/v1.0/$metadata#users('x')/licenseDetails","value":[]}` + "\n")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+	})
+	benchGet(b, h, "/bare", "x")
+}
+
+// BenchmarkLicenseDetails measures GET /users/{id}/licenseDetails (W12)
+// through the whole handler, its log line at Info included.
+func BenchmarkLicenseDetails(b *testing.B) {
+	f := newFixture(b, benchLogger)
+	u := f.a.users[callerOrdinary]
+	benchGet(b, f.srv.Handler(), "/v1.0/users/"+u.ID+"/licenseDetails", f.a.tokens[callerReader])
+}
+
+// BenchmarkUser measures GET /users/{id} (W12).
+func BenchmarkUser(b *testing.B) {
+	f := newFixture(b, benchLogger)
+	u := f.a.users[callerOrdinary]
+	benchGet(b, f.srv.Handler(), "/v1.0/users/"+u.ID, f.a.tokens[callerReader])
+}
+
+// BenchmarkSubscribedSkus measures GET /subscribedSkus (W12) of the
+// fixture's tenant, read from the store.
+func BenchmarkSubscribedSkus(b *testing.B) {
+	f := newFixture(b, benchLogger)
+	benchGet(b, f.srv.Handler(), "/v1.0/subscribedSkus", f.a.tokens[callerReader])
+}
+
+// BenchmarkSubscribedSkus200 measures GET /subscribedSkus (W7's page: 200
+// SKUs of 25 plans) with the store's read of the list replaced by a
+// constant, so that rendering is what is measured.
+func BenchmarkSubscribedSkus200(b *testing.B) {
+	f := newFixture(b, benchLogger, func(_ *Options, s *Services) {
+		s.Subscriptions = constSKUs{SubscriptionService: s.Subscriptions, skus: manySKUs(200, 25)}
+	})
+	benchGet(b, f.srv.Handler(), "/v1.0/subscribedSkus", f.a.tokens[callerReader])
+}
+
+// constSKUs answers every list of subscribedSkus with skus.
+type constSKUs struct {
+	allot.SubscriptionService
+	skus []*allot.SubscribedSKU
+}
+
+func (c constSKUs) FindSubscribedSKUs(ctx context.Context, p allot.Principal) ([]*allot.SubscribedSKU, error) {
+	if err := allot.Authorize(p, allot.ActionRead); err != nil {
+		return nil, err
+	}
+	return c.skus, nil
+}
+
+// manySKUs makes n subscribedSkus of plans plans each.
+func manySKUs(n, plans int) []*allot.SubscribedSKU {
+	var out []*allot.SubscribedSKU
+	const tenant = "11111111-2222-4333-8444-555555555555"
+	for i := range n {
+		sku := &allot.SKU{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), PartNumber: fmt.Sprintf("BENCH_SKU_%03d", i), AppliesTo: "User"}
+		for j := range plans {
+			sku.Plans = append(sku.Plans, &allot.ServicePlan{ID: fmt.Sprintf("00000000-0000-4000-9000-%06d%06d", i, j), Name: fmt.Sprintf("BENCH_PLAN_%04d", j)})
+		}
+		out = append(out, &allot.SubscribedSKU{TenantID: tenant, SKU: sku, CapabilityStatus: "Enabled", Consumed: 4000 + i,
+			Prepaid: allot.LicenseUnits{Enabled: 5000}, SubscriptionIDs: []string{fmt.Sprintf("99999999-0000-4000-8000-%012d", i)}})
+	}
+	return out
 }

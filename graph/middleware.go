@@ -113,26 +113,33 @@ func setSecurityHeaders(h http.Header) {
 	}
 }
 
-// finish records the metrics and writes the request's log line.
+// finish records the metrics and writes the request's log line. The
+// line's attributes are built only when its level is enabled (the check's
+// Debug line usually is not), in an array that stays on the stack.
 func (s *Server) finish(r *http.Request, rec *statusRecorder, info *requestInfo, d time.Duration) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	s.metrics.observeRequest(info.route, r.Method, status, d)
-	attrs := []slog.Attr{
+	level := slog.LevelInfo
+	if info.route == "/api/check" {
+		level = slog.LevelDebug // the hot path: thousands a second
+	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	var buf [6]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("method", r.Method),
 		slog.String("route", info.route),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 		slog.String("request_id", info.id),
-	}
+	)
 	if info.authed {
 		attrs = append(attrs, slog.String("tenant", info.principal.TenantID))
 	}
-	level := slog.LevelInfo
-	if info.route == "/api/check" {
-		level = slog.LevelDebug // the hot path: thousands a second
-	}
-	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 }

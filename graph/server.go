@@ -99,14 +99,6 @@ type Options struct {
 	// imports) run at once; more are refused with 503. 0 means
 	// DefaultMaxBulkRequests.
 	MaxBulkRequests int
-	// OperationTTL is how long an operation (a bulk request answered with
-	// Prefer: respond-async, operation.go) and its result are kept after
-	// it ends; MaxOperations how many one tenant keeps; OperationDir
-	// where results are spooled. 0 and "" mean DefaultOperationTTL,
-	// DefaultMaxOperations and os.TempDir().
-	OperationTTL  time.Duration
-	MaxOperations int
-	OperationDir  string
 	// TokenCacheTTL is how long a validated token's principal is reused
 	// without asking the store again, which keeps the database off the
 	// license-check path. A revoked token, a blocked user or a role change
@@ -150,6 +142,9 @@ type Options struct {
 	// the slow way (from SQL, while its index loads): /healthz then
 	// answers "ok, index loading". Nil means never.
 	Loading func() bool
+	// SKUCache keeps each tenant's subscribedSkus between the commits that
+	// change them (skucache.go); nil reads them from the store every time.
+	SKUCache *SKUCache
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
@@ -172,13 +167,14 @@ type Server struct {
 	registry     *prometheus.Registry
 	rates        rateLimits // ratelimit.go
 	limits       limits     // time and bulk work (budget.go)
-	ops          *operations
 	handler      http.Handler
 	links        linkBase
 	metricsToken string
 	metricsOnAPI bool
 	ready        func(context.Context) error
 	loading      func() bool
+	skuCache     *SKUCache // nil: none
+	skuJSON      skuStatic // the catalog SKUs' static JSON
 }
 
 // NewServer returns a server over the services s.
@@ -208,10 +204,10 @@ func NewServer(s Services, opts Options) *Server {
 	}
 	srv.links = linkBase{public: strings.TrimSuffix(opts.PublicURL, "/"), proxies: opts.TrustedProxies}
 	srv.metricsToken, srv.ready, srv.loading = opts.MetricsToken, opts.Ready, opts.Loading
+	srv.skuCache = opts.SKUCache
 	srv.metricsOnAPI = opts.MetricsToken != "" && !opts.MetricsSeparate
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	srv.rates = newRateLimits(opts, srv.now)
-	srv.ops = newOperations(opts, srv.now)
 	srv.registerRoutes()
 	srv.handler = srv.limitTime(srv.observe(http.HandlerFunc(srv.serve)))
 	return srv
@@ -232,7 +228,6 @@ func (s *Server) registerRoutes() {
 	s.registerSelfServiceRoutes()
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
-	s.registerOperationRoutes()
 	s.registerCheckRoutes()
 	s.registerRoleRoutes()
 	s.registerTokenRoutes()

@@ -82,18 +82,16 @@ func (s *Server) listSubscribedSKUs(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	p := principalFrom(r)
-	skus, err := s.svc.Subscriptions.FindSubscribedSKUs(r.Context(), p)
+	e, err := s.tenantSKUs(r, principalFrom(r))
 	if err != nil {
 		return err
 	}
-	tenant, err := s.svc.Tenants.FindTenantByID(r.Context(), p.TenantID)
-	if err != nil {
-		return err
+	if sel.sel == nil {
+		return writeSKUCollection(w, r, e.value) // skucache.go
 	}
-	views := make([]subscribedSKU, len(skus))
-	for i, sku := range skus {
-		views[i] = subscribedSKU{sku, tenant}
+	views := make([]subscribedSKU, len(e.skus))
+	for i, sku := range e.skus {
+		views[i] = subscribedSKU{sku, e.tenant}
 	}
 	return sel.writeCollection(w, r, "subscribedSkus", views)
 }

@@ -33,10 +33,11 @@ func (s *Server) listen(ctx context.Context, ready chan<- struct{}) {
 	}
 }
 
-// apply brings the index in step with a change. If that fails (the
-// database could not be read), the index keeps its last committed state
-// and a full reload is scheduled.
+// apply brings the index and the API's subscribedSkus cache in step with
+// a change. If the index's update fails (the database could not be read),
+// the index keeps its last committed state and a full reload is scheduled.
 func (s *Server) apply(ctx context.Context, c allot.Change) {
+	s.skus.Forget(c)
 	if err := s.index.Apply(ctx, c); err != nil && ctx.Err() == nil {
 		s.log.Error("license-check index update failed; reloading", "tenant", c.TenantID, "err", err)
 		reason := "license-check index update failed: " + err.Error()

@@ -81,8 +81,9 @@ type Server struct {
 	log       *slog.Logger
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
-	reload    chan struct{} // asks for a full reload after a failed update
-	readiness readiness     // what /healthz says (ready.go)
+	reload    chan struct{}   // asks for a full reload after a failed update
+	readiness readiness       // what /healthz says (ready.go)
+	skus      *graph.SKUCache // the API's subscribedSkus, forgotten by apply
 }
 
 // Start loads the license-check index (or, with LoadInBackground, starts
@@ -96,7 +97,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	if src == nil {
 		src = db
 	}
-	s := &Server{db: db, index: index.New(db.Catalog(), src), log: o.Logger, reload: make(chan struct{}, 1)}
+	s := &Server{db: db, index: index.New(db.Catalog(), src), log: o.Logger, reload: make(chan struct{}, 1), skus: graph.NewSKUCache()}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
@@ -124,7 +125,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
 		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
-		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, Ready: s.ready, Loading: s.loading})
+		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, SKUCache: s.skus, Ready: s.ready, Loading: s.loading})
 	pages, err := web.New(web.Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: db, Audit: db, Data: db, Holds: db, SelfService: db, Roles: db, Domains: db, Imports: db, Catalog: db.Catalog()},
 		web.Options{Logger: o.Logger, Now: o.Now, SecureCookies: strings.HasPrefix(o.PublicURL, "https://"), TrustedProxies: o.TrustedProxies})
 	if err != nil {
