@@ -33,6 +33,9 @@ type authzRule struct {
 	// everyTenant: the object is the same in every tenant (built-in role
 	// definitions), so another tenant's caller may read it.
 	everyTenant bool
+	// owner: only this caller, who made the object (an operation), may
+	// read it; every other valid caller gets 404 (or 403).
+	owner string
 }
 
 // authzRules are the rules of every route, by its registered pattern.
@@ -95,6 +98,9 @@ var authzRules = map[string]authzRule{
 	"DELETE /api/tokens/{id}":     {action: allot.ActionManageRoles, id: "token"},
 	"POST /api/users/import":      {action: allot.ActionAssignLicenses, body: "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nimported@contoso.example,Imported,US,true,\n", header: map[string]string{"Content-Type": "text/csv"}},
 	"GET /api/users/export":       {action: allot.ActionRead},
+
+	"GET /api/operations/{id}":        {owner: callerLicense, id: "operation"},
+	"GET /api/operations/{id}/result": {owner: callerLicense, id: "operation"},
 
 	"GET /api/holds":                             {action: allot.ActionManageHolds},
 	"POST /api/holds":                            {action: allot.ActionManageHolds, body: `{"user":"%user%","name":"Case 42"}`},
@@ -214,6 +220,10 @@ func (f *fixture) checkMatrixCall(t *testing.T, c matrixCaller, pattern string, 
 		if got != http.StatusUnauthorized {
 			t.Errorf("%s: %d %s, want 401", c.name, got, short(resp.body))
 		}
+	case rule.owner != "":
+		if c.name == rule.owner && got != http.StatusOK || c.name != rule.owner && got != http.StatusNotFound && got != http.StatusForbidden {
+			t.Errorf("%s: %d %s, want 200 for %s, else 404 or 403", c.name, got, short(resp.body), rule.owner)
+		}
 	case c.app && rule.self:
 		if got != http.StatusBadRequest && got != http.StatusForbidden {
 			t.Errorf("%s: %d %s, want 400 or 403", c.name, got, short(resp.body))
@@ -269,6 +279,8 @@ func matrixIDs(t *testing.T, f *fixture) map[string]string {
 		tf.tokens["checker"] = secret
 	}
 	_, tok := appToken(t, f, "Revocable", allot.RoleLicenseChecker)
+	op := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", `{"users":["`+target.ID+`"],"addLicenses":[{"skuId":"`+skuE3+`"}],"dryRun":true}`, nil)
+	f.awaitOperation(t, a, callerLicense, op)
 	hold := &allot.Hold{UserID: target.ID, Name: "Matrix"}
 	must(t, f.db.CreateHold(ctx, sys(a.tenant.ID), hold))
 	first := func(path string) string { // as the License Administrator sees it
@@ -291,6 +303,7 @@ func matrixIDs(t *testing.T, f *fixture) map[string]string {
 		"token":          tok.ID,
 		"hold":           hold.ID,
 		"details":        first("/v1.0/users/" + target.ID + "/licenseDetails"),
+		"operation":      strings.TrimPrefix(op, OperationsPath+"/"),
 	}
 }
 

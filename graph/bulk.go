@@ -3,8 +3,10 @@ package graph
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/allot-project/allot"
@@ -53,12 +55,27 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if wantsAsync(r) {
+		return s.startOperation(w, r, "bulkAssignLicense", len(b.Users), s.runBulk(p, b))
+	}
 	results, err := s.svc.Licenses.AssignLicensesBulk(r.Context(), p, b)
 	if err != nil {
 		return bulkRefusal(err, results)
 	}
 	s.writeBulkResponse(w, r, b, results)
 	return nil
+}
+
+// runBulk is the work of a bulk change run as an operation (operation.go).
+func (s *Server) runBulk(p allot.Principal, b allot.BulkLicenseChange) operationRun {
+	return func(ctx context.Context, progress func(done, total int)) (func(io.Writer) error, error) {
+		b.Progress = progress
+		results, err := s.svc.Licenses.AssignLicensesBulk(ctx, p, b)
+		if err != nil {
+			return nil, bulkRefusal(err, results)
+		}
+		return func(w io.Writer) error { return s.encodeBulkResponse(w, b, results) }, nil
+	}
 }
 
 // writeBulkResponse streams the BulkResponse of results: each result is
@@ -69,6 +86,13 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.Header().Set("OData-Version", "4.0")
 	w.WriteHeader(http.StatusOK)
+	if err := s.encodeBulkResponse(w, b, results); err != nil {
+		s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
+	}
+}
+
+// encodeBulkResponse writes the BulkResponse of results to w.
+func (s *Server) encodeBulkResponse(w io.Writer, b allot.BulkLicenseChange, results []allot.BulkResult) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -101,8 +125,7 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 			bw.WriteByte(',')
 		}
 		if err := enc.Encode(&out); err != nil {
-			s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
-			return
+			return err
 		}
 	}
 	fmt.Fprintf(bw, `],"changed":%d,"unchanged":%d,"failed":%d,"dryRun":%t`, sum.Changed, sum.Unchanged, sum.Failed, b.DryRun)
@@ -111,9 +134,7 @@ func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b all
 		enc.Encode(NewDataSummaryInfo(data)) // a failure to write shows at the Flush below
 	}
 	bw.WriteString("}\n")
-	if err := bw.Flush(); err != nil {
-		s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
-	}
+	return bw.Flush()
 }
 
 // bulkRefusal turns the error of a refused bulk change into the answer:

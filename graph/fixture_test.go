@@ -127,7 +127,7 @@ func newFixture(t testing.TB, opts ...func(*Options, *Services)) *fixture {
 	f.b = f.buildTenant(t, "Fabrikam", "fabrikam.example")
 	f.clock.Add(2 * time.Hour) // the expired tokens expire
 	svc := Services{Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Domains: db, Catalog: db.Catalog(), Data: db, Holds: db, Offboard: db, SelfService: db}
-	o := Options{Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Now: f.clock.Now, PublicURL: "http://allot.test"}
+	o := Options{Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Now: f.clock.Now, PublicURL: "http://allot.test", OperationDir: t.TempDir()}
 	for _, fn := range opts {
 		fn(&o, &svc)
 	}

@@ -99,6 +99,14 @@ type Options struct {
 	// imports) run at once; more are refused with 503. 0 means
 	// DefaultMaxBulkRequests.
 	MaxBulkRequests int
+	// OperationTTL is how long an operation (a bulk request answered with
+	// Prefer: respond-async, operation.go) and its result are kept after
+	// it ends; MaxOperations how many one tenant keeps; OperationDir
+	// where results are spooled. 0 and "" mean DefaultOperationTTL,
+	// DefaultMaxOperations and os.TempDir().
+	OperationTTL  time.Duration
+	MaxOperations int
+	OperationDir  string
 	// TokenCacheTTL is how long a validated token's principal is reused
 	// without asking the store again, which keeps the database off the
 	// license-check path. A revoked token, a blocked user or a role change
@@ -167,6 +175,7 @@ type Server struct {
 	registry     *prometheus.Registry
 	rates        rateLimits // ratelimit.go
 	limits       limits     // time and bulk work (budget.go)
+	ops          *operations
 	handler      http.Handler
 	links        linkBase
 	metricsToken string
@@ -208,6 +217,7 @@ func NewServer(s Services, opts Options) *Server {
 	srv.metricsOnAPI = opts.MetricsToken != "" && !opts.MetricsSeparate
 	srv.tokens = newTokenCache(opts.TokenCacheTTL, srv.now)
 	srv.rates = newRateLimits(opts, srv.now)
+	srv.ops = newOperations(opts, srv.now)
 	srv.registerRoutes()
 	srv.handler = srv.limitTime(srv.observe(http.HandlerFunc(srv.serve)))
 	return srv
@@ -228,6 +238,7 @@ func (s *Server) registerRoutes() {
 	s.registerSelfServiceRoutes()
 	s.registerDeletedRoutes()
 	s.registerBulkRoutes()
+	s.registerOperationRoutes()
 	s.registerCheckRoutes()
 	s.registerRoleRoutes()
 	s.registerTokenRoutes()

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -79,11 +80,29 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if opts.Atomic && len(refused) > 0 {
 		opts.DryRun = true // plan the other rows to report them, write nothing
 	}
+	if wantsAsync(r) {
+		return s.startOperation(w, r, "importUsers", len(rows)+len(refused), s.runImport(p, rows, refused, opts, dry))
+	}
 	results, err := s.svc.Imports.ImportUsers(r.Context(), p, rows, opts)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s.importResponse(append(results, refused...), dry, opts.Atomic))
+}
+
+// runImport is the work of an import run as an operation (operation.go):
+// the rows refused already count as processed.
+func (s *Server) runImport(p allot.Principal, rows []allot.ImportRow, refused []allot.ImportResult, opts allot.ImportOptions, dry bool) operationRun {
+	return func(ctx context.Context, progress func(done, total int)) (func(io.Writer) error, error) {
+		progress(len(refused), len(rows)+len(refused))
+		opts.Progress = func(done, total int) { progress(len(refused)+done, len(refused)+total) }
+		results, err := s.svc.Imports.ImportUsers(ctx, p, rows, opts)
+		if err != nil {
+			return nil, err
+		}
+		resp := s.importResponse(append(results, refused...), dry, opts.Atomic)
+		return func(w io.Writer) error { return encodeJSON(w, resp) }, nil
+	}
 }
 
 // parseImport reads an import body: the rows to import and the results

@@ -73,6 +73,9 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 	todo := make([]bulkUser, 0, len(users))
 	seats := newSeatBook(pools)
 	for i, key := range b.Users {
+		if i%bulkChunk == 0 {
+			b.ReportProgress(i)
+		}
 		r := &results[i]
 		r.User = key
 		u := users[strings.ToLower(strings.TrimSpace(key))]
@@ -91,6 +94,7 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 			return results, r.Err
 		}
 	}
+	b.ReportProgress(len(b.Users))
 	if b.DryRun || len(todo) == 0 {
 		return results, tx.dryRunData(ctx, p.TenantID, b, todo) // a dry run says what would happen to the users' data
 	}

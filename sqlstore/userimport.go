@@ -58,6 +58,9 @@ func (tx *Tx) importRows(ctx context.Context, p allot.Principal, rows []allot.Im
 	var todo []importUser
 	refused := false
 	for i := range rows {
+		if i%bulkChunk == 0 {
+			opts.ReportProgress(i, len(rows))
+		}
 		r := &results[i]
 		r.Line, r.UserPrincipalName = rows[i].Line, rows[i].UserPrincipalName
 		iu, err := tx.planImportRow(ctx, p, &rows[i], st)

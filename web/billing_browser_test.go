@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +18,8 @@ import (
 // TestBrowserAdminPages walks the pages of buying, reclaiming, the
 // self-service policy, roles and tokens as a Global Administrator: buy
 // after the confirmation, reclaim after the preview, change a policy,
-// grant a role with the picker, create a token whose secret is shown.
+// grant a role with the picker, create a token whose secret is shown,
+// import a user from a CSV file after its preview.
 func TestBrowserAdminPages(t *testing.T) {
 	t.Parallel()
 	f := newBrowserFixture(t, demo.AdminUPN)
@@ -99,5 +102,26 @@ func TestBrowserAdminPages(t *testing.T) {
 	}
 	if p, err := f.db.Authenticate(bg, secret); err != nil || !p.HasRole(allot.RoleLicenseChecker) {
 		t.Errorf("the secret shown does not authenticate a License Checker: %+v %v", p, err)
+	}
+
+	csv := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(csv, []byte("userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nzoe@"+demo.Domain+",Zoé Martin,FR,true,EXCHANGESTANDARD\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx,
+		chromedp.Navigate(f.srv.URL+"/users/import"),
+		chromedp.WaitVisible(chromedp.ID("import-file")),
+		chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{csv}),
+		chromedp.Click(chromedp.CSS(`#import-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main .note`)),
+	)
+	wantText(t, ctx, "The import would create 1 users")
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`main form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`main a.button.primary`)),
+	)
+	wantText(t, ctx, "Created 1 users")
+	if !f.holds(t, "zoe@"+demo.Domain, demo.SKUExchangePlan1) {
+		t.Error("the imported user lacks Exchange Online (Plan 1)")
 	}
 }

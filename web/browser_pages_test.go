@@ -39,7 +39,9 @@ func TestBrowserPages(t *testing.T) {
 		{"roles", demo.AdminUPN, "/roles"},
 		{"tokens", demo.AdminUPN, "/tokens"},
 		{"domains", demo.AdminUPN, "/domains"},
+		{"users-import", demo.AdminUPN, "/users/import"},
 		{"holds", demo.AdminUPN, "/holds"},
+		{"audit", demo.AdminUPN, "/audit"},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, pg := range pages {

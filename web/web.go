@@ -142,6 +142,7 @@ func (h *Handler) routes() {
 	h.registerDomainRoutes()
 	h.registerImportRoutes()
 	h.registerHoldRoutes()
+	h.registerAuditRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
 	}))

@@ -40,7 +40,7 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 	all := graph.BulkResponse{Results: []graph.BulkResult{}, DryRun: c.dryRun}
 	for start := 0; start < len(users); start += chunk {
 		req.Users = users[start:min(start+chunk, len(users))]
-		resp, err := c.cl.BulkAssignLicense(ctx, req)
+		resp, shown, err := c.send(ctx, req, bar)
 		bar.clear()
 		if err != nil {
 			return c.bulkFailed(err, all, len(users)-start)
@@ -53,7 +53,7 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 		all.Results = append(all.Results, resp.Results...)
 		all.Changed, all.Unchanged, all.Failed = all.Changed+resp.Changed, all.Unchanged+resp.Unchanged, all.Failed+resp.Failed
 		all.DataSummary = resp.DataSummary // a dry run is one request
-		bar.add(len(req.Users))
+		bar.add(len(req.Users) - shown)
 	}
 	bar.clear()
 	err := c.report(all)
@@ -63,6 +63,27 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 		}
 	}
 	return err
+}
+
+// asyncUsers is the size of a request from which it runs as an operation
+// on the server (Prefer: respond-async), whose progress the bar follows.
+const asyncUsers = 5000
+
+// send sends one bulk request, as an operation when it is large or with
+// --progress; the bar advances as the server reports users processed.
+// shown is how far it advanced.
+func (c *licenseCommand) send(ctx context.Context, req graph.BulkRequest, bar *progress) (resp *graph.BulkResponse, shown int, err error) {
+	if !c.progress && len(req.Users) < asyncUsers {
+		resp, err = c.cl.BulkAssignLicense(ctx, req)
+		return resp, 0, err
+	}
+	resp, err = c.cl.BulkAssignLicenseAsync(ctx, req, func(op graph.Operation) {
+		if n := min(op.Processed, len(req.Users)); n > shown {
+			bar.add(n - shown)
+			shown = n
+		}
+	})
+	return resp, shown, err
 }
 
 // bulkFailed reports a request that failed as a whole, after the users

@@ -70,7 +70,10 @@ One user is changed with Graph's assignLicense. Several users, --dry-run and
 --atomic use allot's bulk endpoint: by default each user succeeds or fails
 alone, 1,000 users per request, with a progress bar when standard error is
 a terminal; --atomic changes all users or none. --dry-run has the server
-check everything, changes nothing and prints what would happen.
+check everything, changes nothing and prints what would happen. A request
+of 5,000 users or more (--atomic or --dry-run over many users), or any
+with --progress, runs as an operation on the server whose progress the bar
+follows while the request runs.
 
 The exit status is 0 when every user got what was asked, else 1, with one
 line per failed user on standard error and a summary on standard output.
@@ -102,6 +105,7 @@ type licenseCommand struct {
 	disable   listFlag
 	dryRun    bool
 	atomic    bool
+	progress  bool                // every request runs as a server-side operation (bulk.go)
 	refs      []*skuRef           // the products, resolved by run
 	plans     map[string][]string // the plans disabled, by skuId, resolved by run
 }
@@ -122,6 +126,7 @@ func (m *Main) parseLicenseChange(unassign bool, args []string) (command, error)
 	}
 	fs.BoolVar(&c.dryRun, "dry-run", false, "check everything and print what would happen, changing nothing")
 	fs.BoolVar(&c.atomic, "atomic", false, "change every user or none: one failure refuses the whole change")
+	fs.BoolVar(&c.progress, "progress", false, "run each request as an operation on the server and follow its progress (the default from 5,000 users a request)")
 	if err := m.parseFlags(fs, usage, args); err != nil {
 		return nil, err
 	}

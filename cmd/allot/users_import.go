@@ -50,6 +50,9 @@ file again is safe, since rows already applied change nothing.
 	--atomic   change nothing unless every row can be applied: the whole file
 	           goes in one request and one transaction, so it may have at most
 	           10,000 rows
+	--progress run each request as an operation on the server and follow
+	           its progress on the bar (done anyway for a request of 5,000
+	           rows or more)
 
 Examples:
 
@@ -67,6 +70,8 @@ type usersImportCommand struct {
 	cl     *client.Client
 	file   string
 	opts   client.ImportOptions
+	// progress runs every request as a server-side operation.
+	progress bool
 }
 
 func (m *Main) parseUsersImport(args []string) (command, error) {
@@ -74,6 +79,7 @@ func (m *Main) parseUsersImport(args []string) (command, error) {
 	c := &usersImportCommand{remote: m.remoteFlags(fs)}
 	fs.BoolVar(&c.opts.DryRun, "dry-run", false, "report what would change, and change nothing")
 	fs.BoolVar(&c.opts.Atomic, "atomic", false, "change nothing unless every row can be applied (at most 10,000 rows)")
+	fs.BoolVar(&c.progress, "progress", false, "run each request as an operation on the server and follow its progress (the default from 5,000 rows a request)")
 	if err := m.parseFlags(fs, usersImportUsage, args); err != nil {
 		return nil, err
 	}
@@ -101,7 +107,7 @@ func (c *usersImportCommand) run(ctx context.Context) error {
 	err = readImportChunks(in, c.chunkRows(), c.opts.Atomic, func(ch importChunkData) error {
 		o := c.opts
 		o.LineOffset = ch.lineOffset
-		res, err := c.cl.ImportUsers(ctx, ch.body, o)
+		res, shown, err := c.send(ctx, ch, o, bar)
 		if err != nil {
 			return err
 		}
@@ -111,7 +117,7 @@ func (c *usersImportCommand) run(ctx context.Context) error {
 		if err := out.add(res); err != nil {
 			return err
 		}
-		bar.add(ch.rows)
+		bar.add(ch.rows - shown)
 		return nil
 	})
 	bar.clear()
@@ -119,6 +125,23 @@ func (c *usersImportCommand) run(ctx context.Context) error {
 		return err
 	}
 	return out.finish()
+}
+
+// send sends one chunk, as an operation on the server when it has
+// asyncUsers rows or more or with --progress; the bar advances as the
+// server reports rows processed, shown rows in all.
+func (c *usersImportCommand) send(ctx context.Context, ch importChunkData, o client.ImportOptions, bar *progress) (res *graph.ImportResponse, shown int, err error) {
+	if !c.progress && ch.rows < asyncUsers {
+		res, err = c.cl.ImportUsers(ctx, ch.body, o)
+		return res, 0, err
+	}
+	res, err = c.cl.ImportUsersAsync(ctx, ch.body, o, func(op graph.Operation) {
+		if n := min(op.Processed, ch.rows); n > shown {
+			bar.add(n - shown)
+			shown = n
+		}
+	})
+	return res, shown, err
 }
 
 // chunkRows is the rows per request: the whole file when atomic.

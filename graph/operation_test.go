@@ -1,0 +1,321 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// asyncHeader asks for a long-running operation.
+var asyncHeader = map[string]string{"Prefer": "respond-async"}
+
+// startAsync posts body to path with Prefer: respond-async and checks
+// the 202; it returns the operation's path.
+func (f *fixture) startAsync(t *testing.T, tf *tenantFixture, caller, path, body string, header map[string]string) string {
+	t.Helper()
+	h := map[string]string{"Prefer": "respond-async"}
+	for k, v := range header {
+		h[k] = v
+	}
+	resp := f.do(t, request{method: "POST", path: path, token: tf.tokens[caller], body: []byte(body), header: h})
+	if resp.status != http.StatusAccepted {
+		t.Fatalf("POST %s async: status -want +got\n-202\n+%d %s", path, resp.status, resp.body)
+	}
+	if got := resp.header.Get("Preference-Applied"); got != "respond-async" {
+		t.Errorf("Preference-Applied -want +got\n-respond-async\n+%s", got)
+	}
+	loc := resp.header.Get("Location")
+	opPath, ok := strings.CutPrefix(loc, "http://allot.test")
+	if !ok || !strings.HasPrefix(opPath, OperationsPath+"/") {
+		t.Fatalf("Location %q is not an operation of this server", loc)
+	}
+	var op Operation
+	must(t, json.Unmarshal(resp.body, &op))
+	if op.ID == "" || OperationsPath+"/"+op.ID != opPath || op.ResourceLocation != loc+"/result" {
+		t.Errorf("202 body %s does not match Location %s", resp.body, loc)
+	}
+	return opPath
+}
+
+// operation reads an operation as caller.
+func (f *fixture) operation(t *testing.T, tf *tenantFixture, caller, opPath string) Operation {
+	t.Helper()
+	resp := f.get(t, tf, caller, opPath)
+	if resp.status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", opPath, resp.status, resp.body)
+	}
+	var op Operation
+	must(t, json.Unmarshal(resp.body, &op))
+	return op
+}
+
+// awaitOperation polls an operation until it ends and returns it.
+func (f *fixture) awaitOperation(t *testing.T, tf *tenantFixture, caller, opPath string) Operation {
+	t.Helper()
+	for range 3000 {
+		if op := f.operation(t, tf, caller, opPath); op.Status == OperationSucceeded || op.Status == OperationFailed {
+			return op
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s did not end", opPath)
+	return Operation{}
+}
+
+// TestOperationBulk checks a bulk change run as an operation: 202, polled
+// to its end, and a result equal to the synchronous answer on the same
+// input, for a success, a refusal and an import.
+func TestOperationBulk(t *testing.T) {
+	f := newFixture(t, withImports)
+	a := f.a
+	u1, u2 := f.freshUser(t, a), f.freshUser(t, a)
+	users := `"users":["` + u1.ID + `","` + u2.UserPrincipalName + `","nobody@contoso.example"]`
+	tests := []struct {
+		name, path, body string
+		header           map[string]string
+		wantStatus       string
+		wantResult       int
+	}{
+		{name: "dry run", path: "/api/bulkAssignLicense", body: `{` + users + `,"addLicenses":[{"skuId":"` + skuExchangeStd + `"}],"dryRun":true}`,
+			wantStatus: OperationSucceeded, wantResult: http.StatusOK},
+		{name: "all or nothing refused", path: "/api/bulkAssignLicense", body: `{` + users + `,"addLicenses":[{"skuId":"` + skuExchangeStd + `"}],"mode":"allOrNothing"}`,
+			wantStatus: OperationFailed, wantResult: http.StatusBadRequest},
+		{name: "import dry run", path: "/api/users/import?dryRun=true",
+			body:       "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nnew1@contoso.example,New,US,true,SPE_E3\nbad,Bad,US,true,\n",
+			header:     map[string]string{"Content-Type": "text/csv"},
+			wantStatus: OperationSucceeded, wantResult: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			syncResp := f.do(t, request{method: "POST", path: tt.path, token: a.tokens[callerLicense], body: []byte(tt.body), header: tt.header})
+			opPath := f.startAsync(t, a, callerLicense, tt.path, tt.body, tt.header)
+			op := f.awaitOperation(t, a, callerLicense, opPath)
+			if op.Status != tt.wantStatus || op.PercentageProgress != 100 {
+				t.Errorf("status -want +got\n-%s 100%%\n+%s %d%%", tt.wantStatus, op.Status, op.PercentageProgress)
+			}
+			res := f.get(t, a, callerLicense, opPath+"/result")
+			if res.status != tt.wantResult || syncResp.status != tt.wantResult {
+				t.Fatalf("result status -want +got\n-%d\n+%d (synchronous %d) %s", tt.wantResult, res.status, syncResp.status, res.body)
+			}
+			if res.status == http.StatusOK {
+				if string(res.body) != string(syncResp.body) {
+					t.Errorf("result differs from the synchronous answer:\n-%s\n+%s", syncResp.body, res.body)
+				}
+			} else if d := diff(syncResp.envelope(t).Error.Details, res.envelope(t).Error.Details); d != "" || syncResp.envelope(t).Error.Code != res.envelope(t).Error.Code {
+				t.Errorf("refusal differs from the synchronous one (-sync +async):\n%s", d)
+			}
+			if tt.wantStatus == OperationFailed && (op.Error == nil || len(op.Error.Details) == 0 || op.Error.Details[0].Code != "CountViolation") {
+				t.Errorf("operation error -want +got\n-CountViolation\n+%+v", op.Error)
+			}
+			if again := f.get(t, a, callerLicense, opPath+"/result"); again.status != res.status {
+				t.Errorf("second read of the result: %d, want %d", again.status, res.status)
+			}
+		})
+	}
+	t.Run("writes", func(t *testing.T) {
+		body := `{"users":["` + u1.ID + `"],"addLicenses":[{"skuId":"` + skuE3 + `"}]}`
+		opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", body, nil)
+		if op := f.awaitOperation(t, a, callerLicense, opPath); op.Status != OperationSucceeded || op.Processed != 1 || op.Total != 1 {
+			t.Fatalf("operation -want +got\n-succeeded 1/1\n+%s %d/%d", op.Status, op.Processed, op.Total)
+		}
+		if got := f.licenses(t, a, u1.ID); strings.Join(got, ",") != skuE3 {
+			t.Errorf("licenses -want +got\n-[%s]\n+%v", skuE3, got)
+		}
+	})
+}
+
+// TestOperationAccess checks that only the principal that started an
+// operation reads it, and the answers to bad and unknown ids.
+func TestOperationAccess(t *testing.T) {
+	f := newFixture(t)
+	a := f.a
+	u := f.freshUser(t, a)
+	opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", `{"users":["`+u.ID+`"],"addLicenses":[{"skuId":"`+skuE3+`"}],"dryRun":true}`, nil)
+	f.awaitOperation(t, a, callerLicense, opPath)
+	unknown := OperationsPath + "/" + newRequestID()
+	tests := []struct {
+		name   string
+		tf     *tenantFixture
+		caller string
+		path   string
+		want   int
+	}{
+		{"owner", a, callerLicense, opPath, http.StatusOK},
+		{"owner's result", a, callerLicense, opPath + "/result", http.StatusOK},
+		{"other token of the tenant", a, callerGlobal, opPath, http.StatusNotFound},
+		{"other token's result", a, callerGlobal, opPath + "/result", http.StatusNotFound},
+		{"other tenant", f.b, callerLicense, opPath, http.StatusNotFound},
+		{"other tenant's result", f.b, callerLicense, opPath + "/result", http.StatusNotFound},
+		{"no token", a, callerNone, opPath, http.StatusUnauthorized},
+		{"bad id", a, callerLicense, OperationsPath + "/nope", http.StatusBadRequest},
+		{"bad id's result", a, callerLicense, OperationsPath + "/nope/result", http.StatusBadRequest},
+		{"unknown id", a, callerLicense, unknown, http.StatusNotFound},
+		{"unknown id's result", a, callerLicense, unknown + "/result", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if resp := f.get(t, tt.tf, tt.caller, tt.path); resp.status != tt.want {
+				t.Errorf("status -want +got\n-%d\n+%d %s", tt.want, resp.status, resp.body)
+			}
+		})
+	}
+	t.Run("forgotten after its time", func(t *testing.T) {
+		f.clock.Add(DefaultOperationTTL + time.Minute)
+		if resp := f.get(t, a, callerLicense, opPath); resp.status != http.StatusNotFound {
+			t.Errorf("status -want +got\n-404\n+%d %s", resp.status, resp.body)
+		}
+	})
+	t.Run("synchronous without Prefer", func(t *testing.T) {
+		resp := f.send(t, a, callerLicense, "POST", "/api/bulkAssignLicense", `{"users":["`+u.ID+`"],"addLicenses":[{"skuId":"`+skuE3+`"}],"dryRun":true}`)
+		if resp.status != http.StatusOK || resp.header.Get("Preference-Applied") != "" {
+			t.Errorf("status -want +got\n-200 without Preference-Applied\n+%d %q", resp.status, resp.header.Get("Preference-Applied"))
+		}
+	})
+}
+
+// hookLicenses is the store's license service with a hook called on each
+// report of a bulk change's progress.
+type hookLicenses struct {
+	allot.LicenseService
+	hook func(done, total int)
+}
+
+// AssignLicensesBulk runs the change, calling the hook after each report.
+func (h hookLicenses) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
+	report := b.Progress
+	b.Progress = func(done, total int) {
+		if report != nil {
+			report(done, total)
+		}
+		h.hook(done, total)
+	}
+	return h.LicenseService.AssignLicensesBulk(ctx, p, b)
+}
+
+// gate holds the bulk changes of a test at their first report with
+// 0 < done < total until it is opened.
+type gate struct {
+	once    sync.Once
+	reached chan struct{}
+	open    chan struct{}
+}
+
+func newGate() *gate { return &gate{reached: make(chan struct{}), open: make(chan struct{})} }
+
+func (g *gate) hook(done, total int) {
+	if done > 0 && done < total {
+		g.once.Do(func() { close(g.reached); <-g.open })
+	}
+}
+
+// withGate makes the server's bulk changes pass through g.
+func withGate(g *gate) func(*Options, *Services) {
+	return func(o *Options, s *Services) {
+		s.Licenses = hookLicenses{LicenseService: s.Licenses, hook: g.hook}
+	}
+}
+
+// manyUsers creates n users in tf and returns their userPrincipalNames.
+func (f *fixture) manyUsers(t *testing.T, tf *tenantFixture, n int) []string {
+	t.Helper()
+	rows := make([]allot.ImportRow, n)
+	upns := make([]string, n)
+	for i := range rows {
+		upns[i] = fmt.Sprintf("many%d@%s", i, tf.tenant.Domain)
+		rows[i] = allot.ImportRow{Line: i + 2, UserPrincipalName: upns[i], DisplayName: "Many", UsageLocation: "US", AccountEnabled: true}
+	}
+	res, err := f.db.ImportUsers(context.Background(), sys(tf.tenant.ID), rows, allot.ImportOptions{})
+	must(t, err)
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("line %d: %v", r.Line, r.Err)
+		}
+	}
+	return upns
+}
+
+// TestOperationProgress checks that an operation's progress really
+// advances: held after the store's first report of a part of the users,
+// the operation is running with 0 < processed < total.
+func TestOperationProgress(t *testing.T) {
+	g := newGate()
+	f := newFixture(t, withGate(g))
+	a := f.a
+	upns := f.manyUsers(t, a, 1200)
+	body, _ := json.Marshal(map[string]any{"users": upns, "addLicenses": []map[string]string{{"skuId": skuE3}}, "dryRun": true})
+	opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(body), nil)
+	<-g.reached
+	op := f.operation(t, a, callerLicense, opPath)
+	close(g.open)
+	if op.Status != OperationRunning || op.Processed <= 0 || op.Processed >= op.Total || op.Total != len(upns) ||
+		op.PercentageProgress != 100*op.Processed/op.Total {
+		t.Errorf("held operation -want +got\n-running 0 < processed < %d\n+%s %d/%d %d%%", len(upns), op.Status, op.Processed, op.Total, op.PercentageProgress)
+	}
+	if op := f.awaitOperation(t, a, callerLicense, opPath); op.Status != OperationSucceeded || op.Processed != op.Total {
+		t.Errorf("ended operation -want +got\n-succeeded %d/%d\n+%s %d/%d", len(upns), len(upns), op.Status, op.Processed, op.Total)
+	}
+}
+
+// TestOperationBounds checks the bounds: the bulk budget (503), held by a
+// running operation, and the operations a tenant keeps (429), each with
+// Retry-After; an ended operation whose result was read makes room.
+func TestOperationBounds(t *testing.T) {
+	g := newGate()
+	f := newFixture(t, withGate(g), func(o *Options, _ *Services) {
+		o.MaxBulkRequests, o.MaxOperations = 2, 1
+	})
+	a := f.a
+	upns := f.manyUsers(t, a, 600)
+	body, _ := json.Marshal(map[string]any{"users": upns, "addLicenses": []map[string]string{{"skuId": skuE3}}, "dryRun": true})
+	small := `{"users":["` + upns[0] + `"],"addLicenses":[{"skuId":"` + skuE3 + `"}],"dryRun":true}`
+	post := func(caller string, b string) *response {
+		return f.do(t, request{method: "POST", path: "/api/bulkAssignLicense", token: a.tokens[caller], body: []byte(b), header: asyncHeader})
+	}
+	opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(body), nil)
+	<-g.reached // running, holding a slot of the budget
+	tests := []struct {
+		name       string
+		caller     string
+		fill       bool
+		want       int
+		retryAfter string
+	}{
+		{name: "tenant keeps its maximum", caller: callerGlobal, want: http.StatusTooManyRequests, retryAfter: "30"},
+		{name: "budget spent", caller: callerGlobal, fill: true, want: http.StatusServiceUnavailable, retryAfter: "5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fill { // the other slot, held by a request of the other tenant
+				f.srv.limits.bulk <- struct{}{}
+				defer func() { <-f.srv.limits.bulk }()
+			}
+			resp := post(tt.caller, small)
+			if resp.status != tt.want || resp.header.Get("Retry-After") != tt.retryAfter {
+				t.Errorf("-want +got\n-%d Retry-After %s\n+%d Retry-After %s %s", tt.want, tt.retryAfter, resp.status, resp.header.Get("Retry-After"), resp.body)
+			}
+		})
+	}
+	close(g.open)
+	f.awaitOperation(t, a, callerLicense, opPath)
+	if resp := post(callerGlobal, small); resp.status != http.StatusTooManyRequests {
+		t.Errorf("with the ended operation unread: -want +got\n-429\n+%d %s", resp.status, resp.body)
+	}
+	if resp := f.get(t, a, callerLicense, opPath+"/result"); resp.status != http.StatusOK {
+		t.Fatalf("result: %d %s", resp.status, resp.body)
+	}
+	if resp := post(callerGlobal, small); resp.status != http.StatusAccepted {
+		t.Errorf("with the ended operation read: -want +got\n-202\n+%d %s", resp.status, resp.body)
+	} else { // ended before the test's directory is removed
+		f.awaitOperation(t, a, callerGlobal, strings.TrimPrefix(resp.header.Get("Location"), "http://allot.test"))
+	}
+	if resp := f.get(t, a, callerLicense, opPath); resp.status != http.StatusNotFound {
+		t.Errorf("the operation made room for another: -want +got\n-404\n+%d", resp.status)
+	}
+}

@@ -1,0 +1,170 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allot-project/allot"
+)
+
+// registerAuditRoutes registers the audit log's page.
+func (h *Handler) registerAuditRoutes() {
+	h.mux.Handle("GET /audit", h.page(h.auditLog))
+}
+
+// auditCategories are the activity filter's choices, as the audit log
+// names them (allot.AuditActivity.Category).
+var auditCategories = []string{allot.AuditCategoryUsers, allot.AuditCategoryRoles, allot.AuditCategoryDirectory,
+	allot.AuditCategoryApplication, allot.AuditCategoryOther}
+
+// auditRow is one event of the audit log's page.
+type auditRow struct {
+	Event    *allot.AuditEvent
+	Activity allot.AuditActivity
+	Target   string // the target user's name and UPN, or the object's type and id
+	Bulk     int    // the users of a bulk change, 0 for one target
+}
+
+// auditPage is the data of the audit log's page.
+type auditPage struct {
+	base
+	Rows                  []auditRow
+	Actor, Target         string // the filters as typed: userPrincipalNames
+	Category, From, Until string
+	Categories            []string
+	ActorError, TargetErr string // refusals beside their fields
+	DateError             string
+	Next                  string // the query of the next page, "" on the last
+	First                 bool
+}
+
+// auditPageSize is how many events the audit log's page lists at once.
+const auditPageSize = 50
+
+// auditLog lists the audit log newest first, filtered by actor, target
+// user, activity and dates, paged by keyset (the last event's id). The
+// store decides what the visitor may read (allot.AuditScope).
+func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.session(r)
+	if err != nil {
+		return err
+	}
+	if err := allot.Authorize(s.p, allot.ActionReadAudit); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	pg := &auditPage{base: h.base(r, "audit.title", "audit"), Categories: auditCategories}
+	pg.Actor, pg.Target = strings.TrimSpace(q.Get("actor")), strings.TrimSpace(q.Get("target"))
+	pg.Category, pg.From, pg.Until = q.Get("category"), q.Get("from"), q.Get("until")
+	f, ok := h.auditFilter(r, s.p, pg)
+	if before := q.Get("before"); before != "" {
+		if f.BeforeID, err = strconv.ParseInt(before, 10, 64); err != nil || f.BeforeID <= 0 {
+			return pageError(http.StatusBadRequest, "error.badForm")
+		}
+	}
+	pg.First = f.BeforeID == 0
+	if !ok {
+		h.render(w, r, http.StatusUnprocessableEntity, "audit", pg)
+		return nil
+	}
+	f.Limit = auditPageSize + 1
+	events, err := h.svc.Audit.FindAuditEvents(r.Context(), s.p, f)
+	if err != nil {
+		return err
+	}
+	if len(events) > auditPageSize {
+		events = events[:auditPageSize]
+		next := r.URL.Query()
+		next.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
+		pg.Next = "?" + next.Encode()
+	}
+	for _, e := range events {
+		row := auditRow{Event: e, Activity: allot.Activity(e.Action), Target: auditTarget(e)}
+		if e.TargetType == "users" {
+			row.Bulk = max(e.SubjectCount, 1)
+		}
+		pg.Rows = append(pg.Rows, row)
+	}
+	h.render(w, r, http.StatusOK, "audit", pg)
+	return nil
+}
+
+// auditFilter turns the page's filters into an allot.AuditFilter; a
+// filter it cannot use sets its refusal on pg and returns false.
+func (h *Handler) auditFilter(r *http.Request, p allot.Principal, pg *auditPage) (allot.AuditFilter, bool) {
+	var f allot.AuditFilter
+	ok := true
+	if pg.Actor != "" {
+		if u, err := h.svc.Users.FindUser(r.Context(), p, pg.Actor); err == nil {
+			f.ActorID = u.ID
+		} else {
+			pg.ActorError, ok = pg.T("audit.err.noUser", pg.Actor), false
+		}
+	}
+	if pg.Target != "" {
+		if u, err := h.svc.Users.FindUser(r.Context(), p, pg.Target); err == nil {
+			f.UserID = u.ID
+		} else {
+			pg.TargetErr, ok = pg.T("audit.err.noUser", pg.Target), false
+		}
+	}
+	if pg.Category != "" {
+		known := false
+		for _, c := range auditCategories {
+			known = known || c == pg.Category
+		}
+		if !known {
+			pg.Category = ""
+		}
+		f.Category = pg.Category
+	}
+	var err1, err2 error
+	f.Since, err1 = parseDay(pg.From)
+	f.Until, err2 = parseDay(pg.Until)
+	if !f.Until.IsZero() {
+		f.Until = f.Until.Add(24*time.Hour - time.Microsecond) // the whole day
+	}
+	if err1 != nil || err2 != nil || (!f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since)) {
+		pg.DateError, ok = pg.T("audit.err.dates"), false
+	}
+	return f, ok
+}
+
+// parseDay reads a date field (YYYY-MM-DD, UTC); "" is the zero time.
+func parseDay(s string) (time.Time, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// auditTarget names an event's target: a user by name and UPN, any other
+// object by its type and id; "" for a bulk change (auditRow.Bulk).
+func auditTarget(e *allot.AuditEvent) string {
+	switch {
+	case e.TargetUPN != "":
+		return e.TargetName + " (" + e.TargetUPN + ")"
+	case e.TargetType == "users":
+		return ""
+	}
+	return strings.TrimSpace(e.TargetType + " " + e.TargetID)
+}
+
+// FirstLink returns the query of the first page with the same filters.
+func (pg *auditPage) FirstLink() string {
+	v := url.Values{}
+	for k, s := range map[string]string{"actor": pg.Actor, "target": pg.Target, "category": pg.Category, "from": pg.From, "until": pg.Until} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return "?" + v.Encode()
+}
+
+// DateTime writes an instant in the page's locale, to the minute, UTC.
+func (pg *auditPage) DateTime(t time.Time) string {
+	return pg.Date(t) + " " + t.UTC().Format("15:04") + " UTC"
+}
