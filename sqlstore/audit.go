@@ -267,3 +267,13 @@ func (d dialect) insertOrFail() string {
 	}
 	return "INSERT INTO"
 }
+
+// updateOrFail begins an UPDATE that, like insertOrFail's INSERT, needs
+// no statement journal on SQLite; only for updates of columns that no
+// foreign key involves.
+func (d dialect) updateOrFail() string {
+	if d.name == "sqlite" {
+		return "UPDATE OR FAIL"
+	}
+	return "UPDATE"
+}
