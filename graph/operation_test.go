@@ -319,3 +319,50 @@ func TestOperationBounds(t *testing.T) {
 		t.Errorf("the operation made room for another: -want +got\n-404\n+%d", resp.status)
 	}
 }
+
+// hookImports is the store's import service with a hook called on each
+// report of an import's progress.
+type hookImports struct {
+	allot.UserImportService
+	hook func(done, total int)
+}
+
+// ImportUsers runs the import, calling the hook after each report.
+func (h hookImports) ImportUsers(ctx context.Context, p allot.Principal, rows []allot.ImportRow, o allot.ImportOptions) ([]allot.ImportResult, error) {
+	report := o.Progress
+	o.Progress = func(done, total int) {
+		if report != nil {
+			report(done, total)
+		}
+		h.hook(done, total)
+	}
+	return h.UserImportService.ImportUsers(ctx, p, rows, o)
+}
+
+// TestOperationImportProgress checks that an import's progress advances
+// and counts the rows refused before the store as processed.
+func TestOperationImportProgress(t *testing.T) {
+	g := newGate()
+	f := newFixture(t, withImports, func(_ *Options, s *Services) {
+		s.Imports = hookImports{UserImportService: s.Imports, hook: g.hook}
+	})
+	a := f.a
+	var csv strings.Builder
+	csv.WriteString("userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nbad,Bad,US,true,\n")
+	for i := range 1200 {
+		fmt.Fprintf(&csv, "row%d@contoso.example,Row,US,true,\n", i)
+	}
+	opPath := f.startAsync(t, a, callerGlobal, "/api/users/import?dryRun=true", csv.String(), map[string]string{"Content-Type": "text/csv"})
+	<-g.reached
+	op := f.operation(t, a, callerGlobal, opPath)
+	close(g.open)
+	if op.Status != OperationRunning || op.Total != 1201 || op.Processed != 501 {
+		t.Errorf("held import -want +got\n-running 501/1201\n+%s %d/%d", op.Status, op.Processed, op.Total)
+	}
+	op = f.awaitOperation(t, a, callerGlobal, opPath)
+	var res ImportResponse
+	if resp := f.get(t, a, callerGlobal, opPath+"/result"); resp.status != http.StatusOK || json.Unmarshal(resp.body, &res) != nil ||
+		op.Status != OperationSucceeded || res.Totals.Rows != 1201 || res.Totals.Refused != 1 || res.Totals.Created != 1200 {
+		t.Errorf("ended import -want +got\n-succeeded, 1201 rows: 1200 created, 1 refused\n+%s %d %+v", op.Status, resp.status, res.Totals)
+	}
+}
