@@ -42,6 +42,7 @@ func TestBrowserPages(t *testing.T) {
 		{"users-import", demo.AdminUPN, "/users/import"},
 		{"holds", demo.AdminUPN, "/holds"},
 		{"audit", demo.AdminUPN, "/audit"},
+		{"offboard", demo.AdminUPN, "/users/" + f.userID(t, "adele@"+demo.Domain) + "/offboard"},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, pg := range pages {

@@ -10,9 +10,10 @@ import (
 // user's mailbox and files (allot.DataService.FindUserData) and, for a
 // visitor who manages holds, the holds on the user.
 type userDataPane struct {
-	Data     *allot.UserData
-	Holds    []*allot.Hold
-	CanHolds bool // the holds were read (allot.ActionManageHolds)
+	Data        *allot.UserData
+	Holds       []*allot.Hold
+	CanHolds    bool // the holds were read (allot.ActionManageHolds)
+	CanOffboard bool // may offboard the user (allot.AuthorizeOffboard)
 }
 
 // Mailbox says in the page's language where the user's mailbox stands:
@@ -45,7 +46,7 @@ func (h *Handler) userData(r *http.Request, p allot.Principal, u *allot.User) (*
 	if err != nil {
 		return nil, err
 	}
-	dp := &userDataPane{Data: d}
+	dp := &userDataPane{Data: d, CanOffboard: h.svc.Offboard != nil && allot.AuthorizeOffboard(p, allot.Offboarding{}) == nil}
 	if h.svc.Holds != nil && p.Can(allot.ActionManageHolds) {
 		dp.CanHolds = true
 		if dp.Holds, err = h.svc.Holds.FindHolds(r.Context(), p, allot.HoldFilter{User: u.ID}); err != nil {

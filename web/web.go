@@ -33,6 +33,9 @@ type Services struct {
 	// Holds places and releases holds and lists the searchable
 	// mailboxes; nil leaves the Holds page out.
 	Holds allot.HoldService
+	// Offboard offboards former employees from a user's pane; nil
+	// leaves the action out.
+	Offboard allot.OffboardService
 	// SelfService is the organization's self-service purchase policy and
 	// the purchases it allows; nil hides the self-service pages.
 	SelfService allot.SelfServiceService
@@ -143,6 +146,7 @@ func (h *Handler) routes() {
 	h.registerImportRoutes()
 	h.registerHoldRoutes()
 	h.registerAuditRoutes()
+	h.registerOffboardRoutes()
 	h.mux.Handle("/", h.page(func(w http.ResponseWriter, r *http.Request) error {
 		return &allot.Error{Code: allot.ENOTFOUND, Message: "No such page."}
 	}))
