@@ -23,8 +23,9 @@ import (
 // SignInBlocked, UserDeleted, UserNotFound or UnknownServicePlan. Unknown
 // users and plans are answers (200), not errors. The caller's token needs
 // any administrator role or the License Checker role meant for
-// applications. Checks are answered from the in-memory index, never SQL;
-// these routes log at Debug level, not Info, to keep the hot path light.
+// applications. Checks are answered from the in-memory index (from SQL,
+// by the same rule, only while a just-started server loads it); these
+// routes log at Debug level, not Info, to keep the hot path light.
 
 func (s *Server) registerCheckRoutes() {
 	s.route("GET /api/check", s.checkOne)
