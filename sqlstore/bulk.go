@@ -65,7 +65,8 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 		return nil, err
 	}
 	if b.AllOrNothing && !b.DryRun {
-		if err := seatsShort(p, b, users, pools); err != nil {
+		if i, err := seatsShort(p, b, users, pools); err != nil {
+			results[i] = allot.BulkResult{User: b.Users[i], UserID: users[strings.ToLower(strings.TrimSpace(b.Users[i]))].ID, Err: err}
 			return results, err
 		}
 	}
@@ -105,37 +106,46 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 // all-or-nothing change that adds a SKU to more users than its admin pool
 // has seats free: the users found that do not hold the SKU would each take
 // a seat, or break a rule, so the change cannot succeed either way (finding
-// 5 of docs/performance.md: a refusal one seat short answers at once).
+// 5 of docs/performance.md: a refusal one seat short answers at once). It
+// returns the position in b.Users of the first user left without a seat,
+// in the request's order, whom planning would have refused, so the refusal
+// names the same user; its Count is the seats the whole change needs.
 // Nothing is refused here while a user is missing, so that a bad name is
 // still reported as such.
-func seatsShort(p allot.Principal, b allot.BulkLicenseChange, users map[string]*allot.User, pools map[string][]allot.SeatPool) error {
+func seatsShort(p allot.Principal, b allot.BulkLicenseChange, users map[string]*allot.User, pools map[string][]allot.SeatPool) (int, error) {
 	if !p.Can(allot.ActionAssignLicenses) || len(b.Change.Add) == 0 {
-		return nil
+		return 0, nil
 	}
-	byID := make(map[string]*allot.User, len(users))
-	for _, key := range b.Users {
+	order := make([]int, 0, len(b.Users)) // positions of distinct users
+	seen := make(map[string]bool, len(users))
+	for i, key := range b.Users {
 		u := users[strings.ToLower(strings.TrimSpace(key))]
 		if u == nil {
-			return nil
+			return 0, nil
 		}
-		byID[u.ID] = u
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			order = append(order, i)
+		}
 	}
 	for _, a := range b.Change.Add {
 		sp, ok := allot.FindPool(pools[a.SKUID], "")
 		if !ok {
 			continue
 		}
-		need := 0
-		for _, u := range byID {
-			if u.License(a.SKUID) == nil {
-				need++
+		free, need, first := sp.Capacity-sp.Consumed, 0, -1
+		for _, i := range order {
+			if users[strings.ToLower(strings.TrimSpace(b.Users[i]))].License(a.SKUID) == nil {
+				if need++; need > free && first < 0 {
+					first = i
+				}
 			}
 		}
-		if !sp.TakeSeats(need) {
-			return allot.SeatsError(a.SKUID, need, sp.Capacity-sp.Consumed)
+		if first >= 0 {
+			return first, allot.SeatsError(a.SKUID, need, free)
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // planBulkUser plans one user's change and books its seats; the user is

@@ -191,8 +191,10 @@ func diffOutcomes(t *testing.T, want, got []bulkOutcome) {
 
 // TestBulkSeatsShort adds E3 all or nothing to more users than it has
 // seats free, on both engines: the refusal counts every seat the change
-// needs (not the one user it ran out at) before any user is planned, a
-// missing user is still reported as missing, and nothing changes.
+// needs before any user is planned, its result names the first user in
+// the request's order left without a seat (whom planning would have
+// refused), a missing user is still reported as missing, and nothing
+// changes.
 func TestBulkSeatsShort(t *testing.T) {
 	set := benchBulkSet(1203) // even users hold E3, 1,203 seats
 	set.Subscriptions[0].Quantity = 1000
@@ -210,13 +212,14 @@ func TestBulkSeatsShort(t *testing.T) {
 		name  string
 		users []string
 		want  refusal
+		named string // the user whose result carries the refusal
 	}{
 		// 602 users hold E3: 398 seats free for 601 users.
-		{"every user without E3", odd, refusal{allot.ECOUNTVIOLATION, 601, 398}},
-		{"one seat short", odd[:399], refusal{allot.ECOUNTVIOLATION, 399, 398}},
-		{"a missing user first", append([]string{"nobody@bulk.example"}, odd...), refusal{allot.ENOTFOUND, 0, 0}},
+		{"every user without E3", odd, refusal{allot.ECOUNTVIOLATION, 601, 398}, odd[398]},
+		{"one seat short", odd[:399], refusal{allot.ECOUNTVIOLATION, 399, 398}, odd[398]},
+		{"a missing user first", append([]string{"nobody@bulk.example"}, odd...), refusal{allot.ENOTFOUND, 0, 0}, "nobody@bulk.example"},
 		// Last, as it changes the tenant.
-		{"users with E3 take no seat", append(odd[:398:398], set.Users[0].ID, set.Users[2].ID), refusal{"", 0, 0}},
+		{"users with E3 take no seat", append(odd[:398:398], set.Users[0].ID, set.Users[2].ID), refusal{"", 0, 0}, ""},
 	}
 	for _, engine := range []struct {
 		name string
@@ -238,7 +241,7 @@ func TestBulkSeatsShort(t *testing.T) {
 			}
 			p := allot.SystemPrincipal(benchTenant, "test")
 			for _, tt := range tests {
-				_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: tt.users, AllOrNothing: true,
+				results, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: tt.users, AllOrNothing: true,
 					Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
 				var got refusal
 				var e *allot.Error
@@ -249,6 +252,16 @@ func TestBulkSeatsShort(t *testing.T) {
 				}
 				if got != tt.want {
 					t.Errorf("%s: refusal (-want +got):\n-%+v\n+%+v", tt.name, tt.want, got)
+				}
+				named := ""
+				for _, r := range results {
+					if r.Err != nil {
+						named = r.User
+						break
+					}
+				}
+				if named != tt.named {
+					t.Errorf("%s: the refused user -want +got:\n-%q\n+%q", tt.name, tt.named, named)
 				}
 				want := 602
 				if tt.want.Code == "" {
