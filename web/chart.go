@@ -12,9 +12,9 @@ import (
 // chartDays is how far back the seat chart of a product goes.
 const chartDays = 90
 
-// maxChartEvents bounds the audit events one chart reads; past it the
-// chart's older days repeat the oldest value known.
-const maxChartEvents = 20_000
+// maxChartEvents bounds the audit events one page's charts read; past it
+// the charts' older days repeat the oldest value known.
+const maxChartEvents = 50_000
 
 // chart is a product's assigned and total licenses per day over the last
 // chartDays, drawn server-side as SVG polylines.
@@ -31,29 +31,41 @@ const (
 	chartBottom             = 140
 )
 
-// seatChart rebuilds a product's last chartDays from the audit log,
-// walking back from today's counters and undoing each event
-// (allot.Seats.Before). Nil when the visitor may not
-// read the audit log.
+// seatChart rebuilds a product's last chartDays from the audit log
+// (seatCharts for one product, reading only its events).
 func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.SubscribedSKU) (*chart, error) {
+	charts, err := h.seatCharts(ctx, p, []*allot.SubscribedSKU{sku}, sku.SKU.ID)
+	return charts[sku.SKU.ID], err
+}
+
+// seatCharts rebuilds the last chartDays of each product of skus from the
+// audit log, walking back from today's counters and undoing each event
+// (allot.Seats.Before). The log is read once for all of them, newest
+// first, in pages (filtered by skuID when not ""), so a page of 200
+// products costs a few queries, not one per product. Nil when the visitor
+// may not read the audit log.
+func (h *Handler) seatCharts(ctx context.Context, p allot.Principal, skus []*allot.SubscribedSKU, skuID string) (map[string]*chart, error) {
 	if !p.Can(allot.ActionReadAudit) {
 		return nil, nil
 	}
 	now := h.now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	c := &chart{Assigned: make([]int, chartDays), Total: make([]int, chartDays), To: today, From: today.AddDate(0, 0, 1-chartDays)}
-	cur, day := allot.Seats{Assigned: sku.Consumed, Total: sku.Total()}, chartDays-1
-	f := allot.AuditFilter{SKUID: sku.SKU.ID, Since: c.From, Limit: allot.MaxPage}
+	from := today.AddDate(0, 0, 1-chartDays)
+	walks := make(map[string]*chartWalk, len(skus))
+	for _, sku := range skus {
+		c := &chart{Assigned: make([]int, chartDays), Total: make([]int, chartDays), To: today, From: from}
+		walks[sku.SKU.ID] = &chartWalk{c: c, cur: allot.Seats{Assigned: sku.Consumed, Total: sku.Total()}, day: chartDays - 1}
+	}
+	f := allot.AuditFilter{SKUID: skuID, Since: from, Limit: allot.MaxPage}
 	for read := 0; read < maxChartEvents; {
 		events, err := h.svc.Audit.FindAuditEvents(ctx, p, f)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range events {
-			for ; day >= 0 && e.At.Before(c.From.AddDate(0, 0, day+1)); day-- {
-				c.set(day, cur) // the end of day comes after e: its value includes e
+			if w := walks[e.SKUID]; w != nil {
+				w.undo(e)
 			}
-			cur = cur.Before(e)
 		}
 		read += len(events)
 		if len(events) < f.Limit {
@@ -61,10 +73,30 @@ func (h *Handler) seatChart(ctx context.Context, p allot.Principal, sku *allot.S
 		}
 		f.BeforeID = events[len(events)-1].ID
 	}
-	for ; day >= 0; day-- {
-		c.set(day, cur)
+	charts := make(map[string]*chart, len(walks))
+	for id, w := range walks {
+		for ; w.day >= 0; w.day-- {
+			w.c.set(w.day, w.cur)
+		}
+		charts[id] = w.c
 	}
-	return c, nil
+	return charts, nil
+}
+
+// chartWalk is one product's chart being rebuilt, newest day first.
+type chartWalk struct {
+	c   *chart
+	cur allot.Seats // the seats after the events not yet undone
+	day int         // the newest day whose end value is not yet set
+}
+
+// undo steps back over event e: the days that ended after it get the
+// seats from before the events that came after them.
+func (w *chartWalk) undo(e *allot.AuditEvent) {
+	for ; w.day >= 0 && e.At.Before(w.c.From.AddDate(0, 0, w.day+1)); w.day-- {
+		w.c.set(w.day, w.cur) // the end of day comes after e: its value includes e
+	}
+	w.cur = w.cur.Before(e)
 }
 
 // set records the seats at the end of day i.

@@ -53,6 +53,10 @@ func (h *Handler) licenses(w http.ResponseWriter, r *http.Request) error {
 	}
 	pg := &licensesPage{base: h.base(r, "licenses.title", "licenses")}
 	names := h.userNames(r, s.p)
+	charts, err := h.seatCharts(r.Context(), s.p, skus, "")
+	if err != nil {
+		return err
+	}
 	for _, sku := range skus {
 		row := licenseRow{SKU: sku.SKU, Total: sku.Total(), Assigned: sku.Consumed, Available: sku.Available()}
 		for _, pool := range sku.Pools {
@@ -60,9 +64,7 @@ func (h *Handler) licenses(w http.ResponseWriter, r *http.Request) error {
 				row.SelfService = append(row.SelfService, selfServiceRow{Purchaser: names(pool.PurchasedBy), Capacity: pool.Capacity, Consumed: pool.Consumed})
 			}
 		}
-		if row.Chart, err = h.seatChart(r.Context(), s.p, sku); err != nil {
-			return err
-		}
+		row.Chart = charts[sku.SKU.ID]
 		pg.Rows = append(pg.Rows, row)
 	}
 	h.render(w, r, http.StatusOK, "licenses", pg)

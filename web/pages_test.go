@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -300,6 +301,25 @@ func TestChart(t *testing.T) {
 	} {
 		if c.Assigned[tc.day] != tc.assigned || c.Total[tc.day] != tc.total {
 			t.Errorf("day %d: %d of %d, want %d of %d", tc.day, c.Assigned[tc.day], c.Total[tc.day], tc.assigned, tc.total)
+		}
+	}
+	// The Licenses page reads the log once for every product: each chart
+	// is the one its product's own read draws.
+	skus, err := f.db.FindSubscribedSKUs(ctx, f.sysUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := f.h.seatCharts(ctx, f.sysUser, skus, "")
+	if err != nil || len(charts) != len(skus) {
+		t.Fatalf("charts of every product: %d for %d products, %v", len(charts), len(skus), err)
+	}
+	for _, sku := range skus {
+		one, err := f.h.seatChart(ctx, f.sysUser, sku)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := charts[sku.SKU.ID]; !reflect.DeepEqual(one, got) {
+			t.Errorf("%s: chart read with every product's (-alone +together):\n-%+v\n+%+v", sku.SKU.PartNumber, one, got)
 		}
 	}
 	reader := allot.Principal{TenantID: f.tenant.ID, UserID: "x", Roles: []allot.Role{allot.RoleBillingAdmin}}
