@@ -213,6 +213,10 @@ type UserFilter struct {
 	WithLicenses bool   // fill User.Licenses
 	Order        UserOrder
 	AfterKey     string // with Order: the sort key (UserOrder.Key) of the user After names
+	// CountAtMost, when positive, makes CountUsers stop counting there, so
+	// that a page saying "more than N users" costs the same in a tenant of
+	// any size.
+	CountAtMost int
 }
 
 // MaxPage is the largest page a listing returns.
@@ -251,8 +255,8 @@ type UserService interface {
 	// FindUsers returns one page of users matching f and whether more
 	// follow. Needs ActionRead.
 	FindUsers(ctx context.Context, p Principal, f UserFilter) (users []*User, more bool, err error)
-	// CountUsers counts the users matching f (After and Limit ignored).
-	// Needs ActionRead.
+	// CountUsers counts the users matching f (After and Limit ignored),
+	// up to f.CountAtMost when it is positive. Needs ActionRead.
 	CountUsers(ctx context.Context, p Principal, f UserFilter) (int, error)
 	// UpdateUser changes a user. Needs ActionManageUsers, or
 	// ActionAssignLicenses for a change of usage location only

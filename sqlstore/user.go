@@ -244,7 +244,10 @@ func userQuery(tenantID string, f allot.UserFilter, count, prefixRange bool) (st
 		where = append(where, `EXISTS (SELECT 1 FROM `+lics+` x WHERE x.tenant_id = u.tenant_id AND x.user_id = u.user_id)`)
 	}
 	cond := strings.Join(where, " AND ")
-	if count {
+	switch {
+	case count && f.CountAtMost > 0:
+		return `SELECT COUNT(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + cond + ` LIMIT ` + arg(f.CountAtMost) + `) x`, args
+	case count:
 		return `SELECT COUNT(*) FROM ` + from + ` WHERE ` + cond, args
 	}
 	return `SELECT ` + userColumns + ` FROM ` + from + ` WHERE ` + cond + order + ` LIMIT ` + arg(f.Limit+1), args

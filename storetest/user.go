@@ -98,6 +98,14 @@ func testUserFilters(t *testing.T, open Opener) {
 		if n != len(users) {
 			t.Errorf("CountUsers(%+v) = %d, FindUsers found %d", fl, n, len(users))
 		}
+		if len(users) > 1 {
+			fl.CountAtMost = len(users) - 1
+			n, err := f.S.CountUsers(ctx, f.Admins[allot.RoleGlobalReader], fl)
+			must(t, err)
+			if n != len(users)-1 {
+				t.Errorf("CountUsers(%+v) = %d, want it to stop at %d", fl, n, len(users)-1)
+			}
+		}
 		return sorted(got)
 	}
 	no := false

@@ -60,6 +60,7 @@ type fixture struct {
 	svc     Services
 	sysUser allot.Principal
 	chunk   int // users per step of a large unassignment; 0 keeps the default
+	count   int // how far users' lists count; 0 keeps the default
 }
 
 // newFixture seeds the demo tenant and serves the admin center over it;
@@ -89,6 +90,9 @@ func newFixture(t *testing.T, edit ...func(*fixture)) *fixture {
 	}
 	if f.chunk > 0 {
 		f.h.chunk = f.chunk
+	}
+	if f.count > 0 {
+		f.h.count = f.count
 	}
 	f.srv = httptest.NewServer(f.h)
 	t.Cleanup(f.srv.Close)

@@ -46,8 +46,14 @@ type usersPage struct {
 	Next      string // keyset cursor of the next page, "" on the last
 	First     bool
 	CanManage bool // creates, edits, deletes and restores users
-	Count     int  // users matching, all pages
+	Count     int  // users matching, all pages, up to Handler.count
+	CountMore bool // more than Count match
 }
+
+// maxListCount is how far the users' lists count the users matching: past
+// it they say "more than", so that a page costs the same at 100 users and
+// at 1,000,000 (counting 100,000 users took three times the page's 50 ms).
+const maxListCount = 1000
 
 // users lists the tenant's active users: a search on the display name, a
 // filter (licensed, unlicensed, sign-in blocked, holding a product) and
@@ -87,8 +93,13 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, deleted bool
 	if err != nil {
 		return err
 	}
-	if pg.Count, err = h.svc.Users.CountUsers(r.Context(), s.p, f); err != nil {
+	counted := f
+	counted.CountAtMost = h.count + 1
+	if pg.Count, err = h.svc.Users.CountUsers(r.Context(), s.p, counted); err != nil {
 		return err
+	}
+	if pg.Count > h.count {
+		pg.Count, pg.CountMore = h.count, true
 	}
 	for _, u := range users {
 		row := userRow{User: u}

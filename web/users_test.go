@@ -230,6 +230,24 @@ func TestManageLicenses(t *testing.T) {
 // that would fail, and are refused if they post anyway; a License
 // Administrator changes licenses, not accounts; an ordinary user is
 // refused the pages.
+// TestUsersCountStops checks that a list past the count limit says "more
+// than" and stops counting, while a list under it counts exactly.
+func TestUsersCountStops(t *testing.T) {
+	f := newFixture(t, func(f *fixture) { f.count = 20 }) // the demo: 31 users, 21 licensed
+	b := f.browser(t)
+	b.signIn(demo.AdminUPN)
+	for _, tt := range []struct{ path, want string }{
+		{"/users", "More than 20 users."},
+		{"/users?filter=licensed", "More than 20 users."},
+		{"/users?filter=unlicensed", "10 users."},
+		{"/users?lang=fr", "Plus de 20 utilisateurs."},
+	} {
+		if pg := b.get(tt.path); pg.status != 200 || !strings.Contains(pg.text(), tt.want) {
+			t.Errorf("GET %s: %d, lacks %q:\n%s", tt.path, pg.status, tt.want, pg.text())
+		}
+	}
+}
+
 func TestUsersRoles(t *testing.T) {
 	f := newFixture(t)
 	johanna := f.userID(t, "johanna@"+demo.Domain)

@@ -89,6 +89,7 @@ type Handler struct {
 	locales  *locales
 	throttle *throttle
 	chunk    int            // users per step of a large unassignment (progress.go)
+	count    int            // how far users' lists count (users.go maxListCount)
 	proxies  []netip.Prefix // Options.TrustedProxies
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -97,7 +98,7 @@ type Handler struct {
 // New parses the templates, assets and catalogs and returns the admin
 // center's handler; an error means a broken template or catalog.
 func New(s Services, o Options) (*Handler, error) {
-	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, proxies: o.TrustedProxies, chunk: chunkSize, mux: http.NewServeMux()}
+	h := &Handler{svc: s, catalog: s.Catalog, log: o.Logger, now: o.Now, ttl: o.SessionTTL, secure: o.SecureCookies, proxies: o.TrustedProxies, chunk: chunkSize, count: maxListCount, mux: http.NewServeMux()}
 	if h.catalog == nil {
 		h.catalog = allot.DemoCatalog()
 	}
