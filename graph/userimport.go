@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/allot-project/allot"
 )
@@ -72,7 +70,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, refused, err := s.parseImport(raw, offset)
+	rows, refused, err := allot.ParseImportCSV(s.catalog, bytes.NewReader(raw), offset)
 	if err != nil {
 		return err
 	}
@@ -103,59 +101,6 @@ func (s *Server) runImport(p allot.Principal, rows []allot.ImportRow, refused []
 		resp := s.importResponse(append(results, refused...), dry, opts.Atomic)
 		return func(w io.Writer) error { return encodeJSON(w, resp) }, nil
 	}
-}
-
-// parseImport reads an import body: the rows to import and the results
-// of the rows refused already (malformed, or a user's second row). A bad
-// header or too many rows refuses the whole body.
-func (s *Server) parseImport(body []byte, offset int) ([]allot.ImportRow, []allot.ImportResult, error) {
-	cr := csv.NewReader(bytes.NewReader(body))
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
-	if err != nil {
-		return nil, nil, badRequest("The CSV has no header line: the columns are " + strings.Join(allot.ImportColumns, ", ") + ".")
-	}
-	h, err := allot.ParseImportHeader(rec)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []allot.ImportRow
-	var refused []allot.ImportResult
-	seen := allot.ImportSeen{}
-	for n := 1; ; n++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if n > allot.MaxImportRows {
-			return nil, nil, &allot.Error{Code: allot.EINVALID, Limit: allot.MaxImportRows,
-				Message: fmt.Sprintf("An import takes at most %d rows at once; send the file in chunks.", allot.MaxImportRows)}
-		}
-		row, err := s.importRow(h, cr, rec, err, offset, seen)
-		if err != nil {
-			refused = append(refused, allot.ImportResult{Line: row.Line, UserPrincipalName: row.UserPrincipalName, Err: err})
-			continue
-		}
-		rows = append(rows, row)
-	}
-	return rows, refused, nil
-}
-
-// importRow turns one record (or its CSV error readErr) into a row.
-func (s *Server) importRow(h allot.ImportHeader, cr *csv.Reader, rec []string, readErr error, offset int, seen allot.ImportSeen) (allot.ImportRow, error) {
-	var pe *csv.ParseError
-	if errors.As(readErr, &pe) {
-		return allot.ImportRow{Line: pe.StartLine + offset}, &allot.Error{Code: allot.EINVALID, Message: "Malformed CSV: " + pe.Err.Error() + "."}
-	} else if readErr != nil {
-		return allot.ImportRow{}, readErr
-	}
-	line, _ := cr.FieldPos(0)
-	row, err := h.Row(s.catalog, rec, line+offset)
-	row.Line = line + offset
-	if err != nil {
-		return row, err
-	}
-	return row, seen.Check(row.UserPrincipalName, row.Line)
 }
 
 // importResponse renders the results, sorted by line, with totals.
@@ -221,7 +166,7 @@ func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
 	cw.Write(allot.ImportColumns)
 	for {
 		for _, u := range users {
-			cw.Write(s.exportRow(u))
+			cw.Write(s.catalog.ImportRecord(u))
 		}
 		cw.Flush()
 		if cw.Error() != nil || !more {
@@ -234,21 +179,6 @@ func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
 			panic(http.ErrAbortHandler)
 		}
 	}
-}
-
-// exportRow is one user as a row of ImportColumns, its products sorted.
-func (s *Server) exportRow(u *allot.User) []string {
-	parts := s.partNumbers(licenseSKUIDs(u.Licenses))
-	slices.Sort(parts)
-	return []string{u.UserPrincipalName, u.DisplayName, u.UsageLocation, strconv.FormatBool(u.AccountEnabled), strings.Join(parts, ";")}
-}
-
-func licenseSKUIDs(ls []allot.License) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.SKUID
-	}
-	return out
 }
 
 // ImportResponse is the answer to POST /api/users/import.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -83,9 +82,14 @@ func (h *Handler) importUsers(w http.ResponseWriter, r *http.Request) error {
 		h.render(w, r, http.StatusBadRequest, "usersimport", pg)
 		return nil
 	}
-	rows, refused, err := parseImportCSV(h.catalog, pg.CSV)
+	rows, refused, err := allot.ParseImportCSV(h.catalog, strings.NewReader(pg.CSV), 0)
 	if err != nil {
-		pg.Error = h.locales.text(pg.Lang, "import.badHeader", strings.Join(allot.ImportColumns, ", "))
+		var e *allot.Error
+		if errors.As(err, &e) && e.Limit > 0 {
+			pg.Error = h.locales.text(pg.Lang, "import.tooManyRows", formatInt(pg.Lang, allot.MaxImportRows))
+		} else {
+			pg.Error = h.locales.text(pg.Lang, "import.badHeader", strings.Join(allot.ImportColumns, ", "))
+		}
 		h.render(w, r, http.StatusBadRequest, "usersimport", pg)
 		return nil
 	}
@@ -129,50 +133,6 @@ func uploadedCSV(r *http.Request) (string, error) {
 	return string(b), nil
 }
 
-// parseImportCSV reads an import file as "allot users import" does: the
-// rows to import, and the rows refused already (malformed, or a user's
-// second row). A bad header or too many rows refuses the whole file.
-func parseImportCSV(c *allot.Catalog, text string) ([]allot.ImportRow, []allot.ImportResult, error) {
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := allot.ParseImportHeader(rec)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []allot.ImportRow
-	var refused []allot.ImportResult
-	seen := allot.ImportSeen{}
-	for n := 1; ; n++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return rows, refused, nil
-		}
-		if n > allot.MaxImportRows {
-			return nil, nil, errors.New("web: too many rows")
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			refused = append(refused, allot.ImportResult{Line: pe.StartLine, Err: &allot.Error{Code: allot.EINVALID, Field: "csv"}})
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		row, err := h.Row(c, rec, line)
-		row.Line = line
-		if err == nil {
-			err = seen.Check(row.UserPrincipalName, row.Line)
-		}
-		if err != nil {
-			refused = append(refused, allot.ImportResult{Line: row.Line, UserPrincipalName: row.UserPrincipalName, Err: err})
-			continue
-		}
-		rows = append(rows, row)
-	}
-}
-
 // count fills the page's rows, by line, and totals.
 func (pg *importPage) count(results []allot.ImportResult, why func(error) string) {
 	slices.SortFunc(results, func(a, b allot.ImportResult) int { return a.Line - b.Line })
@@ -211,7 +171,7 @@ func (h *Handler) exportUsers(w http.ResponseWriter, r *http.Request) error {
 	cw.Write(allot.ImportColumns)
 	for {
 		for _, u := range users {
-			cw.Write(h.exportRow(u))
+			cw.Write(h.catalog.ImportRecord(u))
 		}
 		cw.Flush()
 		if cw.Error() != nil || !more {
@@ -223,19 +183,4 @@ func (h *Handler) exportUsers(w http.ResponseWriter, r *http.Request) error {
 			panic(http.ErrAbortHandler)
 		}
 	}
-}
-
-// exportRow is one user as a row of allot.ImportColumns, its products by
-// skuPartNumber, sorted.
-func (h *Handler) exportRow(u *allot.User) []string {
-	var parts []string
-	for _, l := range u.Licenses {
-		part := l.SKUID
-		if sku := h.catalog.SKU(l.SKUID); sku != nil {
-			part = sku.PartNumber
-		}
-		parts = append(parts, part)
-	}
-	slices.Sort(parts)
-	return []string{u.UserPrincipalName, u.DisplayName, u.UsageLocation, strconv.FormatBool(u.AccountEnabled), strings.Join(parts, ";")}
 }
