@@ -148,6 +148,10 @@ type AuditFilter struct {
 	Until    time.Time // events at or before this instant
 	BeforeID int64     // keyset cursor: events with smaller ids; 0 for the newest
 	Limit    int       // 1..1000; 0 means 100
+	// Bare leaves out what only people read: the target user's name and
+	// the subjects of a bulk change (SubjectCount is still set), so that a
+	// reader of many events, such as the seat charts, pays for neither.
+	Bare bool
 }
 
 // Validate sets the default page size and returns EINVALID for a page size

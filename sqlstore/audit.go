@@ -95,6 +95,9 @@ func (db *DB) FindAuditEvents(ctx context.Context, p allot.Principal, f allot.Au
 		}
 		for _, e := range out {
 			if e.TargetType == "users" && e.TargetID == "" {
+				if e.SubjectCount = bulkUsers(e.After); f.Bare {
+					continue
+				}
 				if err := tx.readAuditSubjects(ctx, e); err != nil {
 					return err
 				}
@@ -131,9 +134,6 @@ func (tx *Tx) readAuditEvents(ctx context.Context, tenantID, q string, args []an
 // readAuditSubjects fills in the users of a bulk change: how many, and
 // the first allot.MaxAuditSubjects of them by id.
 func (tx *Tx) readAuditSubjects(ctx context.Context, e *allot.AuditEvent) error {
-	var head struct{ Users int }
-	json.Unmarshal(e.After, &head) // written by bulkAudit; a zero count only hides the total
-	e.SubjectCount = head.Users
 	rows, err := tx.QueryContext(ctx, `SELECT s.user_id, COALESCE(u.upn, ''), COALESCE(u.display_name, ''), s.before_json, s.after_json
 		FROM audit_subjects s LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
 		WHERE s.tenant_id = $1 AND s.event_id = $2 ORDER BY s.user_id LIMIT $3`, e.TenantID, e.ID, allot.MaxAuditSubjects)
@@ -151,6 +151,14 @@ func (tx *Tx) readAuditSubjects(ctx context.Context, e *allot.AuditEvent) error 
 		e.Subjects = append(e.Subjects, s)
 	}
 	return rows.Err()
+}
+
+// bulkUsers reads how many users a bulk change's event counts (written by
+// bulkAudit); a zero count only hides the total.
+func bulkUsers(after json.RawMessage) int {
+	var head struct{ Users int }
+	json.Unmarshal(after, &head)
+	return head.Users
 }
 
 // auditQuery selects a page of events, with the userPrincipalName and
@@ -177,6 +185,9 @@ func auditQuery(tenantID string, f allot.AuditFilter, actions []string) (string,
 		SELECT ` + cols + `, s.user_id, e.sku_id, s.before_json, s.after_json FROM audit_subjects s
 			JOIN audit_events e ON e.tenant_id = s.tenant_id AND e.event_id = s.event_id
 			WHERE s.tenant_id = $1 AND s.user_id = ` + user + conds
+	}
+	if f.Bare {
+		return `SELECT x.*, '', '' FROM (` + inner + ` ORDER BY 1 DESC LIMIT ` + arg(f.Limit) + `) x ORDER BY x.event_id DESC`, args
 	}
 	return `SELECT x.*, COALESCE(u.upn, ''), COALESCE(u.display_name, '') FROM (` + inner + ` ORDER BY 1 DESC LIMIT ` + arg(f.Limit) + `) x
 		LEFT JOIN users u ON u.tenant_id = $1 AND u.user_id = x.target_id ORDER BY x.event_id DESC`, args

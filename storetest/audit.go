@@ -156,6 +156,14 @@ func testAuditPaging(t *testing.T, open Opener) {
 	if s := bulk.Subjects[0]; s.UPN == "" || s.UserID == "" || len(s.After) == 0 {
 		t.Errorf("a bulk subject lacks its user or its after: %+v", s)
 	}
+	// Bare: the same events, counted, without names or subjects.
+	bare, err := f.S.FindAuditEvents(ctx, f.Admin(), allot.AuditFilter{Limit: 1000, Bare: true})
+	must(t, err)
+	diff(t, "bare = all", len(bare), len(all))
+	for i, e := range bare {
+		diff(t, "a bare event", []any{e.ID, e.Action, e.TargetID, e.SKUID, e.SubjectCount, e.TargetUPN, e.TargetName, len(e.Subjects)},
+			[]any{all[i].ID, all[i].Action, all[i].TargetID, all[i].SKUID, all[i].SubjectCount, "", "", 0})
+	}
 	mine, err := f.S.FindAuditEvents(ctx, f.Admin(), allot.AuditFilter{UserID: ids[3], Limit: 1})
 	must(t, err)
 	diff(t, "one user's part of the bulk change", []any{mine[0].ID, mine[0].TargetID, mine[0].TargetUPN, len(mine[0].Subjects)},

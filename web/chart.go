@@ -56,7 +56,7 @@ func (h *Handler) seatCharts(ctx context.Context, p allot.Principal, skus []*all
 		c := &chart{Assigned: make([]int, chartDays), Total: make([]int, chartDays), To: today, From: from}
 		walks[sku.SKU.ID] = &chartWalk{c: c, cur: allot.Seats{Assigned: sku.Consumed, Total: sku.Total()}, day: chartDays - 1}
 	}
-	f := allot.AuditFilter{SKUID: skuID, Since: from, Limit: allot.MaxPage}
+	f := allot.AuditFilter{SKUID: skuID, Since: from, Limit: allot.MaxPage, Bare: true}
 	for read := 0; read < maxChartEvents; {
 		events, err := h.svc.Audit.FindAuditEvents(ctx, p, f)
 		if err != nil {
