@@ -2,6 +2,7 @@ package allot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,10 +65,30 @@ type HoldService interface {
 	// ReleaseHold ends a hold. Returns ENOTFOUND for an unknown hold and
 	// ECONFLICT for one already released.
 	ReleaseHold(ctx context.Context, p Principal, id string) (*Hold, error)
-	// FindSearchableMailboxes lists the mailboxes content search reaches
-	// now (UserData.Searchable): licensed ones and held ones, never an
-	// unheld mailbox in its grace period, ordered by userPrincipalName.
-	FindSearchableMailboxes(ctx context.Context, p Principal) ([]*SearchableMailbox, error)
+	// FindSearchableMailboxes lists one page of the mailboxes content
+	// search reaches now (UserData.Searchable): licensed ones and held ones,
+	// never an unheld mailbox in its grace period, in user id order, and
+	// whether more follow. Returns EINVALID for a bad page size.
+	FindSearchableMailboxes(ctx context.Context, p Principal, f MailboxFilter) (ms []*SearchableMailbox, more bool, err error)
+}
+
+// MailboxFilter pages the searchable mailboxes.
+type MailboxFilter struct {
+	After string // keyset cursor: user ids greater than this
+	Limit int    // page size, 1..MaxPage; 0 means 100
+}
+
+// Validate sets the default page size and returns EINVALID for one out of
+// 1..MaxPage.
+func (f *MailboxFilter) Validate() error {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > MaxPage {
+		return &Error{Code: EINVALID, Field: "$top", Count: f.Limit, Limit: MaxPage,
+			Message: fmt.Sprintf("Invalid page size specified: '%d'. Must be between 1 and %d inclusive.", f.Limit, MaxPage)}
+	}
+	return nil
 }
 
 // SearchableMailbox is a mailbox content search reaches.

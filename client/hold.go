@@ -36,12 +36,14 @@ func (c *Client) ReleaseHold(ctx context.Context, id string) (*graph.HoldInfo, e
 	return &h, c.Post(ctx, c.URL(HoldsPath+"/"+url.PathEscape(id)+"/release", nil), struct{}{}, &h)
 }
 
-// SearchableMailboxes lists the mailboxes content search reaches now.
+// SearchableMailboxes lists the mailboxes content search reaches now,
+// every page of them, in user id order.
 func (c *Client) SearchableMailboxes(ctx context.Context) ([]graph.SearchableMailboxInfo, error) {
-	var out struct {
-		Value []graph.SearchableMailboxInfo `json:"value"`
+	raws, err := c.List(ctx, c.URL("/api/discovery/mailboxes", Query{"$top": "999"}), nil, 0)
+	if err != nil {
+		return nil, err
 	}
-	return out.Value, c.Get(ctx, c.URL("/api/discovery/mailboxes", nil), nil, &out)
+	return DecodeAll[graph.SearchableMailboxInfo](raws)
 }
 
 // UserData returns the state of a user's mailbox and files.

@@ -15,7 +15,7 @@ import (
 //	GET  /api/holds[?user=ID&includeReleased=true] → 200 {"value": [HoldInfo…]}
 //	POST /api/holds                 HoldRequest → 201 HoldInfo
 //	POST /api/holds/{id}/release    → 200 HoldInfo
-//	GET  /api/discovery/mailboxes   → 200 {"value": [SearchableMailboxInfo…]}
+//	GET  /api/discovery/mailboxes[?$top=N]  → 200 {"value": [SearchableMailboxInfo…], "@odata.nextLink"}
 
 // HoldInfo is a hold as /api/holds shows it; ReleasedDateTime is null
 // while it lasts.
@@ -134,7 +134,11 @@ func (s *Server) listSearchableMailboxes(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	ms, err := hs.FindSearchableMailboxes(r.Context(), principalFrom(r))
+	q, err := parseQueryOptions(r, optTop|optSkipToken)
+	if err != nil {
+		return err
+	}
+	ms, more, err := hs.FindSearchableMailboxes(r.Context(), principalFrom(r), allot.MailboxFilter{After: q.after, Limit: q.top})
 	if err != nil {
 		return err
 	}
@@ -142,5 +146,9 @@ func (s *Server) listSearchableMailboxes(w http.ResponseWriter, r *http.Request)
 	for i, m := range ms {
 		out[i] = SearchableMailboxInfo{UserID: m.UserID, UserPrincipalName: m.UserPrincipalName, State: string(m.State), Held: m.Held}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"value": out})
+	body := map[string]any{"value": out}
+	if more && len(ms) > 0 {
+		body["@odata.nextLink"] = nextLink(r, ms[len(ms)-1].UserID)
+	}
+	return writeJSON(w, http.StatusOK, body)
 }

@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -32,6 +34,36 @@ func TestHoldsAndDiscovery(t *testing.T) {
 	}
 	if _, ok := searchable()[target.UserPrincipalName]; ok {
 		t.Errorf("an unheld mailbox in grace is searchable")
+	}
+	// Pages of one, linked by @odata.nextLink, add up to the whole list.
+	for _, c := range []string{callerUser, callerReader, callerOrdinary} {
+		_, err := f.db.AssignLicenses(ctx, sys(a.tenant.ID), a.users[c].ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuE3}}})
+		must(t, err)
+	}
+	whole := searchable()
+	paged := map[string]bool{}
+	for link := "/api/discovery/mailboxes?$top=1"; link != ""; {
+		resp := f.get(t, a, callerGlobal, link)
+		page := resp.object(t)
+		for _, m := range resp.values(t) {
+			paged[m["userPrincipalName"].(string)] = m["held"].(bool)
+		}
+		next, _ := page["@odata.nextLink"].(string)
+		if next != "" && len(resp.values(t)) != 1 {
+			t.Fatalf("a page of $top=1 with %d mailboxes", len(resp.values(t)))
+		}
+		link = ""
+		if next != "" {
+			u, err := url.Parse(next)
+			must(t, err)
+			link = u.RequestURI()
+		}
+	}
+	if len(whole) < 2 || fmt.Sprint(paged) != fmt.Sprint(whole) {
+		t.Errorf("pages of one -want +got\n-%v\n+%v", whole, paged)
+	}
+	if resp := f.get(t, a, callerGlobal, "/api/discovery/mailboxes?$top=5000"); resp.status != http.StatusBadRequest {
+		t.Errorf("$top=5000: %d %s, want 400", resp.status, resp.body)
 	}
 
 	tests := []struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -122,51 +123,78 @@ func (db *DB) ReleaseHold(ctx context.Context, p allot.Principal, id string) (*a
 
 // FindSearchableMailboxes implements allot.HoldService: the users whose
 // licenses carry a mailbox, and the held users whose mailbox is kept.
-func (db *DB) FindSearchableMailboxes(ctx context.Context, p allot.Principal) ([]*allot.SearchableMailbox, error) {
+func (db *DB) FindSearchableMailboxes(ctx context.Context, p allot.Principal, f allot.MailboxFilter) ([]*allot.SearchableMailbox, bool, error) {
 	if err := allot.Authorize(p, allot.ActionManageHolds); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	byID := map[string]*allot.SearchableMailbox{}
+	if err := f.Validate(); err != nil {
+		return nil, false, err
+	}
+	var out []*allot.SearchableMailbox
 	err := db.view(ctx, func(tx *Tx) error {
-		if err := tx.licensedMailboxes(ctx, p.TenantID, byID); err != nil {
-			return err
-		}
-		return tx.heldMailboxes(ctx, p.TenantID, byID)
+		var err error
+		out, err = tx.searchableMailboxes(ctx, p.TenantID, strings.ToLower(f.After), f.Limit+1)
+		return err
 	})
-	out := make([]*allot.SearchableMailbox, 0, len(byID))
-	for _, m := range byID {
-		out = append(out, m)
-	}
-	slices.SortFunc(out, func(a, b *allot.SearchableMailbox) int {
-		return strings.Compare(strings.ToLower(a.UserPrincipalName), strings.ToLower(b.UserPrincipalName))
-	})
-	return out, err
-}
-
-// licensedMailboxes adds the users, not deleted, whose licenses carry an
-// enabled mailbox plan.
-func (tx *Tx) licensedMailboxes(ctx context.Context, tenantID string, byID map[string]*allot.SearchableMailbox) error {
-	users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL
-		AND EXISTS (SELECT 1 FROM licenses l WHERE l.tenant_id = u.tenant_id AND l.user_id = u.user_id)`, tenantID)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	if err := tx.fillLicenses(ctx, tenantID, users, false); err != nil {
-		return err
-	}
-	for _, u := range users {
-		if allot.HasData(tx.db.catalog, u.Licenses, allot.DataMailbox) {
-			byID[u.ID] = &allot.SearchableMailbox{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, State: allot.MailboxActive}
-		}
-	}
-	return nil
+	more := len(out) > f.Limit
+	return out[:min(len(out), f.Limit)], more, nil
 }
 
-// heldMailboxes adds the held users whose mailbox content search still
-// reaches (allot.UserData.Searchable).
-func (tx *Tx) heldMailboxes(ctx context.Context, tenantID string, byID map[string]*allot.SearchableMailbox) error {
-	rows, err := tx.QueryContext(ctx, `SELECT `+userDataColumns+` FROM user_data d WHERE d.tenant_id = $1
-		AND EXISTS (SELECT 1 FROM holds h WHERE h.tenant_id = d.tenant_id AND h.user_id = d.user_id AND h.released_at IS NULL)`, tenantID)
+// searchableMailboxes returns up to n searchable mailboxes of users with
+// ids after the cursor, in id order. It reads the licensed users a chunk at
+// a time and the held mailboxes of the same id range, so that memory stays
+// bounded by the page in a tenant of any size.
+func (tx *Tx) searchableMailboxes(ctx context.Context, tenantID, after string, n int) ([]*allot.SearchableMailbox, error) {
+	chunk := max(n, 100)
+	var out []*allot.SearchableMailbox
+	for len(out) < n {
+		users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.user_id > $2
+			AND EXISTS (SELECT 1 FROM licenses l WHERE l.tenant_id = u.tenant_id AND l.user_id = u.user_id)
+			ORDER BY u.user_id LIMIT $3`, tenantID, after, chunk)
+		if err != nil {
+			return nil, err
+		}
+		upto := "" // the range read: up to the last user of a full chunk, else to the end
+		if len(users) == chunk {
+			upto = users[len(users)-1].ID
+		}
+		if err := tx.fillLicenses(ctx, tenantID, users, false); err != nil {
+			return nil, err
+		}
+		byID := map[string]*allot.SearchableMailbox{}
+		for _, u := range users {
+			if allot.HasData(tx.db.catalog, u.Licenses, allot.DataMailbox) {
+				byID[u.ID] = &allot.SearchableMailbox{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, State: allot.MailboxActive}
+			}
+		}
+		if err := tx.heldMailboxes(ctx, tenantID, after, upto, byID); err != nil {
+			return nil, err
+		}
+		page := slices.Collect(maps.Values(byID))
+		slices.SortFunc(page, func(a, b *allot.SearchableMailbox) int { return strings.Compare(a.UserID, b.UserID) })
+		out = append(out, page...)
+		if upto == "" {
+			break
+		}
+		after = upto
+	}
+	return out, nil
+}
+
+// heldMailboxes adds the held users, with ids after the cursor and up to
+// upto ("" for no bound), whose mailbox content search still reaches
+// (allot.UserData.Searchable).
+func (tx *Tx) heldMailboxes(ctx context.Context, tenantID, after, upto string, byID map[string]*allot.SearchableMailbox) error {
+	bound := ""
+	args := []any{tenantID, after}
+	if upto != "" {
+		bound, args = ` AND d.user_id <= $3`, append(args, upto)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+userDataColumns+` FROM user_data d WHERE d.tenant_id = $1 AND d.user_id > $2`+bound+`
+		AND EXISTS (SELECT 1 FROM holds h WHERE h.tenant_id = d.tenant_id AND h.user_id = d.user_id AND h.released_at IS NULL)`, args...)
 	if err != nil {
 		return err
 	}

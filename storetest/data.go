@@ -126,9 +126,11 @@ func testHolds(t *testing.T, open Opener) {
 		wantCode(t, string(r)+" placing a hold", f.S.CreateHold(ctx, p, &allot.Hold{UserID: before.ID, Name: "Case"}), allot.EFORBIDDEN)
 		_, err := f.S.FindHolds(ctx, p, allot.HoldFilter{})
 		wantCode(t, string(r)+" listing holds", err, allot.EFORBIDDEN)
-		_, err = f.S.FindSearchableMailboxes(ctx, p)
+		_, _, err = f.S.FindSearchableMailboxes(ctx, p, allot.MailboxFilter{})
 		wantCode(t, string(r)+" searching", err, allot.EFORBIDDEN)
 	}
+	_, _, err := f.S.FindSearchableMailboxes(ctx, f.Admin(), allot.MailboxFilter{Limit: allot.MaxPage + 1})
+	wantCode(t, "a page too large", err, allot.EINVALID)
 	wantCode(t, "hold without a name", f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: before.ID}), allot.EINVALID)
 	wantCode(t, "hold on nobody", f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: "nobody@contoso.example", Name: "Case"}), allot.ENOTFOUND)
 
@@ -199,10 +201,26 @@ func wantCheckedMailbox(t *testing.T, f *Fixture, id string, want allot.MailboxS
 
 func wantSearchable(t *testing.T, f *Fixture, ids []string, what string) {
 	t.Helper()
-	ms, err := f.S.FindSearchableMailboxes(f.ctx, f.Admin())
-	must(t, err)
+	// Read in pages of two, which must follow each other in id order.
+	var ms []*allot.SearchableMailbox
+	for after, more := "", true; more; {
+		var page []*allot.SearchableMailbox
+		var err error
+		page, more, err = f.S.FindSearchableMailboxes(f.ctx, f.Admin(), allot.MailboxFilter{After: after, Limit: 2})
+		must(t, err)
+		if len(page) > 2 || more && len(page) == 0 {
+			t.Fatalf("%s: a page of %d mailboxes, more %v", what, len(page), more)
+		}
+		ms = append(ms, page...)
+		if len(page) > 0 {
+			after = page[len(page)-1].UserID
+		}
+	}
 	got := map[string]bool{}
-	for _, m := range ms {
+	for i, m := range ms {
+		if i > 0 && ms[i-1].UserID >= m.UserID {
+			t.Errorf("%s: mailbox %s after %s: not in id order", what, m.UserID, ms[i-1].UserID)
+		}
 		got[m.UserID] = true
 	}
 	for _, id := range ids {
@@ -308,4 +326,42 @@ func testFileRetention(t *testing.T, open Opener) {
 	f.Clock.Advance(dataDay)
 	f.expire()
 	diff(t, "files on day 90", f.data(u.ID).Files, allot.FilesDeleted)
+}
+
+// testSearchablePages reads the searchable mailboxes of a tenant larger
+// than the store's chunk in pages of seven and in one page: the same
+// mailboxes, once each, in id order, held deleted users among them.
+func testSearchablePages(t *testing.T, open Opener) {
+	ctx := context.Background()
+	f := NewFixture(t, open, 260)
+	var users []*allot.User
+	for i := range 250 {
+		u := f.User(fmt.Sprintf("m%03d@contoso.example", i), "FR")
+		if i%5 != 4 { // every fifth user has no license, so no mailbox
+			f.Assign(u.ID, O365E3)
+		}
+		users = append(users, u)
+	}
+	for _, u := range users[:40:40] {
+		if u.UserPrincipalName[3]%3 == 0 { // some held, licensed or not, then deleted
+			must(t, f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: u.ID, Name: "Case"}))
+			must(t, f.S.DeleteUser(ctx, f.Admin(), u.ID))
+		}
+	}
+	whole, more, err := f.S.FindSearchableMailboxes(ctx, f.Admin(), allot.MailboxFilter{Limit: allot.MaxPage})
+	must(t, err)
+	if more || len(whole) < 150 {
+		t.Fatalf("one page: %d mailboxes, more %v", len(whole), more)
+	}
+	var paged []*allot.SearchableMailbox
+	for after, more := "", true; more; {
+		var page []*allot.SearchableMailbox
+		page, more, err = f.S.FindSearchableMailboxes(ctx, f.Admin(), allot.MailboxFilter{After: after, Limit: 7})
+		must(t, err)
+		paged = append(paged, page...)
+		if len(page) > 0 {
+			after = page[len(page)-1].UserID
+		}
+	}
+	diff(t, "pages of seven = one page", paged, whole)
 }

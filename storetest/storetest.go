@@ -135,6 +135,7 @@ func Run(t *testing.T, open Opener) {
 		{"UserImportData", testUserImportData},
 		{"MailboxLifecycle", testMailboxLifecycle},
 		{"Holds", testHolds},
+		{"SearchablePages", testSearchablePages},
 		{"DeletedUserData", testDeletedUserData},
 		{"PreviewIsOutcome", testPreviewIsOutcome},
 		{"BulkDataPreview", testBulkDataPreview},

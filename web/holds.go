@@ -25,18 +25,20 @@ func (h *Handler) registerHoldRoutes() {
 // holdsPage is the data of the Holds page.
 type holdsPage struct {
 	base
-	Holds        []*allot.Hold
-	Released     bool // released holds listed too
-	Mailboxes    []*allot.SearchableMailbox
-	Retention    string // the file retention in days, as typed when refused
-	HasRetention bool   // the store keeps a file retention (Services.Data)
-	User, Name   string // the place-a-hold form, as typed when refused
-	UserError    string // a refusal beside the user field
-	NameError    string // a refusal beside the name field
-	RetError     string // a refusal beside the retention field
-	Confirm      *allot.Hold
-	Saved        string // the message key of what was just done
-	Error        string // a refusal not about one field
+	Holds          []*allot.Hold
+	Released       bool                       // released holds listed too
+	Mailboxes      []*allot.SearchableMailbox // one page, in user id order
+	FirstMailboxes bool                       // the mailboxes' first page
+	NextMailboxes  string                     // keyset cursor of their next page, "" on the last
+	Retention      string                     // the file retention in days, as typed when refused
+	HasRetention   bool                       // the store keeps a file retention (Services.Data)
+	User, Name     string                     // the place-a-hold form, as typed when refused
+	UserError      string                     // a refusal beside the user field
+	NameError      string                     // a refusal beside the name field
+	RetError       string                     // a refusal beside the retention field
+	Confirm        *allot.Hold
+	Saved          string // the message key of what was just done
+	Error          string // a refusal not about one field
 }
 
 // holder returns the session of a visitor who may manage holds (Global
@@ -77,8 +79,14 @@ func (h *Handler) fillHolds(r *http.Request, s *session, pg *holdsPage) error {
 	if pg.Holds, err = h.svc.Holds.FindHolds(r.Context(), s.p, allot.HoldFilter{IncludeReleased: pg.Released}); err != nil {
 		return err
 	}
-	if pg.Mailboxes, err = h.svc.Holds.FindSearchableMailboxes(r.Context(), s.p); err != nil {
+	after := r.URL.Query().Get("after")
+	pg.FirstMailboxes = after == ""
+	var more bool
+	if pg.Mailboxes, more, err = h.svc.Holds.FindSearchableMailboxes(r.Context(), s.p, allot.MailboxFilter{After: after, Limit: pageSize}); err != nil {
 		return err
+	}
+	if more && len(pg.Mailboxes) > 0 {
+		pg.NextMailboxes = pg.Mailboxes[len(pg.Mailboxes)-1].UserID
 	}
 	if h.svc.Data == nil {
 		return nil
