@@ -1,6 +1,7 @@
 package allot
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -79,4 +80,38 @@ func (c *Catalog) ImportRecord(u *User) []string {
 	}
 	slices.Sort(parts)
 	return []string{u.UserPrincipalName, u.DisplayName, u.UsageLocation, strconv.FormatBool(u.AccountEnabled), strings.Join(parts, ";")}
+}
+
+// ExportUsers writes every active user p may read as an export file
+// (ImportColumns, then ImportRecord rows), in id order, a page of MaxPage
+// at a time, flushing out after each page when it can. The first page is
+// read before begin is called and anything written, so a refusal comes
+// back with started false and nothing sent; an error with started true
+// came after some rows were written: the file is cut short. A failure to
+// write ends the export without an error: the reader went away.
+func ExportUsers(ctx context.Context, s UserService, c *Catalog, p Principal, begin func() io.Writer) (started bool, err error) {
+	f := UserFilter{Limit: MaxPage, WithLicenses: true}
+	users, more, err := s.FindUsers(ctx, p, f)
+	if err != nil {
+		return false, err
+	}
+	out := begin()
+	cw := csv.NewWriter(out)
+	cw.Write(ImportColumns)
+	for {
+		for _, u := range users {
+			cw.Write(c.ImportRecord(u))
+		}
+		cw.Flush()
+		if cw.Error() != nil || !more {
+			return true, nil // a write error: the reader went away, nothing to report
+		}
+		if fl, ok := out.(interface{ Flush() }); ok {
+			fl.Flush()
+		}
+		f.After = users[len(users)-1].ID
+		if users, more, err = s.FindUsers(ctx, p, f); err != nil {
+			return true, err
+		}
+	}
 }

@@ -1,7 +1,9 @@
 package allot_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,5 +84,56 @@ func TestImportRecord(t *testing.T) {
 	}
 	if got := fmt.Sprint(rows[0].Licenses); got != fmt.Sprint([]string{skuExStd, skuPremium}) {
 		t.Errorf("licenses read back %s", got)
+	}
+}
+
+// pagedUsers is a UserService whose FindUsers serves pages of one user,
+// failing from page fail on (0: never).
+type pagedUsers struct {
+	allot.UserService
+	users []*allot.User
+	fail  int
+	calls int
+}
+
+func (s *pagedUsers) FindUsers(_ context.Context, _ allot.Principal, f allot.UserFilter) ([]*allot.User, bool, error) {
+	s.calls++
+	if s.fail > 0 && s.calls >= s.fail {
+		return nil, false, &allot.Error{Code: allot.EFORBIDDEN, Message: "no"}
+	}
+	i := 0
+	for i < len(s.users) && f.After != "" && s.users[i].ID <= f.After {
+		i++
+	}
+	return s.users[i : i+1], i+1 < len(s.users), nil
+}
+
+// TestExportUsers checks the export's pages and its two kinds of failure:
+// before anything is written (nothing sent) and after (cut short).
+func TestExportUsers(t *testing.T) {
+	c := allot.DemoCatalog()
+	users := []*allot.User{{ID: "a", UserPrincipalName: "a@contoso.example"}, {ID: "b", UserPrincipalName: "b@contoso.example"}}
+	for _, tt := range []struct {
+		name        string
+		fail        int
+		started     bool
+		wantErr     bool
+		wantWritten string
+	}{
+		{"every page", 0, true, false, "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\na@contoso.example,,,false,\nb@contoso.example,,,false,\n"},
+		{"refused at once", 1, false, true, ""},
+		{"cut short", 2, true, true, "userPrincipalName,displayName,usageLocation,accountEnabled,licenses\na@contoso.example,,,false,\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			began := false
+			started, err := allot.ExportUsers(context.Background(), &pagedUsers{users: users, fail: tt.fail}, c, allot.Principal{}, func() io.Writer {
+				began = true
+				return &out
+			})
+			if started != tt.started || began != tt.started || (err != nil) != tt.wantErr || out.String() != tt.wantWritten {
+				t.Errorf("started %v (began %v), err %v, wrote %q; want started %v, error %v, %q", started, began, err, out.String(), tt.started, tt.wantErr, tt.wantWritten)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -154,31 +153,16 @@ func (s *Server) partNumbers(ids []string) []string {
 // anything is written, so that a refusal is Graph's error; a failure
 // later cuts the response short, which clients see as an error.
 func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
-	p := principalFrom(r)
-	f := allot.UserFilter{Limit: allot.MaxPage, WithLicenses: true}
-	users, more, err := s.svc.Users.FindUsers(r.Context(), p, f)
-	if err != nil {
-		return err
+	started, err := allot.ExportUsers(r.Context(), s.svc.Users, s.catalog, principalFrom(r), func() io.Writer {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
+		return w
+	})
+	if err != nil && started {
+		s.log.ErrorContext(r.Context(), "export cut short", "request_id", infoFrom(r.Context()).id, "err", err)
+		panic(http.ErrAbortHandler)
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(allot.ImportColumns)
-	for {
-		for _, u := range users {
-			cw.Write(s.catalog.ImportRecord(u))
-		}
-		cw.Flush()
-		if cw.Error() != nil || !more {
-			return nil
-		}
-		http.NewResponseController(w).Flush()
-		f.After = users[len(users)-1].ID
-		if users, more, err = s.svc.Users.FindUsers(r.Context(), p, f); err != nil {
-			s.log.ErrorContext(r.Context(), "export cut short", "request_id", infoFrom(r.Context()).id, "err", err)
-			panic(http.ErrAbortHandler)
-		}
-	}
+	return err
 }
 
 // ImportResponse is the answer to POST /api/users/import.

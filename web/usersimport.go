@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"io"
 	"net/http"
@@ -160,27 +159,14 @@ func (h *Handler) exportUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := allot.UserFilter{Limit: allot.MaxPage, WithLicenses: true}
-	users, more, err := h.svc.Users.FindUsers(r.Context(), s.p, f)
-	if err != nil {
-		return err
+	started, err := allot.ExportUsers(r.Context(), h.svc.Users, h.catalog, s.p, func() io.Writer {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
+		return w
+	})
+	if err != nil && started {
+		h.log.ErrorContext(r.Context(), "export cut short", "request_id", requestOf(r).id, "err", err)
+		panic(http.ErrAbortHandler)
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(allot.ImportColumns)
-	for {
-		for _, u := range users {
-			cw.Write(h.catalog.ImportRecord(u))
-		}
-		cw.Flush()
-		if cw.Error() != nil || !more {
-			return nil
-		}
-		f.After = users[len(users)-1].ID
-		if users, more, err = h.svc.Users.FindUsers(r.Context(), s.p, f); err != nil {
-			h.log.ErrorContext(r.Context(), "export cut short", "request_id", requestOf(r).id, "err", err)
-			panic(http.ErrAbortHandler)
-		}
-	}
+	return err
 }
