@@ -24,7 +24,9 @@ var auditCategories = []string{allot.AuditCategoryUsers, allot.AuditCategoryRole
 type auditRow struct {
 	Event    *allot.AuditEvent
 	Activity allot.AuditActivity
-	Target   string // the target user's name and UPN, or the object's type and id
+	Label    string // the activity's name in the page's language
+	Target   string // the target user's name and UPN, the product's name, or the object's type and id
+	TargetID string // the id under a product's name (a subscription's), "" otherwise
 	Bulk     int    // the users of a bulk change, 0 for one target
 }
 
@@ -82,14 +84,34 @@ func (h *Handler) auditLog(w http.ResponseWriter, r *http.Request) error {
 		pg.Next = "?" + next.Encode()
 	}
 	for _, e := range events {
-		row := auditRow{Event: e, Activity: allot.Activity(e.Action), Target: auditTarget(e)}
-		if e.TargetType == "users" {
-			row.Bulk = max(e.SubjectCount, 1)
-		}
-		pg.Rows = append(pg.Rows, row)
+		pg.Rows = append(pg.Rows, h.auditRow(pg.base, e))
 	}
 	h.render(w, r, http.StatusOK, "audit", pg)
 	return nil
+}
+
+// auditRow is how the page shows e in b's language: the activity's label
+// and, for a subscription's event, the product's name above the id.
+func (h *Handler) auditRow(b base, e *allot.AuditEvent) auditRow {
+	row := auditRow{Event: e, Activity: allot.Activity(e.Action), Target: auditTarget(e)}
+	row.Label = b.ActivityName(e.Action)
+	if e.TargetType == "users" {
+		row.Bulk = max(e.SubjectCount, 1)
+	}
+	if sku := h.catalog.SKU(e.SKUID); sku != nil && e.TargetType == "subscription" {
+		row.Target, row.TargetID = b.SKUName(sku), e.TargetID
+	}
+	return row
+}
+
+// ActivityName names an audit action in the page's language (the
+// message audit.action.<action>), or by the audit log's own English name
+// (allot.Activity) for an action the catalogs do not know.
+func (b base) ActivityName(action string) string {
+	if s, ok := b.loc.lookup(b.Lang, "audit.action."+action); ok {
+		return s
+	}
+	return allot.Activity(action).DisplayName
 }
 
 // auditFilter turns the page's filters into an allot.AuditFilter; a

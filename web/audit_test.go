@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/allot-project/allot"
 	"github.com/allot-project/allot/demo"
@@ -81,7 +82,7 @@ func TestAuditFilters(t *testing.T) {
 	fr := f.browser(t)
 	fr.lang = "fr"
 	fr.signIn(demo.AdminUPN)
-	if got := fr.get("/audit?target=" + adele).text(); !strings.Contains(got, "20 nov. 2026 10:00 UTC Change user license · Utilisateurs") {
+	if got := fr.get("/audit?target=" + adele).text(); !strings.Contains(got, "20 nov. 2026 10:00 UTC Modifier la licence de l'utilisateur · Utilisateurs") {
 		t.Errorf("French audit log lacks the French date and category:\n%s", got)
 	}
 	refusals := []struct{ name, query, want string }{
@@ -133,5 +134,80 @@ func TestAuditPaging(t *testing.T) {
 	}
 	if seen != len(all) {
 		t.Errorf("paged through %d events, the log has %d", seen, len(all))
+	}
+}
+
+// TestAuditActivityNames checks that every action the audit log knows has
+// a label in every language, and that an action it does not know is shown
+// by its raw name.
+func TestAuditActivityNames(t *testing.T) {
+	l, err := loadLocales()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := 0
+	for _, c := range auditCategories {
+		actions, err := allot.AuditScope(allot.SystemPrincipal("t", "test"), allot.AuditFilter{Category: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range actions {
+			known++
+			for _, lang := range languages {
+				if _, ok := l.lookup(lang, "audit.action."+a); !ok {
+					t.Errorf("%s: no label for the audit action %q (audit.action.%s)", lang, a, a)
+				}
+			}
+		}
+	}
+	if known < 20 {
+		t.Errorf("found %d audit actions, fewer than allot records: the enumeration is broken", known)
+	}
+	tests := []struct{ name, lang, action, want string }{
+		{"english", "en", allot.AuditSubscriptionCreate, "Add subscription"},
+		{"french", "fr", allot.AuditSubscriptionCreate, "Ajouter un abonnement"},
+		{"french license", "fr", allot.AuditLicenseRemove, "Modifier la licence de l'utilisateur"},
+		{"unknown in english", "en", "widget.frob", "widget.frob"},
+		{"unknown in french", "fr", "widget.frob", "widget.frob"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (base{Lang: tt.lang, loc: l}).ActivityName(tt.action); got != tt.want {
+				t.Errorf("ActivityName(%q) in %s = %q, want %q", tt.action, tt.lang, got, tt.want)
+			}
+		})
+	}
+}
+
+// skuArchiving is a product whose French name differs from its English one.
+const skuArchiving = "ee02fd1b-340e-4a4b-b355-4a514e4c8943" // EXCHANGEARCHIVE_ADDON
+
+// TestAuditSubscriptionNames checks that a subscription's event names the
+// product in the page's language, with the subscription's id below it,
+// and the activity in the page's language.
+func TestAuditSubscriptionNames(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	sub := &allot.Subscription{SKUID: skuArchiving, Status: allot.StatusEnabled, OwnerType: allot.OwnerAdmin, Quantity: 2}
+	if err := f.db.CreateSubscription(context.Background(), f.sysUser, sub); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ lang, want string }{
+		{"en", "Nov 20, 2026 11:00 UTC Add subscription · Directory test Exchange Online Archiving for Exchange Online Subscription " + sub.ID},
+		{"fr", "20 nov. 2026 11:00 UTC Ajouter un abonnement · Annuaire test Archivage Exchange Online pour Exchange Online Abonnement " + sub.ID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			b := f.browser(t)
+			b.lang = tt.lang
+			b.signIn(demo.AdminUPN)
+			got := b.get("/audit?category=DirectoryManagement").text()
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("audit log lacks %q:\n%s", tt.want, got)
+			}
+			if strings.Contains(got, "subscription "+sub.ID) {
+				t.Errorf("audit log still names the subscription by its id alone:\n%s", got)
+			}
+		})
 	}
 }

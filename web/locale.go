@@ -81,6 +81,12 @@ func (l *locales) negotiate(header string) string {
 	return best
 }
 
+// lookup returns the message key in lang and whether the catalog has it.
+func (l *locales) lookup(lang, key string) (string, bool) {
+	m, ok := l.msgs[lang][key]
+	return m, ok
+}
+
 // text returns the message key in lang, formatted with args
 // (fmt.Sprintf verbs); the key itself if no catalog has it.
 func (l *locales) text(lang, key string, args ...any) string {
