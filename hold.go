@@ -37,8 +37,16 @@ func (h *Hold) Validate() error {
 	if h.UserID == "" {
 		return &Error{Code: EINVALID, Field: "user", Message: "A hold names the user it holds."}
 	}
-	if h.Name == "" || utf8.RuneCountInString(h.Name) > MaxHoldNameLength || !utf8.ValidString(h.Name) {
-		return &Error{Code: EINVALID, Field: "name", Value: h.Name, Limit: MaxHoldNameLength,
+	return CheckHoldName(h.Name)
+}
+
+// CheckHoldName returns EINVALID, with Field "name", unless name has 1
+// to MaxHoldNameLength characters of valid UTF-8: the rule of a hold
+// placed alone (Hold.Validate) and of one placed by an offboarding
+// (Offboarding.Validate).
+func CheckHoldName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > MaxHoldNameLength || !utf8.ValidString(name) {
+		return &Error{Code: EINVALID, Field: "name", Value: name, Limit: MaxHoldNameLength,
 			Message: "A hold has a name of 1 to 256 characters."}
 	}
 	return nil

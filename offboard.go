@@ -1,6 +1,9 @@
 package allot
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Offboarding asks to offboard a former employee (U5) in one operation:
 // place a hold first if asked, remove the user's licenses (or move them to
@@ -11,6 +14,18 @@ type Offboarding struct {
 	HoldName  string // the hold's name; "" means "Offboarding of <userPrincipalName>"
 	Successor string // id or userPrincipalName of who gets the licenses; "" removes them
 	DryRun    bool   // decide everything, change nothing
+}
+
+// Validate trims the hold's name and, when a hold is asked for with a
+// name, returns the refusal of a hold placed alone with that name
+// (CheckHoldName: EINVALID, Field "name"). A name left empty gets the
+// default, which is always valid.
+func (o *Offboarding) Validate() error {
+	o.HoldName = strings.TrimSpace(o.HoldName)
+	if o.Hold && o.HoldName != "" {
+		return CheckHoldName(o.HoldName)
+	}
+	return nil
 }
 
 // OffboardResult says what an offboarding did, or would do.

@@ -17,6 +17,9 @@ func (db *DB) Offboard(ctx context.Context, p allot.Principal, o allot.Offboardi
 	if err := allot.AuthorizeOffboard(p, o); err != nil {
 		return nil, err
 	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	var out *allot.OffboardResult
 	err := db.update(ctx, func(tx *Tx) error {
 		var err error

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +47,14 @@ func testOffboard(t *testing.T, open Opener) {
 	wantCode(t, "unknown successor", err, allot.ENOTFOUND)
 	_, err = f.S.Offboard(ctx, f.Admin(), allot.Offboarding{User: leaver.ID, Hold: true, Successor: nowhere.ID})
 	wantCode(t, "successor without a usage location", err, allot.EUSAGELOCATION)
+	long := strings.Repeat("x", allot.MaxHoldNameLength+1)
+	alone := f.S.CreateHold(ctx, f.Admin(), &allot.Hold{UserID: leaver.ID, Name: long})
+	wantCode(t, "CreateHold with a name too long", alone, allot.EINVALID)
+	for _, dryRun := range []bool{true, false} {
+		_, err = f.S.Offboard(ctx, f.Admin(), allot.Offboarding{User: leaver.ID, Hold: true, HoldName: long, Successor: successor.ID, DryRun: dryRun})
+		wantCode(t, "hold name too long", err, allot.EINVALID)
+		diff(t, "hold name too long: CreateHold's refusal", fmt.Sprint(err), fmt.Sprint(alone))
+	}
 	unchanged("after refusals")
 
 	dry := o

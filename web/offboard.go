@@ -31,6 +31,7 @@ type offboardPage struct {
 	Done           *allot.OffboardResult
 	Impact         []string // what happens to the data, in the page's language
 	HoldError      string
+	HoldNameError  string
 	SuccessorError string
 	Error          string
 	catalog        *allot.Catalog
@@ -133,8 +134,8 @@ func (h *Handler) refuseOffboard(w http.ResponseWriter, r *http.Request, pg *off
 		pg.SuccessorError = pg.T("offboard.err.noSuccessor", pg.Successor)
 	case code == allot.EINVALID && e != nil && strings.EqualFold(e.Field, "successor"):
 		pg.SuccessorError = pg.T("offboard.err.self")
-	case code == allot.EINVALID && e != nil && e.Field == "name": // the hold's (allot.Hold.Validate)
-		pg.HoldError = pg.T("holds.err.name", allot.MaxHoldNameLength)
+	case code == allot.EINVALID && e != nil && e.Field == "name": // the hold's (allot.CheckHoldName)
+		pg.HoldNameError = pg.T("holds.err.name", allot.MaxHoldNameLength)
 	default:
 		pg.Error = h.errorText(pg.Lang, err, func(string) string { return pg.User.DisplayName })
 	}

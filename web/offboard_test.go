@@ -111,6 +111,13 @@ func TestOffboardRefusals(t *testing.T) {
 	}{
 		{"unknown successor", "en", url.Values{"successor": {"ghost@" + demo.Domain}}, `id="offboard-successor-error" role="alert">No user is named ghost@`},
 		{"successor is the user", "fr", url.Values{"successor": {adeleUPN}}, `id="offboard-successor-error" role="alert">Le successeur ne peut pas être l&#39;utilisateur qui part.`},
+		{"hold name too long", "en", url.Values{"hold": {"1"}, "holdName": {strings.Repeat("x", allot.MaxHoldNameLength+1)}},
+			`aria-invalid="true" aria-describedby="offboard-hold-name-error">
+<span class="error" id="offboard-hold-name-error" role="alert">Give the hold a name of 1 to 256 characters.</span>`},
+		{"hold name too long, in French", "fr", url.Values{"hold": {"1"}, "holdName": {strings.Repeat("é", allot.MaxHoldNameLength+1)}},
+			`id="offboard-hold-name-error" role="alert">Donnez à la conservation un nom de 1 à 256 caractères.</span>`},
+		{"hold name not UTF-8", "en", url.Values{"hold": {"1"}, "holdName": {"Case \xff"}},
+			`id="offboard-hold-name-error" role="alert">Give the hold a name of 1 to 256 characters.</span>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,5 +131,8 @@ func TestOffboardRefusals(t *testing.T) {
 	}
 	if !f.holds(t, adeleUPN, demo.SKUBusinessPremium) || len(f.activeHolds(t)) != 0 {
 		t.Error("a refused offboarding changed something")
+	}
+	if u, err := f.db.FindUser(context.Background(), f.sysUser, adeleUPN); err != nil || !u.AccountEnabled {
+		t.Errorf("a refused offboarding blocked Adele's sign-in: %v", err)
 	}
 }
