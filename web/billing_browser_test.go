@@ -58,9 +58,8 @@ func TestBrowserAdminPages(t *testing.T) {
 		chromedp.Navigate(f.srv.URL+"/products/policies"),
 		chromedp.WaitVisible(chromedp.ID("pol-"+demo.SKUOffice365E5)),
 		chromedp.SetValue(chromedp.ID("pol-"+demo.SKUOffice365E5), string(allot.PolicyTrials)),
-		chromedp.Click(chromedp.CSS(`#p-`+demo.SKUOffice365E5+` button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("pol-"+demo.SKUBusinessBasic)),
 	)
+	submit(t, ctx, `#p-`+demo.SKUOffice365E5+` button[type=submit]`, "#pol-"+demo.SKUBusinessBasic)
 	if got := f.policyOf(t, demo.SKUOffice365E5); got != allot.PolicyTrials {
 		t.Errorf("Office 365 E5's policy: %q, want trials", got)
 	}
@@ -81,9 +80,8 @@ func TestBrowserAdminPages(t *testing.T) {
 	do(t, ctx,
 		chromedp.SetValue(chromedp.ID("grant-user"), opt),
 		chromedp.SetValue(chromedp.ID("grant-role"), string(allot.RoleGlobalReader)),
-		chromedp.Click(chromedp.CSS(`#grant-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("role-global-reader")),
 	)
+	submit(t, ctx, `#grant-form button[type=submit]`, "#role-global-reader")
 	wantText(t, ctx, "Global Reader (2)")
 	if rs, err := f.db.FindRoles(bg, f.sysUser, f.userID(t, christie)); err != nil || !slices.Contains(rs, allot.RoleGlobalReader) {
 		t.Errorf("Christie's roles: %v %v", rs, err)

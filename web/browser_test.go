@@ -110,6 +110,19 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// submit clicks the button sel of a form and waits until the page the
+// form leads to shows want. The page the form is on is marked first and
+// want is looked for only in an unmarked page: a form that leads back to
+// its own page (a redirect after a save) shows want before the answer
+// comes, and a test going on from there races the save or aborts it.
+func submit(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.dataset.before = "submit"; true`)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(`html:not([data-before]) `+want)))
+}
+
 // text returns what the page's main shows.
 func text(t *testing.T, ctx context.Context) string {
 	t.Helper()
