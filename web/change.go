@@ -66,7 +66,7 @@ func (h *Handler) unassign(w http.ResponseWriter, r *http.Request) error {
 	}
 	users := pg.IDs
 	if pg.All {
-		if users, err = h.matchingUsers(r, s.p, sku.SKU.ID, pg.Query); err != nil {
+		if users, err = h.matchingUsers(r, s.p, sku.SKU.ID, pg.Query, 0); err != nil {
 			return err
 		}
 	}
@@ -110,33 +110,44 @@ func (h *Handler) describeSelection(r *http.Request, p allot.Principal, pg *conf
 		for _, id := range pg.IDs[:min(len(pg.IDs), maxListed)] {
 			pg.Names = append(pg.Names, names(id))
 		}
-		pg.Impact = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, pg.IDs, pg.Count)
-		return nil
+		var err error
+		pg.Impact, err = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, pg.IDs, pg.Count)
+		return err
 	}
 	f := allot.UserFilter{SKUID: pg.SKU.SKU.ID, NamePrefix: pg.Query, Limit: maxListed}
 	users, _, err := h.svc.Users.FindUsers(r.Context(), p, f)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(users))
-	for i, u := range users {
-		pg.Names, ids[i] = append(pg.Names, u.DisplayName), u.ID
+	for _, u := range users {
+		pg.Names = append(pg.Names, u.DisplayName)
 	}
 	if pg.Query == "" {
 		pg.Count = pg.SKU.Consumed // from the seat counters
 	} else if pg.Count, err = h.svc.Users.CountUsers(r.Context(), p, f); err != nil {
 		return err
 	}
-	pg.Impact = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, ids, pg.Count)
-	return nil
+	if h.svc.Data == nil {
+		return nil
+	}
+	ids, err := h.matchingUsers(r, p, pg.SKU.SKU.ID, pg.Query, previewLimit)
+	if err != nil {
+		return err
+	}
+	pg.Impact, err = h.previewUnassign(r, p, pg.base, pg.SKU.SKU.ID, ids, pg.Count)
+	return err
 }
 
-// matchingUsers returns the ids of every user holding skuID whose display
-// name starts with query, reading them a page of MaxPage at a time.
-func (h *Handler) matchingUsers(r *http.Request, p allot.Principal, skuID, query string) ([]string, error) {
+// matchingUsers returns the ids of the users holding skuID whose display
+// name starts with query, the first limit of them (every one for 0),
+// reading them a page of MaxPage at a time.
+func (h *Handler) matchingUsers(r *http.Request, p allot.Principal, skuID, query string, limit int) ([]string, error) {
 	var ids []string
 	f := allot.UserFilter{SKUID: skuID, NamePrefix: query, Limit: allot.MaxPage}
-	for {
+	for limit == 0 || len(ids) < limit {
+		if limit > 0 {
+			f.Limit = min(allot.MaxPage, limit-len(ids))
+		}
 		users, more, err := h.svc.Users.FindUsers(r.Context(), p, f)
 		if err != nil {
 			return nil, err
@@ -149,6 +160,7 @@ func (h *Handler) matchingUsers(r *http.Request, p allot.Principal, skuID, query
 		}
 		f.After = users[len(users)-1].ID
 	}
+	return ids, nil
 }
 
 // applyBulk applies a change per user and shows the result: each user

@@ -100,22 +100,7 @@ func (h *Handler) offboard(w http.ResponseWriter, r *http.Request) error {
 // impactLines says in the page's language what happens to one user's
 // data, with the lines of the unassignment's preview (allot.Summarize).
 func (h *Handler) impactLines(b base, im allot.DataImpact) []string {
-	sum := allot.Summarize([]allot.DataImpact{im})
-	var lines []string
-	add := func(n int, key string, args ...any) {
-		if n > 0 {
-			lines = append(lines, b.N(key, n, args...))
-		}
-	}
-	add(sum.MailboxesDisconnected, "impact.disconnected", b.Date(sum.FirstPurge))
-	add(sum.Held, "impact.held")
-	add(sum.MailboxesPurged, "impact.purged")
-	add(sum.FilesScheduled, "impact.files")
-	add(sum.NoLongerSearchable, "impact.searchable")
-	if len(lines) == 0 {
-		lines = []string{b.T("impact.none")}
-	}
-	return lines
+	return b.summaryLines(allot.Summarize([]allot.DataImpact{im}))
 }
 
 // refuseOffboard shows the form again with err beside its field; an
