@@ -181,7 +181,7 @@ func (s *Server) licenseDetailsRequest(r *http.Request) (selection[licenseDetail
 	if err != nil {
 		return sel, nil, err
 	}
-	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), pathUser(r))
+	u, err := s.findUserLicenses(r.Context(), principalFrom(r), pathUser(r))
 	return sel, u, err
 }
 

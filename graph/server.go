@@ -59,6 +59,9 @@ type Services struct {
 	Checks allot.CheckService
 	// Catalog resolves SKUs and service plans; nil means allot.DemoCatalog().
 	Catalog *allot.Catalog
+	// Reads answers GET /users/{id}, /me and their licenseDetails the cheap
+	// way (userread.go); nil means Users.FindUser.
+	Reads allot.UserReadService
 }
 
 // Options configures a Server. Zero values get sensible defaults.

@@ -141,7 +141,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
-	u, err := s.svc.Users.FindUser(r.Context(), principalFrom(r), id)
+	u, err := s.readUser(r.Context(), principalFrom(r), id, needsLicenses(sel.names))
 	if err != nil {
 		return err
 	}

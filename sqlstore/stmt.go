@@ -190,3 +190,21 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	}
 	return tx.q.QueryRowContext(ctx, query, args...)
 }
+
+// queryRead runs one read-only statement on the read pool with no
+// explicit transaction around it (a single statement sees one snapshot),
+// prepared on SQLite's pool once it is.
+func (db *DB) queryRead(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmts.get(query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.read.QueryContext(ctx, query, args...)
+}
+
+// queryRowRead is queryRead for at most one row.
+func (db *DB) queryRowRead(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.readStmts.get(query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, query, args...)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -102,10 +101,7 @@ func (tx *Tx) findUser(ctx context.Context, tenantID, idOrUPN string, lock bool)
 }
 
 // notFound is the ENOTFOUND of a user named by id or userPrincipalName.
-func notFound(id string) error {
-	return &allot.Error{Code: allot.ENOTFOUND, UserID: id,
-		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)}
-}
+func notFound(id string) error { return allot.UserNotFound(id) }
 
 // queryUsers runs a query selecting userColumns and returns its users.
 func (tx *Tx) queryUsers(ctx context.Context, q string, args ...any) ([]*allot.User, error) {

@@ -33,6 +33,7 @@ type Store interface {
 	allot.PasswordService
 	allot.EntitlementSource
 	allot.SelfServiceService
+	allot.UserReadService
 	Catalog() *allot.Catalog
 	// AdvanceSubscriptions runs the subscription lifecycle step at now
 	// and returns how many transitions it made.
@@ -107,6 +108,7 @@ func Run(t *testing.T, open Opener) {
 		{"UserFilters", testUserFilters},
 		{"UserPaging", testUserPaging},
 		{"UserOrder", testUserOrder},
+		{"UserReads", testUserReads},
 		{"DeleteRestorePurge", testDeleteRestorePurge},
 		{"AssignRules", testAssignRules},
 		{"AssignAtomic", testAssignAtomic},

@@ -99,3 +99,37 @@ func (c checks) Check(ctx context.Context, p allot.Principal, reqs []allot.Check
 	}
 	return c.db.Check(ctx, p, reqs)
 }
+
+// reads answers the API's reads of one user (graph.Services.Reads): a
+// user from SQL in one statement, and its licenseDetails from the index
+// when the index is provably current, else from SQL. Current means: the
+// index is loaded, no update of it failed since (readiness.stale), and
+// every commit reaches it before the write returns, which holds on SQLite
+// only, where this process is the only writer and the store's commit hook
+// applies each change before answering. On PostgreSQL other processes'
+// commits arrive through the listener a moment later, so licenseDetails
+// keep reading SQL there: a client that assigned a license through
+// another process must see it on its next read.
+type reads struct {
+	s  *Server
+	db *sqlstore.DB
+}
+
+// ReadUser implements allot.UserReadService.
+func (r reads) ReadUser(ctx context.Context, p allot.Principal, idOrUPN string, withLicenses bool) (*allot.User, error) {
+	return r.db.ReadUser(ctx, p, idOrUPN, withLicenses)
+}
+
+// FindUserLicenses implements allot.UserReadService.
+func (r reads) FindUserLicenses(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.User, error) {
+	if r.s.indexCurrent() {
+		return r.s.index.FindUserLicenses(ctx, p, idOrUPN)
+	}
+	return r.db.FindUserLicenses(ctx, p, idOrUPN)
+}
+
+// indexCurrent reports whether the index holds every committed change
+// (see reads).
+func (s *Server) indexCurrent() bool {
+	return s.db.Backend() == "sqlite" && s.index.Loaded() && s.readiness.stale.Load() == nil
+}

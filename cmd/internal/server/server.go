@@ -122,6 +122,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	s.api = graph.NewServer(graph.Services{
 		Tenants: db, Subscriptions: db, Users: db, Licenses: db, Roles: db, Audit: db, Tokens: db, Imports: db, Domains: db,
 		Checks: checks{s.index, db}, Catalog: db.Catalog(), Data: db, Holds: db, Offboard: db, SelfService: db,
+		Reads: reads{s, db},
 	}, graph.Options{Logger: o.Logger, RateLimit: o.RateLimit, RateBurst: o.RateBurst, Now: o.Now, Registry: o.Registry,
 		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,

@@ -1,0 +1,50 @@
+package index
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/allot-project/allot"
+)
+
+// FindUserLicenses is allot.UserReadService's FindUserLicenses answered
+// from memory: the licenseDetails of a user, authorized as the store
+// authorizes them (allot.AuthorizeNamed) and not found as the store finds
+// them (deleted users are not found; a UPN names an active user only).
+// The index holds no SKU outside the catalog (stage drops them), nor the
+// licenses' assignment dates (AssignedAt is left zero). Its answer is as fresh as the changes
+// applied to it: the caller decides whether that suffices
+// (cmd/internal/server).
+func (ix *Index) FindUserLicenses(ctx context.Context, p allot.Principal, idOrUPN string) (*allot.User, error) {
+	if err := allot.AuthorizeNamed(p, idOrUPN); err != nil {
+		return nil, err
+	}
+	key := strings.TrimSpace(idOrUPN)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	t := ix.tenants[p.TenantID]
+	en := t.find(ix, key)
+	if en == nil || en.flags&flagDeleted != 0 {
+		return nil, allot.UserNotFound(idOrUPN)
+	}
+	u := &allot.User{ID: en.id.String(), TenantID: t.id}
+	ls := t.licsOf(en)
+	if len(ls) > 0 {
+		u.Licenses = make([]allot.License, len(ls))
+	}
+	pools := *ix.poolNames.Load()
+	for i, l := range ls {
+		sku := ix.skus[l.sku]
+		al := allot.License{SKUID: sku.ID, SubscriptionID: pools[l.pool], DisabledPlans: []string{}}
+		for j, pl := range sku.Plans {
+			if l.disabled&(1<<j) != 0 {
+				al.DisabledPlans = append(al.DisabledPlans, pl.ID)
+			}
+		}
+		slices.Sort(al.DisabledPlans) // allot.License keeps them sorted
+		u.Licenses[i] = al
+	}
+	allot.SortLicenses(u.Licenses)
+	return u, nil
+}
