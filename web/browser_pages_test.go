@@ -29,20 +29,26 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := []struct{ name, upn, path string }{
-		{"signin", "", "/signin"},
-		{"licenses", demo.AdminUPN, "/licenses"},
-		{"product", demo.AdminUPN, "/licenses/" + demo.SKUBusinessPremium},
-		{"products", demo.AdminUPN, "/products"},
-		{"my-licenses", demo.PurchaserUPN, "/my"},
-		{"policies", demo.AdminUPN, "/products/policies"},
-		{"roles", demo.AdminUPN, "/roles"},
-		{"tokens", demo.AdminUPN, "/tokens"},
-		{"domains", demo.AdminUPN, "/domains"},
-		{"users-import", demo.AdminUPN, "/users/import"},
-		{"holds", demo.AdminUPN, "/holds"},
-		{"audit", demo.AdminUPN, "/audit"},
-		{"offboard", demo.AdminUPN, "/users/" + f.userID(t, "adele@"+demo.Domain) + "/offboard"},
+	pages := []struct {
+		name, upn, path string
+		steps           []chromedp.Action[chromedp.Void] // after the page opened
+	}{
+		{"signin", "", "/signin", nil},
+		{"licenses", demo.AdminUPN, "/licenses", nil},
+		{"product", demo.AdminUPN, "/licenses/" + demo.SKUBusinessPremium, nil},
+		{"products", demo.AdminUPN, "/products", nil},
+		{"my-licenses", demo.PurchaserUPN, "/my", nil},
+		{"policies", demo.AdminUPN, "/products/policies", nil},
+		{"roles", demo.AdminUPN, "/roles", nil},
+		{"tokens", demo.AdminUPN, "/tokens", nil},
+		{"domains", demo.AdminUPN, "/domains", nil},
+		{"users-import", demo.AdminUPN, "/users/import", nil},
+		{"holds", demo.AdminUPN, "/holds", nil},
+		{"audit", demo.AdminUPN, "/audit", nil},
+		{"offboard", demo.AdminUPN, "/users/" + f.userID(t, "adele@"+demo.Domain) + "/offboard", nil},
+		{"unassign", demo.AdminUPN, "/licenses/" + demo.SKUBusinessPremium, []chromedp.Action[chromedp.Void]{
+			chromedp.Click(chromedp.CSS(`input[name=all]`)), chromedp.Click(chromedp.CSS(`button[value=confirm]`)),
+			chromedp.WaitVisible(chromedp.ID("impact-title"))}},
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, pg := range pages {
@@ -53,6 +59,7 @@ func TestBrowserPages(t *testing.T) {
 					signInTab(t, ctx, f, pg.upn)
 				}
 				do(t, ctx, chromedp.Navigate(f.srv.URL+pg.path+"?lang="+lang), chromedp.WaitVisible(chromedp.CSS("main h1")))
+				do(t, ctx, pg.steps...)
 				if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); got != lang {
 					t.Errorf("html lang = %q, want %q", got, lang)
 				}

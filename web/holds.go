@@ -32,7 +32,7 @@ type holdsPage struct {
 	NextMailboxes  string                     // keyset cursor of their next page, "" on the last
 	Retention      string                     // the file retention in days, as typed when refused
 	HasRetention   bool                       // the store keeps a file retention (Services.Data)
-	User, Name     string                     // the place-a-hold form, as typed when refused
+	User, HoldName string                     // the place-a-hold form, as typed when refused (Name is base's: the visitor)
 	UserError      string                     // a refusal beside the user field
 	NameError      string                     // a refusal beside the name field
 	RetError       string                     // a refusal beside the retention field
@@ -110,8 +110,8 @@ func (h *Handler) placeHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pg := &holdsPage{base: h.base(r, "holds.title", "holds")}
-	pg.User, pg.Name = strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("name"))
-	hold := &allot.Hold{UserID: pg.User, Name: pg.Name}
+	pg.User, pg.HoldName = strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("name"))
+	hold := &allot.Hold{UserID: pg.User, Name: pg.HoldName}
 	if err := h.svc.Holds.CreateHold(r.Context(), s.p, hold); err != nil {
 		var e *allot.Error
 		switch {

@@ -85,6 +85,9 @@ func TestHoldsPlaceAndRelease(t *testing.T) {
 		t.Fatalf("holds = %v, want %v", got, want)
 	}
 	pg = b.get("/holds?saved=placed")
+	if !strings.Contains(pg.body, `<span class="who">`+demo.AdminUPN+`</span>`) {
+		t.Errorf("the Holds page's menu does not name the visitor:\n%s", pg.body)
+	}
 	for _, want := range []string{"The hold was placed.", adele + " Case 42 Nov 20, 2026 by " + demo.AdminUPN + " Release hold", adele + " Active Yes"} {
 		if !strings.Contains(pg.text(), want) {
 			t.Errorf("Holds page lacks %q:\n%s", want, pg.text())
@@ -130,6 +133,8 @@ func TestHoldsRefusals(t *testing.T) {
 		want             string
 	}{
 		{"unknown user", "en", "/holds", url.Values{"user": {"nobody@" + demo.Domain}, "name": {"Case"}}, `id="hold-user-error" role="alert">No user is named nobody@` + demo.Domain},
+		{"refused, the name kept", "en", "/holds", url.Values{"user": {"nobody@" + demo.Domain}, "name": {"Case 7"}}, `maxlength="256" value="Case 7"`},
+		{"refused, the visitor in the menu", "en", "/holds", url.Values{"user": {"nobody@" + demo.Domain}, "name": {"Case 7"}}, `<span class="who">` + demo.AdminUPN + `</span>`},
 		{"no name", "en", "/holds", url.Values{"user": {"adele@" + demo.Domain}, "name": {" "}}, `id="hold-name-error" role="alert">Give the hold a name of 1 to 256 characters.`},
 		{"long name fr", "fr", "/holds", url.Values{"user": {"adele@" + demo.Domain}, "name": {strings.Repeat("x", 257)}}, `id="hold-name-error" role="alert">Donnez à la conservation un nom de 1 à 256 caractères.`},
 		{"retention too short", "en", "/holds/retention", url.Values{"days": {"29"}}, `id="retention-error" role="alert">The file retention is 30 to 3,650 days.`},
