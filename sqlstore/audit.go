@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -232,25 +233,31 @@ func auditConds(f allot.AuditFilter, actions []string, arg func(any) string) str
 func (tx *Tx) bulkAudit(ctx context.Context, p allot.Principal, events []auditEvent) error {
 	type group struct{ action, sku string }
 	var order []group
-	members := map[group][]auditEvent{}
-	for _, e := range events {
+	size := map[group]int{}
+	of := make([]int, len(events)) // the group of each event, in order
+	for i, e := range events {
 		g := group{e.action, e.skuID}
-		if _, ok := members[g]; !ok {
+		if _, ok := size[g]; !ok {
 			order = append(order, g)
 		}
-		members[g] = append(members[g], e)
+		size[g]++
+		of[i] = slices.Index(order, g) // a handful of groups
 	}
 	heads := make([]auditEvent, len(order))
 	for i, g := range order {
-		heads[i] = auditEvent{action: g.action, targetType: "users", skuID: g.sku, after: map[string]any{"users": len(members[g])}}
+		heads[i] = auditEvent{action: g.action, targetType: "users", skuID: g.sku, after: map[string]any{"users": size[g]}}
 	}
 	ids, err := tx.writeAudit(ctx, p, heads)
 	if err != nil {
 		return err
 	}
-	var rows [][]any
-	for i, g := range order {
-		for _, e := range members[g] {
+	rows := make([][]any, 0, len(events))
+	for gi := range order {
+		for i := range events {
+			if of[i] != gi {
+				continue
+			}
+			e := &events[i]
 			before, err := marshalOrEmpty(e.before)
 			if err != nil {
 				return err
@@ -259,7 +266,7 @@ func (tx *Tx) bulkAudit(ctx context.Context, p allot.Principal, events []auditEv
 			if err != nil {
 				return err
 			}
-			rows = append(rows, []any{p.TenantID, e.targetID, ids[i], before, after})
+			rows = append(rows, []any{p.TenantID, e.targetID, ids[gi], before, after})
 		}
 	}
 	return tx.insertRows(ctx, tx.db.d.insertOrFail()+` audit_subjects (tenant_id, user_id, event_id, before_json, after_json)`, 5, rows)

@@ -358,9 +358,13 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 			}
 		}
 	}
-	var adds []licenseRow
+	n := 0
+	for _, bu := range todo {
+		n += len(bu.plan.Add) + len(bu.plan.Remove) + len(bu.plan.Update)
+	}
+	adds := make([]licenseRow, 0, n)
 	removes := map[string][]string{} // sku -> user ids
-	var events []auditEvent
+	events := make([]auditEvent, 0, n)
 	for _, bu := range todo {
 		for _, l := range bu.plan.Remove {
 			removes[l.SKUID] = append(removes[l.SKUID], bu.user.ID)

@@ -3,3 +3,12 @@ package sqlstore
 // BulkUserQuery exposes bulkUserQuery to the tests of package
 // sqlstore_test, which ask the engines how they run it.
 func (db *DB) BulkUserQuery(byUPN bool, n int) string { return db.bulkUserQuery(byUPN, n) }
+
+// UserDataUpdate exposes userDataUpdate, whose plan TestUserDataUpdatePlan
+// checks.
+func (db *DB) UserDataUpdate(n int) string { return db.userDataUpdate(n) }
+
+// UpsertUserData makes db write data rows with one upsert, as it does on
+// engines without a statement journal: the reference that the tests
+// compare SQLite's UPDATE and INSERT OR FAIL path with.
+func (db *DB) UpsertUserData() { db.d.statementJournal = false }

@@ -277,3 +277,34 @@ func TestBulkSeatsShort(t *testing.T) {
 		})
 	}
 }
+
+// TestUserDataUpdatePlan asks SQLite how it runs the UPDATE … FROM
+// (VALUES …) that rewrites a chunk of a bulk change's data rows: each row
+// looked up by its primary key, never a walk of the tenant's rows, with or
+// without statistics on a large tenant.
+func TestUserDataUpdatePlan(t *testing.T) {
+	for _, stats := range []bool{false, true} {
+		t.Run(fmt.Sprint("analyzed=", stats), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "allot.db")
+			db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if stats {
+				sqliteExec(t, path, `ANALYZE`, `INSERT INTO sqlite_stat1 VALUES ('user_data', 'sqlite_autoindex_user_data_1', '100000 1001 1'),
+					('user_data', 'user_data_due', '50000 1')`)
+			}
+			var args []any
+			for i := range bulkChunk {
+				args = append(args, fmt.Sprintf("u%d", i), "u@bulk.example", "active", 0, 0, 0, "active", 0, 0, "", "", nil)
+			}
+			args = append(args, "t")
+			got := sqlitePlan(t, path, db.UserDataUpdate(bulkChunk), args...)
+			want := []string{"SCAN 500-ROW VALUES CLAUSE", "SEARCH user_data USING PRIMARY KEY (tenant_id=? AND user_id=?)"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("query plan (-want +got):\n-%q\n+%q", want, got)
+			}
+		})
+	}
+}

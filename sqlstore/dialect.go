@@ -47,6 +47,11 @@ type dialect struct {
 	// prefixRange says that text compares byte by byte, so that a prefix
 	// search may add a range an index serves (userQuery).
 	prefixRange bool
+	// statementJournal says that a statement which may fail half-way first
+	// copies each page it changes to a statement journal, so that it can
+	// be undone alone (SQLite); OR FAIL statements on tables without
+	// foreign keys need none (insertOrFail, storeUserData).
+	statementJournal bool
 	// analyzePrelude runs before ANALYZE after a large import.
 	analyzePrelude string
 	// open opens db's pools for a data source name.
@@ -56,7 +61,7 @@ type dialect struct {
 var (
 	// SQLite samples (analysis_limit) so that ANALYZE stays quick on a
 	// large file.
-	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true,
+	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true, statementJournal: true,
 		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
 	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
 		auditSequence: true, snapshot: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", open: (*DB).openPostgres}

@@ -104,16 +104,33 @@ func (tx *Tx) fileRetention(ctx context.Context, tenantID string) (time.Duration
 // license change, a deletion, a restore) record what caused it; only the
 // lifecycle's changes are audited as data.update (dataexpire.go).
 func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) error {
-	changed, err := tx.nextData(ctx, tenantID, ins)
+	changed, err := tx.nextDataRows(ctx, tenantID, ins)
 	if err != nil {
 		return err
 	}
-	return tx.writeUserData(ctx, tenantID, changed)
+	return tx.storeUserData(ctx, tenantID, changed)
 }
 
 // nextData applies allot.NextUserData as changeData does, records the
 // impacts on tx, and returns the data that changed, writing nothing.
 func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([]allot.UserData, error) {
+	rows, err := tx.nextDataRows(ctx, tenantID, ins)
+	out := make([]allot.UserData, len(rows))
+	for i := range rows {
+		out[i] = rows[i].UserData
+	}
+	return out, err
+}
+
+// dataRow is a user's data about to be written, and whether a row holds
+// it already (an UPDATE rather than an INSERT).
+type dataRow struct {
+	allot.UserData
+	exists bool
+}
+
+// nextDataRows is nextData, saying of each row whether it exists.
+func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput) ([]dataRow, error) {
 	c := tx.db.catalog
 	var ids []string
 	for i := range ins {
@@ -132,14 +149,14 @@ func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([
 	if err != nil {
 		return nil, err
 	}
-	changed := make([]allot.UserData, 0, len(ids))
+	changed := make([]dataRow, 0, len(ids))
 	tx.impacts = slices.Grow(tx.impacts, len(ids)) // a bulk change's 100 k impacts, not grown step by step
 	for i := range ins {
 		in := &ins[i]
 		if !in.ev.MayChange(c) {
 			continue
 		}
-		before := old[in.user.ID]
+		before, exists := old[in.user.ID]
 		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
 		in.ev.Held = held[in.user.ID]
 		after := allot.NextUserData(c, before, in.ev)
@@ -150,7 +167,7 @@ func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([
 		}
 		tx.mailboxes[in.user.ID] = allot.CheckedMailbox(after.Mailbox, in.ev.Held)
 		if !after.Equal(&before) {
-			changed = append(changed, after)
+			changed = append(changed, dataRow{after, exists})
 		}
 	}
 	return changed, nil
@@ -198,6 +215,67 @@ func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.Use
 		}
 	}
 	return nil
+}
+
+// storeUserData writes the data rows of changeData. Where a statement
+// that may fail half-way costs a statement journal (SQLite), the rows that
+// exist are updated and the others inserted, each with OR FAIL, which
+// needs none; elsewhere one upsert writes them all.
+func (tx *Tx) storeUserData(ctx context.Context, tenantID string, rows []dataRow) error {
+	if !tx.db.d.statementJournal {
+		ds := make([]allot.UserData, len(rows))
+		for i := range rows {
+			ds[i] = rows[i].UserData
+		}
+		return tx.writeUserData(ctx, tenantID, ds)
+	}
+	var updates, inserts [][]any
+	for i := range rows {
+		if rows[i].exists {
+			updates = append(updates, userDataArgs(rows[i].UserData))
+		} else {
+			inserts = append(inserts, append([]any{tenantID}, userDataArgs(rows[i].UserData)...))
+		}
+	}
+	if err := tx.updateUserData(ctx, tenantID, updates); err != nil {
+		return err
+	}
+	return tx.insertRows(ctx, tx.db.d.insertOrFail()+` user_data (tenant_id, `+userDataColumns+`, due_at)`, 13, inserts)
+}
+
+// updateUserData rewrites existing data rows, each given as userDataArgs,
+// with one UPDATE … FROM (VALUES …) per chunk that looks each row up by its
+// primary key (TestUserDataUpdatePlan).
+func (tx *Tx) updateUserData(ctx context.Context, tenantID string, rows [][]any) error {
+	for start := 0; start < len(rows); start += bulkChunk {
+		chunk := rows[start:min(start+bulkChunk, len(rows))]
+		args := make([]any, 0, 12*len(chunk)+1)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		args = append(args, tenantID)
+		if _, err := tx.ExecContext(ctx, tx.db.userDataUpdate(len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userDataUpdate is updateUserData's statement for n rows: their
+// userDataArgs, then the tenant.
+func (db *DB) userDataUpdate(n int) string {
+	var q strings.Builder
+	q.WriteString(db.d.updateOrFail() + ` user_data SET upn = v.column2, mailbox_state = v.column3, mailbox_created_at = v.column4,
+		mailbox_since = v.column5, mailbox_purge_at = v.column6, files_state = v.column7, files_since = v.column8,
+		files_delete_at = v.column9, mailbox_plan_id = v.column10, files_plan_id = v.column11, due_at = v.column12 FROM (VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(" + db.d.placeholders(12*i+1, 12) + ")")
+	}
+	q.WriteString(`) AS v WHERE user_data.tenant_id = ` + db.d.placeholders(12*n+1, 1) + ` AND user_data.user_id = v.column1`)
+	return q.String()
 }
 
 // userDataArgs are the values of userDataColumns and due_at for d (due_at
