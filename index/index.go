@@ -41,6 +41,7 @@ type Index struct {
 	access  map[allot.PoolKey]bool
 	checks  atomic.Int64
 	loaded  atomic.Bool
+	onLoad  atomic.Pointer[func()]
 
 	missedMu sync.Mutex
 	loading  int            // full loads running
@@ -94,9 +95,18 @@ func (ix *Index) Load(ctx context.Context) error {
 			return err
 		}
 	}
+	if fn := ix.onLoad.Load(); fn != nil {
+		(*fn)()
+	}
 	ix.loaded.Store(true)
 	return nil
 }
+
+// OnLoad sets a function each successful Load calls once the new contents
+// are in place, before Loaded reports true: the server returns the load's
+// garbage to the operating system there, so that the first checks the
+// index answers find the memory settled.
+func (ix *Index) OnLoad(fn func()) { ix.onLoad.Store(&fn) }
 
 // Loaded reports whether a Load has succeeded: until then the index knows
 // only the users of the changes applied to it.

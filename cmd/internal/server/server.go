@@ -98,14 +98,16 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		src = db
 	}
 	s := &Server{db: db, index: index.New(db.Catalog(), src), log: o.Logger, reload: make(chan struct{}, 1), skus: graph.NewSKUCache()}
+	s.index.OnLoad(func() { s.tuneGC(true) })
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
 	ready := make(chan struct{})
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.runLifecycle(bg, o.Now, o.PurgeEvery)
 	go s.listen(bg, ready)
 	go s.reloader(bg)
+	go s.retuneGC(bg)
 	select {
 	case <-ready:
 	case <-ctx.Done():

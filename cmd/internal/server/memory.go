@@ -1,0 +1,76 @@
+package server
+
+import (
+	"context"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// The license-check index is most of a big tenant's heap and lives as long
+// as the process: a few large slices without pointers, which the garbage
+// collector marks without scanning. Go's default (GOGC=100) lets the heap
+// grow past the live heap by as much again before collecting, so a
+// million users' index (about 115 MB) would let as much garbage pile up
+// beside it for nothing. Unless the operator set GOGC, the server sets the
+// collector's percentage so that the headroom is what GOGC=100 gives the
+// rest of the heap, and at least minHeadroom; after the index's first full
+// load it also returns the load's garbage to the operating system.
+// GOMEMLIMIT, when set, still applies on top.
+
+// minHeadroom is the least garbage the heap may hold before a collection.
+const minHeadroom = 64 << 20
+
+// retuneEvery is how often the percentage follows the index's growth.
+const retuneEvery = time.Minute
+
+// gcPercent returns the GOGC whose headroom over a live heap of live bytes,
+// index of them the license-check index's, is max(live-index, minHeadroom):
+// between 10 and 100.
+func gcPercent(live, index int64) int {
+	if live <= 0 {
+		return 100
+	}
+	p := max(live-index, minHeadroom) * 100 / live
+	return int(min(max(p, 10), 100))
+}
+
+// tuneGC sets the collector's percentage from the live heap and the
+// index's size; with free it first collects and returns the freed memory
+// to the operating system. It does nothing when GOGC is set.
+func (s *Server) tuneGC(free bool) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return
+	}
+	if free {
+		debug.FreeOSMemory()
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live, ix := int64(sample[0].Value.Uint64()), s.index.Bytes()
+	if p := gcPercent(live, ix); debug.SetGCPercent(p) != p {
+		s.log.Debug("garbage collector tuned", "gogc", p, "live_heap", live, "index", ix)
+	}
+}
+
+// retuneGC keeps the collector's percentage in step with the index until
+// ctx ends.
+func (s *Server) retuneGC(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(retuneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.index.Loaded() {
+				s.tuneGC(false)
+			}
+		}
+	}
+}
