@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/sqlstore"
 )
 
 // discardWriter is a ResponseWriter that keeps only the status, so that a
@@ -101,23 +103,46 @@ func BenchmarkBareHandler(b *testing.B) {
 }
 
 // BenchmarkLicenseDetails measures GET /users/{id}/licenseDetails (W12)
-// through the whole handler, its log line at Info included.
+// through the whole handler, its log line at Info included, read from the
+// index as allot serve reads them on SQLite.
 func BenchmarkLicenseDetails(b *testing.B) {
-	f := newFixture(b, benchLogger)
+	var served atomic.Int64
+	f := newFixture(b, benchLogger, withIndexReads(b, &served))
 	u := f.a.users[callerOrdinary]
 	benchGet(b, f.srv.Handler(), "/v1.0/users/"+u.ID+"/licenseDetails", f.a.tokens[callerReader])
 }
 
-// BenchmarkUser measures GET /users/{id} (W12).
+// BenchmarkLicenseDetailsSQL is BenchmarkLicenseDetails read from SQL in
+// one statement (allot serve on PostgreSQL, or while the index loads).
+func BenchmarkLicenseDetailsSQL(b *testing.B) {
+	f := newFixture(b, benchLogger, withSQLReads)
+	u := f.a.users[callerOrdinary]
+	benchGet(b, f.srv.Handler(), "/v1.0/users/"+u.ID+"/licenseDetails", f.a.tokens[callerReader])
+}
+
+// BenchmarkUser measures GET /users/{id} (W12), read as allot serve reads
+// it (Services.Reads: one statement, no licenses for the default
+// properties).
 func BenchmarkUser(b *testing.B) {
-	f := newFixture(b, benchLogger)
+	f := newFixture(b, benchLogger, withSQLReads)
 	u := f.a.users[callerOrdinary]
 	benchGet(b, f.srv.Handler(), "/v1.0/users/"+u.ID, f.a.tokens[callerReader])
 }
 
+// withSQLReads reads users and licenseDetails with the store's
+// allot.UserReadService.
+func withSQLReads(_ *Options, s *Services) { s.Reads = s.Users.(*sqlstore.DB) }
+
 // BenchmarkSubscribedSkus measures GET /subscribedSkus (W12) of the
-// fixture's tenant, read from the store.
+// fixture's tenant, from the SKUCache as allot serve answers it.
 func BenchmarkSubscribedSkus(b *testing.B) {
+	f := newFixture(b, benchLogger, func(o *Options, _ *Services) { o.SKUCache = NewSKUCache() })
+	benchGet(b, f.srv.Handler(), "/v1.0/subscribedSkus", f.a.tokens[callerReader])
+}
+
+// BenchmarkSubscribedSkusStore is BenchmarkSubscribedSkus read from the
+// store every time (no SKUCache).
+func BenchmarkSubscribedSkusStore(b *testing.B) {
 	f := newFixture(b, benchLogger)
 	benchGet(b, f.srv.Handler(), "/v1.0/subscribedSkus", f.a.tokens[callerReader])
 }

@@ -86,7 +86,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.log.ErrorContext(r.Context(), "panic", "request_id", info.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				s.renderError(rec, r, &apiError{status: http.StatusInternalServerError, code: codeInternal, message: msgInternal})
 			}
-			s.finish(r, rec, info, time.Since(start))
+			s.finish(r, rec, info, start, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -115,8 +115,12 @@ func setSecurityHeaders(h http.Header) {
 
 // finish records the metrics and writes the request's log line. The
 // line's attributes are built only when its level is enabled (the check's
-// Debug line usually is not), in an array that stays on the stack.
-func (s *Server) finish(r *http.Request, rec *statusRecorder, info *requestInfo, d time.Duration) {
+// Debug line usually is not), in an array that stays on the stack, and
+// the record goes straight to the handler, timed at the request's end:
+// Logger.LogAttrs would read the clock again and walk the stack for a
+// source position that is always this function (together a third of the
+// line's cost, which was a fifth of a licenseDetails request's).
+func (s *Server) finish(r *http.Request, rec *statusRecorder, info *requestInfo, start time.Time, d time.Duration) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -141,5 +145,9 @@ func (s *Server) finish(r *http.Request, rec *statusRecorder, info *requestInfo,
 	if info.authed {
 		attrs = append(attrs, slog.String("tenant", info.principal.TenantID))
 	}
-	s.log.LogAttrs(ctx, level, "request", attrs...)
+	line := slog.NewRecord(start.Add(d), level, "request", 0)
+	line.AddAttrs(attrs...)
+	if err := s.log.Handler().Handle(ctx, line); err != nil {
+		return // as Logger.LogAttrs, which drops the handler's error
+	}
 }

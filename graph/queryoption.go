@@ -51,6 +51,9 @@ type queryOptions struct {
 // not support with Request_UnsupportedQuery. Parameters without "$" are
 // ignored, as Graph ignores them; "top=5" is not "$top=5".
 func parseQueryOptions(r *http.Request, allowed optionSet) (*queryOptions, error) {
+	if r.URL.RawQuery == "" {
+		return &queryOptions{top: defaultTop}, nil // most reads: nothing to parse
+	}
 	values, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, badRequest("The query string is malformed: " + truncate(err.Error(), 100) + ".")

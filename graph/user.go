@@ -145,6 +145,9 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
+	if sel.sel == nil {
+		return writeDefaultUser(w, r, u) // userread.go
+	}
 	v := []userView{s.userView(u)}
 	if err := s.loadData(r, sel.names, v); err != nil {
 		return err

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,5 +197,34 @@ func TestUserReadsLicensesOnlyWhenSelected(t *testing.T) {
 		if strings.Contains(path, "assignedLicenses") && !strings.Contains(string(got.body), skuE3) && !strings.HasPrefix(path, "/v1.0/me") {
 			t.Errorf("%s: no license in %s", path, got.body)
 		}
+	}
+}
+
+// TestDefaultUserBytes checks that a user written with the default
+// properties directly (writeDefaultUser) is byte for byte what rendering
+// userType through maps gives, for names that need escaping or are unset.
+func TestDefaultUserBytes(t *testing.T) {
+	tests := []struct {
+		name string
+		u    allot.User
+	}{
+		{"plain", allot.User{ID: "0a1b2c3d-0000-4000-8000-000000000001", UserPrincipalName: "ada@contoso.example", DisplayName: "Ada Lovelace", GivenName: "Ada", Surname: "Lovelace", JobTitle: "Analyst"}},
+		{"unset names", allot.User{ID: "0a1b2c3d-0000-4000-8000-000000000002", UserPrincipalName: "x@contoso.example", DisplayName: "X"}},
+		{"escapes", allot.User{ID: "0a1b2c3d-0000-4000-8000-000000000003", UserPrincipalName: "q@contoso.example", DisplayName: `"Q" <b>&\ ` + "\t\u2028", GivenName: "Zoë", Surname: "Ñ & <", JobTitle: "日本"}},
+		{"empty display name", allot.User{ID: "0a1b2c3d-0000-4000-8000-000000000004", UserPrincipalName: "e@contoso.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://allot.test/v1.0/users/"+tt.u.ID, nil)
+			want, got := httptest.NewRecorder(), httptest.NewRecorder()
+			must(t, writeJSON(want, http.StatusOK, userType.fixedProps(userDefaults).entityBody(r, "users", userView{u: &tt.u})))
+			must(t, writeDefaultUser(got, r, &tt.u))
+			if want.Body.String() != got.Body.String() {
+				t.Errorf("body -want +got\n-%s\n+%s", want.Body, got.Body)
+			}
+			if d := diff(want.Header(), got.Header()); d != "" {
+				t.Errorf("headers (-want +got):\n%s", d)
+			}
+		})
 	}
 }
