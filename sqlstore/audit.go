@@ -41,6 +41,7 @@ func (tx *Tx) writeAudit(ctx context.Context, p allot.Principal, events []auditE
 	}
 	actor := actorID(p.UserID, p.AppID)
 	rows := make([][]any, 0, len(events))
+	days := seatDays{}
 	for i, e := range events {
 		before, err := marshalOrEmpty(e.before)
 		if err != nil {
@@ -51,8 +52,12 @@ func (tx *Tx) writeAudit(ctx context.Context, p allot.Principal, events []auditE
 			return nil, err
 		}
 		rows = append(rows, []any{p.TenantID, ids[i], micros(tx.now), actor, p.Name, string(via), e.action, e.targetType, e.targetID, e.skuID, before, after})
+		days.add(p.TenantID, micros(tx.now), e, before, after)
 	}
-	return ids, tx.insertRows(ctx, `INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json)`, 12, rows)
+	if err := tx.insertRows(ctx, `INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json)`, 12, rows); err != nil {
+		return nil, err
+	}
+	return ids, days.write(ctx, tx.ExecContext)
 }
 
 // appActor prefixes the actor_id of an application acting with its own

@@ -151,6 +151,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// goMigrations are the steps of migrations that SQL alone cannot do, run
+// after the SQL in the same transaction.
+var goMigrations = map[int]func(context.Context, *sql.Tx) error{
+	17: backfillSeatDays,
+}
+
 func (db *DB) applyMigration(ctx context.Context, version int, name string, have int) error {
 	if n, err := strconv.Atoi(strings.SplitN(name[strings.LastIndexByte(name, '/')+1:], "_", 2)[0]); err != nil || n != version {
 		return fmt.Errorf("migration %s: expected number %04d", name, version)
@@ -169,6 +175,11 @@ func (db *DB) applyMigration(ctx context.Context, version int, name string, have
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if step := goMigrations[version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, db.now().UnixMicro()); err != nil {
 		return err

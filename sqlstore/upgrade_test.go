@@ -105,4 +105,21 @@ func upgradeFrom(t *testing.T, dsn string, n int) {
 	if problems, err := db.Doctor(ctx); err != nil || len(problems) > 0 {
 		t.Errorf("doctor after a write: %v, %v", problems, err)
 	}
+	if n < seatDaysVersion { // the old event is counted by migration 17's Go step
+		days, err := db.FindSeatDays(ctx, p, time.Unix(0, 0))
+		var old, all int
+		for _, d := range days {
+			all += d.Delta.Assigned
+			if d.Day.Equal(time.Unix(0, 0)) {
+				old += d.Delta.Assigned
+			}
+		}
+		if err != nil || old != 1 || all != 2 {
+			t.Errorf("seat days after the upgrade: %+v, %v; want the old license on its day and the new one", days, err)
+		}
+	}
 }
+
+// seatDaysVersion is the migration that added seat_days and counted the
+// audit events before it.
+const seatDaysVersion = 17

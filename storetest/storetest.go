@@ -34,6 +34,7 @@ type Store interface {
 	allot.EntitlementSource
 	allot.SelfServiceService
 	allot.UserReadService
+	allot.SeatHistoryService
 	Catalog() *allot.Catalog
 	// AdvanceSubscriptions runs the subscription lifecycle step at now
 	// and returns how many transitions it made.
@@ -103,6 +104,7 @@ func Run(t *testing.T, open Opener) {
 		{"TakeoverAdminManaged", testTakeoverAdminManaged},
 		{"TakeoverMove", testTakeoverMove},
 		{"Reclaim", testReclaim},
+		{"SeatDays", testSeatDays},
 		{"SelfServicePolicy", testSelfServicePolicy},
 		{"Users", testUsers},
 		{"UserFilters", testUserFilters},

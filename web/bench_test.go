@@ -42,7 +42,7 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Audit: db, Catalog: db.Catalog()},
+	h, err := New(Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Audit: db, Seats: db, Catalog: db.Catalog()},
 		Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)

@@ -81,7 +81,7 @@ func newFixture(t *testing.T, edit ...func(*fixture)) *fixture {
 	}
 	f.sysUser = allot.SystemPrincipal(f.tenant.ID, "test")
 	f.pw = &fakePasswords{tokens: db, tenantID: f.tenant.ID}
-	f.svc = Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: f.pw, Audit: db, Data: db, Holds: db, Offboard: db, SelfService: db, Roles: db, Domains: db, Imports: db, Catalog: db.Catalog()}
+	f.svc = Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: f.pw, Audit: db, Seats: db, Data: db, Holds: db, Offboard: db, SelfService: db, Roles: db, Domains: db, Imports: db, Catalog: db.Catalog()}
 	for _, e := range edit {
 		e(f)
 	}

@@ -53,7 +53,7 @@ func (h *Handler) licenses(w http.ResponseWriter, r *http.Request) error {
 	}
 	pg := &licensesPage{base: h.base(r, "licenses.title", "licenses")}
 	names := h.userNames(r, s.p)
-	charts, err := h.seatCharts(r.Context(), s.p, skus, "")
+	charts, err := h.seatCharts(r.Context(), s.p, skus)
 	if err != nil {
 		return err
 	}

@@ -274,7 +274,7 @@ func TestAssets(t *testing.T) {
 	}
 }
 
-// TestChart checks the seat chart rebuilt from the audit log: today's
+// TestChart checks the seat chart drawn from the seat days: today's
 // counters, one unassignment ten days ago... undone day by day, and
 // nothing before the subscriptions were bought.
 func TestChart(t *testing.T) {
@@ -303,13 +303,13 @@ func TestChart(t *testing.T) {
 			t.Errorf("day %d: %d of %d, want %d of %d", tc.day, c.Assigned[tc.day], c.Total[tc.day], tc.assigned, tc.total)
 		}
 	}
-	// The Licenses page reads the log once for every product: each chart
-	// is the one its product's own read draws.
+	// The Licenses page reads the seat days once for every product: each
+	// chart is the one its product's own read draws.
 	skus, err := f.db.FindSubscribedSKUs(ctx, f.sysUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	charts, err := f.h.seatCharts(ctx, f.sysUser, skus, "")
+	charts, err := f.h.seatCharts(ctx, f.sysUser, skus)
 	if err != nil || len(charts) != len(skus) {
 		t.Fatalf("charts of every product: %d for %d products, %v", len(charts), len(skus), err)
 	}

@@ -27,6 +27,9 @@ type Services struct {
 	Tokens        allot.TokenService
 	Passwords     allot.PasswordService
 	Audit         allot.AuditService
+	// Seats reads the products' seat days the Licenses charts draw; nil
+	// leaves the charts out.
+	Seats allot.SeatHistoryService
 	// Data previews what a change does to users' mailboxes and files; nil
 	// leaves the confirmations without that preview.
 	Data allot.DataService

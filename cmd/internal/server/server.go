@@ -129,7 +129,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		TenantRateLimit: o.TenantRateLimit, TenantRateBurst: o.TenantRateBurst, AddrRateLimit: o.AddrRateLimit, AddrRateBurst: o.AddrRateBurst,
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, MetricsToken: o.MetricsToken,
 		MetricsSeparate: o.MetricsSeparate, MetricsPerTenant: o.MetricsPerTenant, SKUCache: s.skus, Ready: s.ready, Loading: s.loading})
-	pages, err := web.New(web.Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: db, Audit: db, Data: db, Holds: db, Offboard: db, SelfService: db, Roles: db, Domains: db, Imports: db, Catalog: db.Catalog()},
+	pages, err := web.New(web.Services{Users: db, Licenses: db, Subscriptions: db, Tokens: db, Passwords: db, Audit: db, Seats: db, Data: db, Holds: db, Offboard: db, SelfService: db, Roles: db, Domains: db, Imports: db, Catalog: db.Catalog()},
 		web.Options{Logger: o.Logger, Now: o.Now, SecureCookies: strings.HasPrefix(o.PublicURL, "https://"), TrustedProxies: o.TrustedProxies})
 	if err != nil {
 		s.Close()
