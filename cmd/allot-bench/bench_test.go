@@ -140,7 +140,7 @@ func TestBenchReadsSmoke(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"W1b", "W12/licenseDetails/demo", "W12/user/demo", "W12/subscribedSkus/demo", "W12/licenseDetails/big", "W12/user/big", "W12/subscribedSkus/big",
+	want := []string{"W1b", "W12/licenseDetails/demo", "W12/user/demo", "W12/subscribedSkus/demo", "W12/licenseDetails/small", "W12/user/small", "W12/subscribedSkus/small", "W12/licenseDetails/big", "W12/user/big", "W12/subscribedSkus/big",
 		"W13/licenses", "W13/product", "W13/users", "W13/users-deep"}
 	if !slices.Equal(got, want) {
 		t.Errorf("workloads = %v, want %v", got, want)

@@ -149,6 +149,9 @@ func (env *benchEnv) close() {
 	if env.served != nil {
 		env.served.stop()
 	}
+	for _, r := range env.readers {
+		r.close()
+	}
 	if env.pg != nil {
 		env.pg.close()
 	}

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -19,11 +24,26 @@ import (
 // serve" binary (so that the load generator runs in a process of its own)
 // side by side with the bare handler's process.
 
-// benchReader is a tenant W12 reads from: its users' ids and a token of
-// one of its Global Administrators.
+// benchReader is a tenant W12 reads from: its users' ids, a token of one
+// of its Global Administrators, the server that serves it (base; "" for
+// the shared "allot serve") and the database its answers are checked
+// against (nil for the working copy).
 type benchReader struct {
 	name, id, token string
 	users           []string
+	base            string
+	raw             *sql.DB
+	proc            *benchProc
+}
+
+// close stops the reader's own server, if it has one.
+func (t *benchReader) close() {
+	if t.proc != nil {
+		t.proc.stop()
+	}
+	if t.raw != nil {
+		t.raw.Close()
+	}
 }
 
 // benchGraphRead is one of W12's requests.
@@ -68,9 +88,11 @@ func (env *benchEnv) readServer(ctx context.Context) (*benchProc, error) {
 // benchPassword is the big tenant administrator's password, for W13.
 const benchPassword = "allot bench password"
 
-// setUpReaders prepares the tenants W12 reads from: the big one and the
-// first small one (100 users, 20 SKUs: the size of a demo tenant), whose
-// first user is made a Global Administrator; it also sets W13's password.
+// setUpReaders prepares the tenants W12 reads from: the demo tenant (its
+// own "allot serve --demo", see demoReader), the big one and the first
+// small one (100 users, 20 SKUs of 25 plans: a demo tenant's users, but
+// four times its products and fifteen times its plans), whose first user
+// is made a Global Administrator; it also sets W13's password.
 func (env *benchEnv) setUpReaders(ctx context.Context) error {
 	if err := env.db.SetPassword(ctx, env.d.big.id, env.d.adminUPN, benchPassword); err != nil {
 		return fmt.Errorf("set the administrator's password: %w", err)
@@ -79,7 +101,7 @@ func (env *benchEnv) setUpReaders(ctx context.Context) error {
 	for i := range env.d.users {
 		big.users[i] = env.d.users[i].id()
 	}
-	small := &benchReader{name: "demo", id: env.d.small[0].id}
+	small := &benchReader{name: "small", id: env.d.small[0].id}
 	rows, err := env.raw.QueryContext(ctx, `SELECT user_id, upn FROM users WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY user_id`, small.id)
 	if err != nil {
 		return err
@@ -100,7 +122,7 @@ func (env *benchEnv) setUpReaders(ctx context.Context) error {
 		return err
 	}
 	if adminID == "" {
-		return fmt.Errorf("the demo-sized tenant %s has no user000", env.d.small[0].domain)
+		return fmt.Errorf("the small tenant %s has no user000", env.d.small[0].domain)
 	}
 	if err := env.db.AssignRole(ctx, allot.SystemPrincipal(small.id, "allot bench"), adminID, allot.RoleGlobalAdmin); err != nil {
 		return fmt.Errorf("make %s a Global Administrator: %w", adminUPN, err)
@@ -108,8 +130,65 @@ func (env *benchEnv) setUpReaders(ctx context.Context) error {
 	if small.token, _, err = env.db.CreateToken(ctx, small.id, adminUPN, 24*time.Hour); err != nil {
 		return fmt.Errorf("token of %s: %w", adminUPN, err)
 	}
-	env.readers = []*benchReader{small, big}
+	demo, err := env.demoReader(ctx)
+	if err != nil {
+		return err
+	}
+	env.readers = []*benchReader{demo, small, big}
 	return nil
+}
+
+// demoReader starts "allot serve --demo" on a new database beside the
+// working copy: the demo tenant exactly as the README's first command
+// makes it, on the demo catalog, in a process of its own. Its
+// administrator's token is the one the server prints.
+func (env *benchEnv) demoReader(ctx context.Context) (*benchReader, error) {
+	path := filepath.Join(filepath.Dir(env.dbPath), "demo.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	p, err := env.startServeWith(ctx, "--demo", "--db", path)
+	if err != nil {
+		return nil, err
+	}
+	t := &benchReader{name: "demo", proc: p, base: p.base}
+	c := env.client(1)
+	defer c.Close()
+	if _, err := p.waitLoaded(ctx, c, time.Minute); err != nil {
+		t.close()
+		return nil, err
+	}
+	m := regexp.MustCompile(`ALLOT_TOKEN=(\S+)`).FindStringSubmatch(p.logs.String())
+	if m == nil {
+		t.close()
+		return nil, fmt.Errorf("allot serve --demo printed no token: %s", p.logs)
+	}
+	t.token = m[1]
+	if t.raw, err = sql.Open("sqlite", "file:"+path+"?mode=ro"); err != nil {
+		t.close()
+		return nil, err
+	}
+	rows, err := t.raw.QueryContext(ctx, `SELECT tenant_id, user_id FROM users WHERE deleted_at IS NULL ORDER BY user_id`)
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&t.id, &id); err != nil {
+			t.close()
+			return nil, err
+		}
+		t.users = append(t.users, id)
+	}
+	if err := rows.Err(); err != nil || len(t.users) == 0 {
+		t.close()
+		return nil, fmt.Errorf("the demo tenant's users: %d, %v", len(t.users), err)
+	}
+	return t, nil
 }
 
 // w12 is the Graph reads: each of benchGraphReads on each tenant in a
@@ -125,7 +204,7 @@ func (env *benchEnv) w12(ctx context.Context) ([]*benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	big := env.readers[1]
+	big := env.readers[len(env.readers)-1]
 	ref := env.closedReads(ctx, bare, big, benchGraphReads[0], nil)
 	if ref.Throughput() <= 0 {
 		return nil, fmt.Errorf("the bare handler answered nothing: %v", ref.FirstErr)
@@ -135,7 +214,11 @@ func (env *benchEnv) w12(ctx context.Context) ([]*benchResult, error) {
 		for _, g := range benchGraphReads {
 			r := &benchResult{Workload: "W12/" + g.name + "/" + t.name, Correct: true, Target: "≥ 0.5× the bare handler's throughput"}
 			s := &benchBodies{max: 200, every: 50}
-			res := env.closedReads(ctx, p.base, t, g, s)
+			base := p.base
+			if t.base != "" {
+				base = t.base
+			}
+			res := env.closedReads(ctx, base, t, g, s)
 			r.setLatency(res)
 			benchNoteErr(r, res)
 			r.Baseline = &benchBaseline{Name: bareName + ", GET …/users/{id}/licenseDetails", Throughput: benchRound(ref.Throughput()), P99: benchMS(ref.Quantile(0.99))}
@@ -274,7 +357,11 @@ func (env *benchEnv) wantRead(ctx context.Context, t *benchReader, kind, id stri
 		q = `SELECT lower(sku_id) || '=' || COUNT(*) FROM licenses WHERE tenant_id = $1 GROUP BY sku_id`
 		args = args[:1]
 	}
-	rows, err := env.raw.QueryContext(ctx, q, args...)
+	raw := env.raw
+	if t.raw != nil {
+		raw = t.raw
+	}
+	rows, err := raw.QueryContext(ctx, q, args...)
 	if err != nil {
 		return "", err
 	}

@@ -83,8 +83,15 @@ func (t *benchTail) String() string {
 	return string(bytes.TrimSpace(t.b))
 }
 
-// startServe starts "allot serve" on the database dsn and a free port.
+// startServe starts "allot serve" on the database dsn, with the bench's
+// catalog, and a free port.
 func (env *benchEnv) startServe(ctx context.Context, dsn string) (*benchProc, error) {
+	return env.startServeWith(ctx, "--db", dsn, "--catalog", filepath.Join(env.c.dir, "catalog.json"))
+}
+
+// startServeWith starts "allot serve" with args on a free port, logging in
+// JSON and without rate limits.
+func (env *benchEnv) startServeWith(ctx context.Context, args ...string) (*benchProc, error) {
 	bin, err := env.buildBinary(ctx)
 	if err != nil {
 		return nil, err
@@ -94,9 +101,10 @@ func (env *benchEnv) startServe(ctx context.Context, dsn string) (*benchProc, er
 		return nil, err
 	}
 	p := &benchProc{base: "http://127.0.0.1:" + strconv.Itoa(port), logs: &benchTail{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--db", dsn, "--catalog", filepath.Join(env.c.dir, "catalog.json"),
-		"--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json",
+	args = append([]string{"serve"}, args...)
+	args = append(args, "--addr", "127.0.0.1:"+strconv.Itoa(port), "--log-format", "json",
 		"--rate-limit", "0", "--tenant-rate-limit", "0") // the bench measures the server, not its throttling
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	p.start = time.Now()
