@@ -46,6 +46,7 @@ type benchEnv struct {
 	binary  string         // the allot binary built by W10 or W11
 	pg      *benchPG       // W11's database, once started
 	bareP   *bareProc      // the bare handler, once started
+	lock    *os.File       // the data directory's lock (lockDataDir)
 	served  *benchProc     // the "allot serve" of W12 and W13, once started
 	readers []*benchReader // the tenants W12 reads from, once set up
 }
@@ -67,7 +68,11 @@ func newBenchEnv(ctx context.Context, c *benchCommand) (*benchEnv, error) {
 		size = benchSmokeSize(c.users)
 	}
 	var err error
+	if env.lock, err = lockDataDir(c.dir); err != nil {
+		return nil, err
+	}
 	if env.d, env.genTime, err = prepareBenchData(ctx, c.dir, size, c.logf); err != nil {
+		env.close()
 		return nil, fmt.Errorf("data set: %w", err)
 	}
 	if err := env.openWorkingCopy(ctx); err != nil {
@@ -143,6 +148,9 @@ func benchHeap() uint64 {
 }
 
 func (env *benchEnv) close() {
+	if env.lock != nil {
+		defer env.lock.Close()
+	}
 	if env.bareP != nil {
 		env.bareP.stop()
 	}
