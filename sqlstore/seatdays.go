@@ -1,9 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/allot-project/allot"
@@ -49,9 +53,15 @@ func (s seatDays) add(tenantID string, at int64, e auditEvent, before, after str
 const addSeatDaysSQL = `INSERT INTO seat_days (tenant_id, sku_id, day, assigned, total) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (tenant_id, sku_id, day) DO UPDATE SET assigned = seat_days.assigned + excluded.assigned, total = seat_days.total + excluded.total`
 
-// write adds the sums to seat_days in the caller's transaction.
+// write adds the sums to seat_days in the caller's transaction, in key
+// order, so that two transactions adding to the same rows lock them in
+// the same order (PostgreSQL).
 func (s seatDays) write(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error)) error {
-	for k, d := range s {
+	keys := slices.SortedFunc(maps.Keys(s), func(a, b seatKey) int {
+		return cmp.Or(strings.Compare(a.tenantID, b.tenantID), strings.Compare(a.skuID, b.skuID), cmp.Compare(a.day, b.day))
+	})
+	for _, k := range keys {
+		d := s[k]
 		if _, err := exec(ctx, addSeatDaysSQL, k.tenantID, k.skuID, k.day, d.Assigned, d.Total); err != nil {
 			return err
 		}
