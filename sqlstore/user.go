@@ -84,11 +84,7 @@ func (db *DB) FindUser(ctx context.Context, p allot.Principal, idOrUPN string) (
 // findUser returns the active user with the id or userPrincipalName, locking
 // its row with lock so that concurrent changes to one user serialize.
 func (tx *Tx) findUser(ctx context.Context, tenantID, idOrUPN string, lock bool) (*allot.User, error) {
-	key := strings.ToLower(strings.TrimSpace(idOrUPN))
-	col := "u.user_id"
-	if strings.Contains(key, "@") {
-		col = "u.upn_lower"
-	}
+	col, key := userKey(idOrUPN)
 	q := `SELECT ` + userColumns + ` FROM users u WHERE u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
 	if lock {
 		q += tx.db.d.forUpdate
@@ -121,12 +117,12 @@ func (tx *Tx) queryUsers(ctx context.Context, q string, args ...any) ([]*allot.U
 	return users, rows.Err()
 }
 
-func scanUser(row scanner) (*allot.User, error) {
+func scanUser(row scanner, more ...any) (*allot.User, error) {
 	var u allot.User
 	var created int64
 	var deleted sql.NullInt64
-	err := row.Scan(&u.ID, &u.TenantID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle,
-		&u.UsageLocation, &u.AccountEnabled, &created, &deleted)
+	err := row.Scan(append([]any{&u.ID, &u.TenantID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle,
+		&u.UsageLocation, &u.AccountEnabled, &created, &deleted}, more...)...)
 	if err != nil {
 		return nil, err
 	}

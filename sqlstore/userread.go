@@ -19,7 +19,7 @@ var _ allot.UserReadService = (*DB)(nil)
 // request).
 
 // userKey returns the column and value that find the user named by id or
-// userPrincipalName, as findUser does.
+// userPrincipalName (a UPN has an @), in lower case.
 func userKey(idOrUPN string) (col, key string) {
 	key = strings.ToLower(strings.TrimSpace(idOrUPN))
 	if strings.Contains(key, "@") {
@@ -67,18 +67,14 @@ func (db *DB) ReadUser(ctx context.Context, p allot.Principal, idOrUPN string, w
 // scanUserLicense scans one row of the user-and-licenses join into u (a
 // new user for the first row) and returns it.
 func scanUserLicense(rows *sql.Rows, u *allot.User) (*allot.User, error) {
-	var v allot.User
-	var created int64
-	var deleted, at sql.NullInt64
+	var at sql.NullInt64
 	var sku, pool, disabled sql.NullString
-	err := rows.Scan(&v.ID, &v.TenantID, &v.UserPrincipalName, &v.DisplayName, &v.GivenName, &v.Surname, &v.JobTitle,
-		&v.UsageLocation, &v.AccountEnabled, &created, &deleted, &sku, &pool, &disabled, &at)
+	v, err := scanUser(rows, &sku, &pool, &disabled, &at)
 	if err != nil {
 		return nil, err
 	}
 	if u == nil {
-		v.CreatedAt, v.DeletedAt = fromMicros(created), fromMicros(deleted.Int64)
-		u = &v
+		u = v
 	}
 	if sku.Valid {
 		u.Licenses = append(u.Licenses, allot.License{SKUID: sku.String, SubscriptionID: pool.String,

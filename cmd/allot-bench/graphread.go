@@ -142,7 +142,7 @@ func (env *benchEnv) setUpReaders(ctx context.Context) error {
 // working copy: the demo tenant exactly as the README's first command
 // makes it, on the demo catalog, in a process of its own. Its
 // administrator's token is the one the server prints.
-func (env *benchEnv) demoReader(ctx context.Context) (*benchReader, error) {
+func (env *benchEnv) demoReader(ctx context.Context) (_ *benchReader, err error) {
 	path := filepath.Join(filepath.Dir(env.dbPath), "demo.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -154,38 +154,37 @@ func (env *benchEnv) demoReader(ctx context.Context) (*benchReader, error) {
 		return nil, err
 	}
 	t := &benchReader{name: "demo", proc: p, base: p.base}
+	defer func() {
+		if err != nil {
+			t.close()
+		}
+	}()
 	c := env.client(1)
 	defer c.Close()
 	if _, err := p.waitLoaded(ctx, c, time.Minute); err != nil {
-		t.close()
 		return nil, err
 	}
 	m := regexp.MustCompile(`ALLOT_TOKEN=(\S+)`).FindStringSubmatch(p.logs.String())
 	if m == nil {
-		t.close()
 		return nil, fmt.Errorf("allot serve --demo printed no token: %s", p.logs)
 	}
 	t.token = m[1]
 	if t.raw, err = sql.Open("sqlite", "file:"+path+"?mode=ro"); err != nil {
-		t.close()
 		return nil, err
 	}
 	rows, err := t.raw.QueryContext(ctx, `SELECT tenant_id, user_id FROM users WHERE deleted_at IS NULL ORDER BY user_id`)
 	if err != nil {
-		t.close()
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&t.id, &id); err != nil {
-			t.close()
 			return nil, err
 		}
 		t.users = append(t.users, id)
 	}
 	if err := rows.Err(); err != nil || len(t.users) == 0 {
-		t.close()
 		return nil, fmt.Errorf("the demo tenant's users: %d, %v", len(t.users), err)
 	}
 	return t, nil
