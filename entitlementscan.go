@@ -24,6 +24,12 @@ type UserRow struct {
 	AccountEnabled bool
 	Deleted        bool
 	Version        int64
+	// Row is where the storage keeps the user's row (SQLite's rowid), 0
+	// when it has no such locator. It is a hint only, for a later read of
+	// the user to go straight to the row: the storage may renumber its rows
+	// (VACUUM) and a row may come to hold another user, so a read by Row
+	// must also check the user's key.
+	Row int64
 }
 
 // MailboxRow is one user's mailbox state as EntitlementTables reads it.

@@ -70,7 +70,7 @@ func (b *builder) entitlement(e *allot.Entitlement) error {
 // user adds one user row.
 func (b *builder) user(r *allot.UserRow) error {
 	t := b.tenant(r.TenantID)
-	t.users = append(t.users, entry{id: r.UserID, version: r.Version, flags: userFlags(r.AccountEnabled, r.Deleted),
+	t.users = append(t.users, entry{id: r.UserID, version: r.Version, row: r.Row, flags: userFlags(r.AccountEnabled, r.Deleted),
 		upnOff: uint32(len(t.upns)), upnLen: uint16(len(r.UPNLower))})
 	t.upns = append(t.upns, r.UPNLower...)
 	return nil

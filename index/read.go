@@ -48,3 +48,21 @@ func (ix *Index) FindUserLicenses(ctx context.Context, p allot.Principal, idOrUP
 	allot.SortLicenses(u.Licenses)
 	return u, nil
 }
+
+// UserRow returns the storage's hint of where the row of the user, not
+// deleted, named by id or userPrincipalName in the tenant lies
+// (allot.UserRow.Row, as the last full load read it; changes keep a
+// user's hint), or 0 when the index knows none: an unknown or deleted
+// user, one added since the load, a load without table scans. A hint
+// only: the store's read by it checks the user's key (sqlstore's
+// ReadUserAt).
+func (ix *Index) UserRow(tenantID, idOrUPN string) int64 {
+	key := strings.TrimSpace(idOrUPN)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	en := ix.tenants[tenantID].find(ix, key)
+	if en == nil || en.flags&flagDeleted != 0 {
+		return 0
+	}
+	return en.row
+}

@@ -22,10 +22,12 @@ type tenant struct {
 	wasteLics int
 }
 
-// entry is one user. Flags pack the account state.
+// entry is one user. Flags pack the account state; row is the storage's
+// hint of where the user's row lies (allot.UserRow.Row), 0 when unknown.
 type entry struct {
 	id      allot.GUID
 	version int64
+	row     int64
 	upnOff  uint32
 	licOff  uint32
 	upnLen  uint16
@@ -137,6 +139,9 @@ func (t *tenant) replace(seed maphash.Seed, s uint32, st *staged) {
 	}
 	if st.mailbox == mailboxUnknown {
 		st.mailbox = e.mailbox
+	}
+	if st.row == 0 { // a change carries no row: the user's row stays put
+		st.row = e.row
 	}
 	upnOff, upnLen, licOff, licLen := e.upnOff, e.upnLen, e.licOff, e.licLen
 	*e = st.entry

@@ -52,6 +52,11 @@ type dialect struct {
 	// be undone alone (SQLite); OR FAIL statements on tables without
 	// foreign keys need none (insertOrFail, storeUserData).
 	statementJournal bool
+	// rowID is the column that locates a row of a table with rowids
+	// (SQLite's rowid): ScanEntitlementTables reports it for each user as a
+	// hint (allot.UserRow.Row) and ReadUserAt reads by it. "" where there
+	// is none that stays put: PostgreSQL's ctid moves with every update.
+	rowID string
 	// analyzePrelude runs before ANALYZE after a large import.
 	analyzePrelude string
 	// open opens db's pools for a data source name.
@@ -61,7 +66,7 @@ type dialect struct {
 var (
 	// SQLite samples (analysis_limit) so that ANALYZE stays quick on a
 	// large file.
-	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true, statementJournal: true,
+	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true, statementJournal: true, rowID: "rowid",
 		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
 	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
 		auditSequence: true, snapshot: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", open: (*DB).openPostgres}

@@ -23,9 +23,9 @@ func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users 
 		}
 		s := &tableScan{tx: tx, tenantID: tenantID, tenants: map[string]string{}}
 		var u allot.UserRow
-		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, version FROM users`,
+		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, version, `+db.rowHint()+` FROM users`,
 			func(rows *sql.Rows, tenant, id *sql.RawBytes) error {
-				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, &u.Version); err != nil {
+				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, &u.Version, &u.Row); err != nil {
 					return err
 				}
 				return s.row(*tenant, *id, &u.TenantID, &u.UserID, func() error { return users(&u) })
@@ -51,6 +51,15 @@ func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users 
 			return s.row(*tenant, *id, &l.TenantID, &l.UserID, func() error { return licenses(&l) })
 		})
 	})
+}
+
+// rowHint returns what the users scan selects as each user's row hint:
+// the engine's row locator, or 0 where it has none.
+func (db *DB) rowHint() string {
+	if db.d.rowID == "" {
+		return "0"
+	}
+	return db.d.rowID
 }
 
 // tableScan is the state of ScanEntitlementTables: the tenant ids seen,

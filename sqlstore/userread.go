@@ -31,20 +31,62 @@ func userKey(idOrUPN string) (col, key string) {
 // ReadUser implements allot.UserReadService: FindUser's user in one
 // statement, its licenses (in FindUser's order) only when asked.
 func (db *DB) ReadUser(ctx context.Context, p allot.Principal, idOrUPN string, withLicenses bool) (*allot.User, error) {
+	return db.ReadUserAt(ctx, p, idOrUPN, withLicenses, 0)
+}
+
+// ReadUserAt is ReadUser given a hint of where the user's row lies: row is
+// the allot.UserRow.Row that ScanEntitlementTables reported for the user,
+// 0 for none. On SQLite the hinted read finds the row by its rowid in one
+// B-tree descent instead of two (the key's index, then the table); it
+// keeps every condition of the read by key, so a stale hint (rows
+// renumbered by VACUUM, a user purged and its row reused, a user deleted)
+// finds nothing, and the user is then read by key: a wrong hint costs one
+// more read, never a wrong answer. Engines without row locators
+// (PostgreSQL) ignore the hint. Returns UserNotFound as ReadUser does.
+func (db *DB) ReadUserAt(ctx context.Context, p allot.Principal, idOrUPN string, withLicenses bool, row int64) (*allot.User, error) {
 	if err := allot.AuthorizeNamed(p, idOrUPN); err != nil {
 		return nil, err
 	}
 	col, key := userKey(idOrUPN)
+	if row != 0 && db.d.rowID != "" {
+		u, err := db.readUser(ctx, db.userReadQuery(col, withLicenses, true), withLicenses, p.TenantID, key, row)
+		if u != nil || err != nil {
+			return u, err
+		}
+	}
+	u, err := db.readUser(ctx, db.userReadQuery(col, withLicenses, false), withLicenses, p.TenantID, key)
+	if u == nil && err == nil {
+		return nil, allot.UserNotFound(idOrUPN)
+	}
+	return u, err
+}
+
+// userReadQuery returns ReadUserAt's statement: the user, not deleted,
+// whose column col ($2) matches in the tenant ($1), with its licenses if
+// asked, only at the row $3 if hinted.
+func (db *DB) userReadQuery(col string, withLicenses, hinted bool) string {
+	where := `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
+	if hinted {
+		where = `u.` + db.d.rowID + ` = $3 AND ` + where
+	}
 	if !withLicenses {
-		u, err := scanUser(db.queryRowRead(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND `+col+` = $2 AND u.deleted_at IS NULL`, p.TenantID, key))
+		return `SELECT ` + userColumns + ` FROM users u WHERE ` + where
+	}
+	return `SELECT ` + userColumns + `, l.sku_id, l.pool, l.disabled_plans, l.assigned_at
+		FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
+		WHERE ` + where + ` ORDER BY l.assigned_at, l.sku_id`
+}
+
+// readUser runs a userReadQuery: the user it finds, nil when none.
+func (db *DB) readUser(ctx context.Context, query string, withLicenses bool, args ...any) (*allot.User, error) {
+	if !withLicenses {
+		u, err := scanUser(db.queryRowRead(ctx, query, args...))
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, allot.UserNotFound(idOrUPN)
+			return nil, nil
 		}
 		return u, db.d.translate(err)
 	}
-	rows, err := db.queryRead(ctx, `SELECT `+userColumns+`, l.sku_id, l.pool, l.disabled_plans, l.assigned_at
-		FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
-		WHERE u.tenant_id = $1 AND `+col+` = $2 AND u.deleted_at IS NULL ORDER BY l.assigned_at, l.sku_id`, p.TenantID, key)
+	rows, err := db.queryRead(ctx, query, args...)
 	if err != nil {
 		return nil, db.d.translate(err)
 	}
@@ -57,9 +99,6 @@ func (db *DB) ReadUser(ctx context.Context, p allot.Principal, idOrUPN string, w
 	}
 	if err := rows.Err(); err != nil {
 		return nil, db.d.translate(err)
-	}
-	if u == nil {
-		return nil, allot.UserNotFound(idOrUPN)
 	}
 	return u, nil
 }
