@@ -22,6 +22,9 @@ const (
 	ChannelSystem Channel = "System"
 )
 
+// Channels returns every channel a change can come through.
+func Channels() []Channel { return []Channel{ChannelAPI, ChannelCLI, ChannelUI, ChannelSystem} }
+
 // Principal is the acting identity of an operation: a user or an
 // application of one tenant with the roles it holds, or the system itself.
 //

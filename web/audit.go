@@ -26,7 +26,7 @@ type auditRow struct {
 	Activity allot.AuditActivity
 	Label    string // the activity's name in the page's language
 	Target   string // the target user's name and UPN, the product's name, or the object's type and id
-	TargetID string // the id under a product's name (a subscription's), "" otherwise
+	TargetID string // the id under a product's name (a subscription's), "" otherwise (a product's own event)
 	Bulk     int    // the users of a bulk change, 0 for one target
 }
 
@@ -99,9 +99,22 @@ func (h *Handler) auditRow(b base, e *allot.AuditEvent) auditRow {
 		row.Bulk = max(e.SubjectCount, 1)
 	}
 	if sku := h.catalog.SKU(e.SKUID); sku != nil && e.TargetType == "subscription" {
-		row.Target, row.TargetID = b.SKUName(sku), e.TargetID
+		row.Target = b.SKUName(sku)
+		if e.TargetID != e.SKUID { // a product's own event (its self-service policy) names no subscription
+			row.TargetID = e.TargetID
+		}
 	}
 	return row
+}
+
+// ChannelName names the channel a change came through in the page's
+// language (the message audit.via.<channel>), or as recorded for one the
+// catalogs do not know.
+func (b base) ChannelName(via allot.Channel) string {
+	if s, ok := b.loc.lookup(b.Lang, "audit.via."+string(via)); ok {
+		return s
+	}
+	return string(via)
 }
 
 // ActivityName names an audit action in the page's language (the

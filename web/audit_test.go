@@ -179,6 +179,68 @@ func TestAuditActivityNames(t *testing.T) {
 	}
 }
 
+// TestAuditChannelNames checks that every channel has a label in every
+// language, and that a channel the catalogs do not know is shown as
+// recorded.
+func TestAuditChannelNames(t *testing.T) {
+	l, err := loadLocales()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, via := range allot.Channels() {
+		for _, lang := range languages {
+			if _, ok := l.lookup(lang, "audit.via."+string(via)); !ok {
+				t.Errorf("%s: no label for the channel %q (audit.via.%s)", lang, via, via)
+			}
+		}
+	}
+	tests := []struct {
+		name, lang string
+		via        allot.Channel
+		want       string
+	}{
+		{"english", "en", allot.ChannelUI, "Admin center"},
+		{"french", "fr", allot.ChannelCLI, "Ligne de commande"},
+		{"unknown", "fr", "Pigeon", "Pigeon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (base{Lang: tt.lang, loc: l}).ChannelName(tt.via); got != tt.want {
+				t.Errorf("ChannelName(%q) in %s = %q, want %q", tt.via, tt.lang, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAuditProductEvent checks that a product's own event (its
+// self-service policy) names the product alone, not a subscription whose
+// id would be the product's, with its channel in the page's language.
+func TestAuditProductEvent(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.db.SetSelfServicePolicy(context.Background(), f.sysUser, skuArchiving, allot.PolicyTrials, false); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ lang, want, subscription string }{
+		{"en", "Update subscription · Directory test Exchange Online Archiving for Exchange Online System", "Subscription "},
+		{"fr", "Modifier l'abonnement · Annuaire test Archivage Exchange Online pour Exchange Online Système", "Abonnement "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			b := f.browser(t)
+			b.lang = tt.lang
+			b.signIn(demo.AdminUPN)
+			got := b.get("/audit?category=DirectoryManagement").text()
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("audit log lacks %q:\n%s", tt.want, got)
+			}
+			if strings.Contains(got, tt.subscription+skuArchiving) {
+				t.Errorf("audit log names the product's id as a subscription's:\n%s", got)
+			}
+		})
+	}
+}
+
 // skuArchiving is a product whose French name differs from its English one.
 const skuArchiving = "ee02fd1b-340e-4a4b-b355-4a514e4c8943" // EXCHANGEARCHIVE_ADDON
 
