@@ -65,16 +65,18 @@ func (db *DB) ReadUserAt(ctx context.Context, p allot.Principal, idOrUPN string,
 // whose column col ($2) matches in the tenant ($1), with its licenses if
 // asked, only at the row $3 if hinted.
 func (db *DB) userReadQuery(col string, withLicenses, hinted bool) string {
-	where := `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
+	hint := ""
 	if hinted {
-		where = `u.` + db.d.rowID + ` = $3 AND ` + where
+		hint = `u.` + db.d.rowID + ` = $3 AND `
 	}
+	// One concatenation for the rest: a read builds its statement's text
+	// anew.
 	if !withLicenses {
-		return `SELECT ` + userColumns + ` FROM users u WHERE ` + where
+		return `SELECT ` + userColumns + ` FROM users u WHERE ` + hint + `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
 	}
 	return `SELECT ` + userColumns + `, l.sku_id, l.pool, l.disabled_plans, l.assigned_at
 		FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
-		WHERE ` + where + ` ORDER BY l.assigned_at, l.sku_id`
+		WHERE ` + hint + `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL ORDER BY l.assigned_at, l.sku_id`
 }
 
 // readUser runs a userReadQuery: the user it finds, nil when none.

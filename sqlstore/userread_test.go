@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -170,5 +171,53 @@ func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkReadUserAt reads random users of a 100,000-user SQLite tenant
+// (a file larger than a reader's page cache) without their licenses, as
+// GET /users/{id} does: by key (ReadUser), at the row the hint names, and
+// with a stale hint (another user's row), which reads twice.
+func BenchmarkReadUserAt(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "allot.db"), sqlstore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	set := benchBulkSet(100_000)
+	if err := db.Import(ctx, set); err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	var rows []int64
+	err = db.ScanEntitlementTables(ctx, benchTenant, func(r *allot.UserRow) error {
+		ids, rows = append(ids, r.UserID.String()), append(rows, r.Row)
+		return nil
+	}, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := allot.SystemPrincipal(benchTenant, "bench")
+	for _, mode := range []string{"key", "hint", "stale"} {
+		b.Run(mode, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				i := rng.IntN(len(ids))
+				var u *allot.User
+				var err error
+				switch mode {
+				case "key":
+					u, err = db.ReadUser(ctx, p, ids[i], false)
+				case "hint":
+					u, err = db.ReadUserAt(ctx, p, ids[i], false, rows[i])
+				case "stale":
+					u, err = db.ReadUserAt(ctx, p, ids[i], false, rows[(i+1)%len(rows)])
+				}
+				if err != nil || u.ID != ids[i] {
+					b.Fatalf("%s: %v, %v", ids[i], u, err)
+				}
+			}
+		})
 	}
 }
