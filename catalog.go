@@ -59,6 +59,10 @@ type SKU struct {
 	TrialDays        int `json:"trialDays,omitempty"`
 	WarningDays      int `json:"warningDays,omitempty"`
 	SuspendedDays    int `json:"suspendedDays,omitempty"`
+
+	// ruled are the positions in Plans of the plans some catalog rule
+	// names: the only ones CheckLicenses looks at.
+	ruled []int
 }
 
 // HasPlan reports whether the SKU grants the plan with the given id.
@@ -238,7 +242,34 @@ func (c *Catalog) checkRules() error {
 			return catalogError("", "", []string{r.Plan}, "catalog: dependency rule for %s requires nothing", r.Plan)
 		}
 	}
+	c.markRuled()
 	return nil
+}
+
+// markRuled records in each SKU which of its plans a rule names, so that
+// CheckLicenses, on every assignment of every user of a bulk change, walks
+// those few plans instead of all of a suite's.
+func (c *Catalog) markRuled() {
+	named := map[string]bool{}
+	for _, r := range c.Rules.MutuallyExclusive {
+		for _, n := range r.Plans {
+			named[n] = true
+		}
+	}
+	for _, r := range c.Rules.Dependencies {
+		named[r.Plan] = true
+		for _, n := range r.RequiresAny {
+			named[n] = true
+		}
+	}
+	for _, s := range c.SKUs {
+		s.ruled = s.ruled[:0]
+		for i, p := range s.Plans {
+			if named[p.Name] {
+				s.ruled = append(s.ruled, i)
+			}
+		}
+	}
 }
 
 // SKU returns the SKU with the given skuId, or nil.

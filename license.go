@@ -311,14 +311,17 @@ func selfServiceError(sku *SKU, u *User, pool string) error {
 // error's Plans names the service plans involved: the conflicting ones, or
 // the dependent plan followed by those it may depend on.
 func (c *Catalog) CheckLicenses(ls []License) error {
-	enabled := map[string]string{} // plan name -> SKU part number granting it
+	var enabled map[string]string // plan name -> SKU part number granting it; only plans a rule names
 	for _, l := range ls {
 		sku := c.SKU(l.SKUID)
 		if sku == nil {
 			continue
 		}
-		for _, pl := range sku.Plans {
-			if l.PlanEnabled(sku, pl.ID) {
+		for _, i := range sku.ruled {
+			if pl := sku.Plans[i]; !slices.Contains(l.DisabledPlans, pl.ID) {
+				if enabled == nil {
+					enabled = map[string]string{}
+				}
 				enabled[pl.Name] = sku.PartNumber
 			}
 		}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -202,8 +203,11 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 	for _, id := range userIDs {
 		args = append(args, id)
 	}
+	// Unordered: each user's few licenses are sorted below, which costs
+	// less than SQLite's sort of every row by assignment date (a fifth of
+	// the read of a 100 000-user bulk change's licenses).
 	rows, err := tx.QueryContext(ctx, `SELECT user_id, sku_id, pool, disabled_plans, assigned_at FROM `+table+`
-		WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(userIDs))+`) ORDER BY user_id, assigned_at, sku_id`, args...)
+		WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(userIDs))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +224,19 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 		l.DisabledPlans = splitPlans(disabled)
 		out[uid] = append(out[uid], l)
 	}
+	for _, ls := range out {
+		sortAssigned(ls)
+	}
 	return out, rows.Err()
+}
+
+// sortAssigned puts a user's licenses in the order they were assigned, by
+// SKU id when assigned in the same microsecond: the order FindUser and the
+// API list them in.
+func sortAssigned(ls []allot.License) {
+	slices.SortFunc(ls, func(a, b allot.License) int {
+		return cmp.Or(a.AssignedAt.Compare(b.AssignedAt), strings.Compare(a.SKUID, b.SKUID))
+	})
 }
 
 func licenseEvent(action, userID string, before, after *allot.License) auditEvent {
