@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ type benchCommand struct {
 	runs       int
 	out        string
 	cpuprofile string
+	trace      string
 	names      []string
 }
 
@@ -76,6 +78,7 @@ func parseBench(stdout, stderr io.Writer, args []string) (*benchCommand, error) 
 	fs.IntVar(&c.runs, "runs", 1, "run each workload this many `times`, printing each run")
 	fs.StringVar(&c.out, "out", "", "also append the JSON lines to this `file` (default bench/results/<UTC date>.jsonl, none with --smoke)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this `file`")
+	fs.StringVar(&c.trace, "trace", "", "write an execution trace of the workloads (not of the set-up) to this `file`, for go tool trace")
 	if err := cli.ParseFlags(stdout, fs, benchUsage, args); err != nil {
 		return nil, err
 	}
@@ -136,6 +139,13 @@ func (c *benchCommand) run(ctx context.Context) error {
 		return err
 	}
 	defer env.close()
+	if c.trace != "" {
+		stop, err := startTrace(c.trace)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	failed := false
 	for _, name := range c.names {
 		for run := 1; run <= c.runs; run++ {
@@ -162,6 +172,21 @@ func (c *benchCommand) run(ctx context.Context) error {
 		return cli.ErrReported
 	}
 	return nil
+}
+
+// startTrace starts an execution trace into the file at path and returns
+// what stops it: where W5's checks wait (go tool trace -pprof=sync, sched)
+// shows in a trace, not in a CPU profile.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }
 
 // logf reports progress on standard error.
