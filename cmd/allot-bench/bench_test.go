@@ -146,3 +146,24 @@ func TestBenchReadsSmoke(t *testing.T) {
 		t.Errorf("workloads = %v, want %v", got, want)
 	}
 }
+
+// TestStartTrace checks that --trace's file holds an execution trace once
+// stopped, and that an unwritable path is refused before any workload.
+func TestStartTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w5.trace")
+	stop, err := startTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("trace file starts %q, want an execution trace's header", b[:min(len(b), 16)])
+	}
+	if _, err := startTrace(filepath.Join(t.TempDir(), "missing", "w5.trace")); err == nil {
+		t.Error("a trace into a missing directory: no error")
+	}
+}
