@@ -460,6 +460,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 			return err
 		}
 		for rows.Next() {
+			tx.yield()
 			var id string
 			var v int64
 			if err := rows.Scan(&id, &v); err != nil {

@@ -199,6 +199,7 @@ type Tx struct {
 	// mailboxes are the mailbox states it computed, by user id, for the
 	// entitlements it hands the caches (userdata.go).
 	mailboxes map[string]allot.MailboxState
+	yielded   time.Time // when yield last let other goroutines run
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

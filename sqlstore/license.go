@@ -214,6 +214,7 @@ func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []
 	defer rows.Close()
 	out := map[string][]allot.License{}
 	for rows.Next() {
+		tx.yield()
 		var uid, disabled string
 		var at int64
 		var l allot.License

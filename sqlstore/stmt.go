@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"sync"
+	"time"
 )
 
 // querier is what a transaction body runs statements on: a *sql.Tx, or the
@@ -167,8 +169,23 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	return nil
 }
 
+// yield lets the other goroutines run once a millisecond of the
+// transaction has passed since it last did. A write transaction may keep a
+// core busy for seconds (a 100 000-user bulk change), and Go preempts a
+// running goroutine only about every 10 ms: the license checks answered
+// meanwhile, a few microseconds of work each, queued behind it (W5's
+// checks, docs/performance.md). Statements call it, and so do the loops
+// that scan many rows.
+func (tx *Tx) yield() {
+	if now := time.Now(); now.Sub(tx.yielded) >= time.Millisecond {
+		runtime.Gosched()
+		tx.yielded = now
+	}
+}
+
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.yield()
 	if st := tx.prepared(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -177,6 +194,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.yield()
 	if st := tx.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -185,6 +203,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a query expected to return at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.yield()
 	if st := tx.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -108,6 +108,7 @@ func (tx *Tx) queryUsers(ctx context.Context, q string, args ...any) ([]*allot.U
 	defer rows.Close()
 	var users []*allot.User
 	for rows.Next() {
+		tx.yield()
 		u, err := scanUser(rows)
 		if err != nil {
 			return nil, err
