@@ -52,23 +52,25 @@ func (ix *Index) hasAccess(tenantID, skuID, pool string) bool {
 // find returns the user with the id or userPrincipalName, or nil. The
 // entry lies in t's slice: it is valid while the caller holds the lock.
 func (t *tenant) find(ix *Index, key string) *entry {
-	if t == nil {
-		return nil
-	}
-	if strings.Contains(key, "@") {
-		if s, ok := t.slotOfUPN(ix.seed, strings.ToLower(key)); ok {
-			return &t.users[s]
-		}
-		return nil
-	}
-	id, ok := allot.ParseGUID(key)
-	if !ok {
-		return nil
-	}
-	if s, ok := t.slotOf(ix.seed, id); ok {
+	if s, ok := t.slotNamed(ix, key); ok {
 		return &t.users[s]
 	}
 	return nil
+}
+
+// slotNamed returns the slot of the user that find finds.
+func (t *tenant) slotNamed(ix *Index, key string) (uint32, bool) {
+	if t == nil {
+		return 0, false
+	}
+	if strings.Contains(key, "@") {
+		return t.slotOfUPN(ix.seed, strings.ToLower(key))
+	}
+	id, ok := allot.ParseGUID(key)
+	if !ok {
+		return 0, false
+	}
+	return t.slotOf(ix.seed, id)
 }
 
 // materialize expands an entry of the tenant into the allot.Entitlement

@@ -70,8 +70,9 @@ func (b *builder) entitlement(e *allot.Entitlement) error {
 // user adds one user row.
 func (b *builder) user(r *allot.UserRow) error {
 	t := b.tenant(r.TenantID)
-	t.users = append(t.users, entry{id: r.UserID, version: r.Version, row: r.Row, flags: userFlags(r.AccountEnabled, r.Deleted),
+	t.users = append(t.users, entry{id: r.UserID, version: r.Version, flags: userFlags(r.AccountEnabled, r.Deleted),
 		upnOff: uint32(len(t.upns)), upnLen: uint16(len(r.UPNLower))})
+	t.rows = append(t.rows, r.Row)
 	t.upns = append(t.upns, r.UPNLower...)
 	return nil
 }
@@ -156,7 +157,7 @@ func (b *builder) finish() map[string]*tenant {
 		}
 	}
 	for _, t := range b.tenants {
-		t.users, t.upns, t.lics = trim(t.users), trim(t.upns), trim(t.lics)
+		t.users, t.rows, t.upns, t.lics = trim(t.users), trim(t.rows), trim(t.upns), trim(t.lics)
 	}
 	return b.tenants
 }

@@ -20,6 +20,7 @@ func (ix *Index) Bytes() int64 {
 func (t *tenant) bytes() int64 {
 	return int64(cap(t.users))*int64(unsafe.Sizeof(entry{})) +
 		int64(cap(t.free))*4 +
+		int64(cap(t.rows))*8 +
 		int64(cap(t.upns)) +
 		int64(cap(t.lics))*int64(unsafe.Sizeof(lic{})) +
 		int64(cap(t.byID.cells)+cap(t.byUPN.cells))*4

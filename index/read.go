@@ -60,9 +60,10 @@ func (ix *Index) UserRow(tenantID, idOrUPN string) int64 {
 	key := strings.TrimSpace(idOrUPN)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	en := ix.tenants[tenantID].find(ix, key)
-	if en == nil || en.flags&flagDeleted != 0 {
+	t := ix.tenants[tenantID]
+	s, ok := t.slotNamed(ix, key)
+	if !ok || t.users[s].flags&flagDeleted != 0 {
 		return 0
 	}
-	return en.row
+	return t.row(s)
 }

@@ -11,9 +11,14 @@ import (
 // and its licenses a run of lics; byID and byUPN find a user's slot.
 // Replaced runs become waste, reclaimed by compact once it is large.
 type tenant struct {
-	id        string
-	users     []entry
-	free      []uint32 // slots of removed users, reused first
+	id    string
+	users []entry
+	free  []uint32 // slots of removed users, reused first
+	// rows are the storage's hints of where the users' rows lie
+	// (allot.UserRow.Row) by slot, for the slots a table scan loaded; 0
+	// when unknown. Beside users rather than in entry, which every check
+	// reads and which stays 40 bytes.
+	rows      []int64
 	byID      table
 	byUPN     table // users not deleted only
 	upns      []byte
@@ -22,12 +27,10 @@ type tenant struct {
 	wasteLics int
 }
 
-// entry is one user. Flags pack the account state; row is the storage's
-// hint of where the user's row lies (allot.UserRow.Row), 0 when unknown.
+// entry is one user. Flags pack the account state.
 type entry struct {
 	id      allot.GUID
 	version int64
-	row     int64
 	upnOff  uint32
 	licOff  uint32
 	upnLen  uint16
@@ -121,6 +124,7 @@ func (t *tenant) add(seed maphash.Seed, st *staged) {
 		s = uint32(len(t.users))
 		t.users = append(t.users, entry{})
 	}
+	t.setRow(s, 0) // a change carries no row
 	e := &t.users[s]
 	*e = st.entry
 	e.upnOff, e.upnLen = uint32(len(t.upns)), uint16(len(st.upn))
@@ -139,9 +143,6 @@ func (t *tenant) replace(seed maphash.Seed, s uint32, st *staged) {
 	}
 	if st.mailbox == mailboxUnknown {
 		st.mailbox = e.mailbox
-	}
-	if st.row == 0 { // a change carries no row: the user's row stays put
-		st.row = e.row
 	}
 	upnOff, upnLen, licOff, licLen := e.upnOff, e.upnLen, e.licOff, e.licLen
 	*e = st.entry
@@ -175,7 +176,24 @@ func (t *tenant) remove(seed maphash.Seed, s uint32) {
 	t.wasteUPNs += int(e.upnLen)
 	t.wasteLics += int(e.licLen)
 	*e = entry{flags: flagFree}
+	t.setRow(s, 0)
 	t.free = append(t.free, s)
+}
+
+// row returns the row hint of slot s, 0 when unknown.
+func (t *tenant) row(s uint32) int64 {
+	if int(s) < len(t.rows) {
+		return t.rows[s]
+	}
+	return 0
+}
+
+// setRow sets the row hint of slot s where the hints reach it (a slot past
+// them has none).
+func (t *tenant) setRow(s uint32, row int64) {
+	if int(s) < len(t.rows) {
+		t.rows[s] = row
+	}
 }
 
 // compactWaste is how much waste compact tolerates, in bytes or licenses,
