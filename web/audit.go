@@ -111,20 +111,23 @@ func (h *Handler) auditRow(b base, e *allot.AuditEvent) auditRow {
 // language (the message audit.via.<channel>), or as recorded for one the
 // catalogs do not know.
 func (b base) ChannelName(via allot.Channel) string {
-	if s, ok := b.loc.lookup(b.Lang, "audit.via."+string(via)); ok {
+	return b.labelOr("audit.via."+string(via), string(via))
+}
+
+// labelOr returns the message key in the page's language, or fallback
+// for a value recorded that the catalogs have no label for.
+func (b base) labelOr(key, fallback string) string {
+	if s, ok := b.loc.lookup(b.Lang, key); ok {
 		return s
 	}
-	return string(via)
+	return fallback
 }
 
 // ActivityName names an audit action in the page's language (the
 // message audit.action.<action>), or by the audit log's own English name
 // (allot.Activity) for an action the catalogs do not know.
 func (b base) ActivityName(action string) string {
-	if s, ok := b.loc.lookup(b.Lang, "audit.action."+action); ok {
-		return s
-	}
-	return allot.Activity(action).DisplayName
+	return b.labelOr("audit.action."+action, allot.Activity(action).DisplayName)
 }
 
 // auditFilter turns the page's filters into an allot.AuditFilter; a

@@ -137,76 +137,56 @@ func TestAuditPaging(t *testing.T) {
 	}
 }
 
-// TestAuditActivityNames checks that every action the audit log knows has
-// a label in every language, and that an action it does not know is shown
-// by its raw name.
-func TestAuditActivityNames(t *testing.T) {
+// TestAuditLabels checks that every action the audit log knows and every
+// channel has a label in every language, and that an action or a channel
+// it does not know is shown as recorded.
+func TestAuditLabels(t *testing.T) {
 	l, err := loadLocales()
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := 0
+	var keys []string
 	for _, c := range auditCategories {
 		actions, err := allot.AuditScope(allot.SystemPrincipal("t", "test"), allot.AuditFilter{Category: c})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range actions {
-			known++
-			for _, lang := range languages {
-				if _, ok := l.lookup(lang, "audit.action."+a); !ok {
-					t.Errorf("%s: no label for the audit action %q (audit.action.%s)", lang, a, a)
-				}
-			}
+			keys = append(keys, "audit.action."+a)
 		}
 	}
-	if known < 20 {
-		t.Errorf("found %d audit actions, fewer than allot records: the enumeration is broken", known)
-	}
-	tests := []struct{ name, lang, action, want string }{
-		{"english", "en", allot.AuditSubscriptionCreate, "Add subscription"},
-		{"french", "fr", allot.AuditSubscriptionCreate, "Ajouter un abonnement"},
-		{"french license", "fr", allot.AuditLicenseRemove, "Modifier la licence de l'utilisateur"},
-		{"unknown in english", "en", "widget.frob", "widget.frob"},
-		{"unknown in french", "fr", "widget.frob", "widget.frob"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := (base{Lang: tt.lang, loc: l}).ActivityName(tt.action); got != tt.want {
-				t.Errorf("ActivityName(%q) in %s = %q, want %q", tt.action, tt.lang, got, tt.want)
-			}
-		})
-	}
-}
-
-// TestAuditChannelNames checks that every channel has a label in every
-// language, and that a channel the catalogs do not know is shown as
-// recorded.
-func TestAuditChannelNames(t *testing.T) {
-	l, err := loadLocales()
-	if err != nil {
-		t.Fatal(err)
+	if len(keys) < 20 {
+		t.Errorf("found %d audit actions, fewer than allot records: the enumeration is broken", len(keys))
 	}
 	for _, via := range allot.Channels() {
+		keys = append(keys, "audit.via."+string(via))
+	}
+	for _, key := range keys {
 		for _, lang := range languages {
-			if _, ok := l.lookup(lang, "audit.via."+string(via)); !ok {
-				t.Errorf("%s: no label for the channel %q (audit.via.%s)", lang, via, via)
+			if _, ok := l.lookup(lang, key); !ok {
+				t.Errorf("%s: no label %s", lang, key)
 			}
 		}
 	}
-	tests := []struct {
-		name, lang string
-		via        allot.Channel
-		want       string
-	}{
-		{"english", "en", allot.ChannelUI, "Admin center"},
-		{"french", "fr", allot.ChannelCLI, "Ligne de commande"},
-		{"unknown", "fr", "Pigeon", "Pigeon"},
+	tests := []struct{ name, lang, action, via, want string }{
+		{"english", "en", allot.AuditSubscriptionCreate, "", "Add subscription"},
+		{"french", "fr", allot.AuditSubscriptionCreate, "", "Ajouter un abonnement"},
+		{"french license", "fr", allot.AuditLicenseRemove, "", "Modifier la licence de l'utilisateur"},
+		{"unknown in english", "en", "widget.frob", "", "widget.frob"},
+		{"unknown in french", "fr", "widget.frob", "", "widget.frob"},
+		{"channel in english", "en", "", string(allot.ChannelUI), "Admin center"},
+		{"channel in french", "fr", "", string(allot.ChannelCLI), "Ligne de commande"},
+		{"unknown channel", "fr", "", "Pigeon", "Pigeon"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := (base{Lang: tt.lang, loc: l}).ChannelName(tt.via); got != tt.want {
-				t.Errorf("ChannelName(%q) in %s = %q, want %q", tt.via, tt.lang, got, tt.want)
+			b := base{Lang: tt.lang, loc: l}
+			got := b.ActivityName(tt.action)
+			if tt.via != "" {
+				got = b.ChannelName(allot.Channel(tt.via))
+			}
+			if got != tt.want {
+				t.Errorf("the label of %q%q in %s = %q, want %q", tt.action, tt.via, tt.lang, got, tt.want)
 			}
 		})
 	}

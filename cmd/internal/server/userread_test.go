@@ -18,43 +18,77 @@ import (
 
 const skuM365E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
 
+// readsServer is a running SQLite server for the reads' tests: a tenant
+// with five seats of E3 and users named as asked, the first a Global
+// Administrator whose token do sends.
+type readsServer struct {
+	*Server
+	path   string
+	tenant string
+	sys    allot.Principal
+	users  []*allot.User
+	url    string
+	token  string
+}
+
+// startReads starts a readsServer with users named names (the first the
+// administrator) and closes it when the test ends.
+func startReads(t *testing.T, names ...string) *readsServer {
+	t.Helper()
+	ctx := context.Background()
+	r := &readsServer{path: filepath.Join(t.TempDir(), "allot.db")}
+	db := openPath(t, r.path)
+	tn := &allot.Tenant{Name: "R", Domain: "r.example"}
+	noErr(t, db.CreateTenant(ctx, tn))
+	r.tenant, r.sys = tn.ID, allot.SystemPrincipal(tn.ID, "test")
+	noErr(t, db.CreateSubscription(ctx, r.sys, &allot.Subscription{SKUID: skuM365E3, Quantity: 5}))
+	for _, name := range names {
+		u := &allot.User{UserPrincipalName: name + "@r.example", DisplayName: name, UsageLocation: "FR", AccountEnabled: true}
+		noErr(t, db.CreateUser(ctx, r.sys, u))
+		r.users = append(r.users, u)
+	}
+	noErr(t, db.AssignRole(ctx, r.sys, r.users[0].ID, allot.RoleGlobalAdmin))
+	var err error
+	r.token, _, err = db.CreateToken(ctx, tn.ID, r.users[0].UserPrincipalName, time.Hour)
+	noErr(t, err)
+	r.Server, err = Start(ctx, db, Options{Logger: discard()})
+	noErr(t, err)
+	t.Cleanup(func() { r.Close() })
+	ts := httptest.NewServer(r.Handler())
+	t.Cleanup(ts.Close)
+	r.url = ts.URL
+	return r
+}
+
+// do sends a request with the administrator's token and returns the
+// answer's status and JSON body (empty for none).
+func (r *readsServer) do(t *testing.T, method, path, body string) (*http.Response, json.RawMessage) {
+	t.Helper()
+	req, err := http.NewRequest(method, r.url+path, strings.NewReader(body))
+	noErr(t, err)
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	noErr(t, err)
+	defer resp.Body.Close()
+	var b json.RawMessage
+	if resp.StatusCode != http.StatusNoContent {
+		noErr(t, json.NewDecoder(resp.Body).Decode(&b))
+	}
+	return resp, b
+}
+
 // TestLicenseDetailsFromIndex checks where a running SQLite server reads
 // licenseDetails from: from the index, which holds each of its own
 // commits before the write is answered (an assignLicense followed at once
 // by a read shows it), and from SQL while the index is not provably
 // current (a failed update of it).
 func TestLicenseDetailsFromIndex(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "allot.db")
-	db := openPath(t, path)
-	tn := &allot.Tenant{Name: "R", Domain: "r.example"}
-	noErr(t, db.CreateTenant(ctx, tn))
-	sys := allot.SystemPrincipal(tn.ID, "test")
-	noErr(t, db.CreateSubscription(ctx, sys, &allot.Subscription{SKUID: skuM365E3, Quantity: 5}))
-	admin := &allot.User{UserPrincipalName: "admin@r.example", DisplayName: "Admin", UsageLocation: "FR", AccountEnabled: true}
-	u := &allot.User{UserPrincipalName: "u@r.example", DisplayName: "U", UsageLocation: "FR", AccountEnabled: true}
-	for _, x := range []*allot.User{admin, u} {
-		noErr(t, db.CreateUser(ctx, sys, x))
-	}
-	noErr(t, db.AssignRole(ctx, sys, admin.ID, allot.RoleGlobalAdmin))
-	token, _, err := db.CreateToken(ctx, tn.ID, admin.UserPrincipalName, time.Hour)
-	noErr(t, err)
-	s, err := Start(ctx, db, Options{Logger: discard()})
-	noErr(t, err)
-	defer s.Close()
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
+	r := startReads(t, "admin", "u")
+	u := r.users[1]
 	call := func(method, path, body string) []byte {
 		t.Helper()
-		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-		noErr(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		noErr(t, err)
-		defer resp.Body.Close()
-		var b json.RawMessage
-		noErr(t, json.NewDecoder(resp.Body).Decode(&b))
+		resp, b := r.do(t, method, path, body)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s %s: %s %s", method, path, resp.Status, b)
 		}
@@ -66,7 +100,7 @@ func TestLicenseDetailsFromIndex(t *testing.T) {
 		noErr(t, json.Unmarshal(call("GET", "/v1.0/users/"+u.ID+"/licenseDetails", ""), &c))
 		return len(c.Value)
 	}
-	if !s.indexCurrent() {
+	if !r.indexCurrent() {
 		t.Fatal("indexCurrent() = false on a loaded SQLite server, want true")
 	}
 	for i := range 6 {
@@ -81,15 +115,15 @@ func TestLicenseDetailsFromIndex(t *testing.T) {
 	}
 	// A commit this process does not hear of (another process on the same
 	// file, which allot does not run on SQLite) shows which path answers.
-	other := openPath(t, path)
-	_, err = other.AssignLicenses(ctx, sys, u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuM365E3}}})
+	other := openPath(t, r.path)
+	_, err := other.AssignLicenses(context.Background(), r.sys, u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuM365E3}}})
 	noErr(t, err)
 	if got := details(); got != 0 {
 		t.Errorf("licenseDetails from the index: %d, want 0 (the index's state)", got)
 	}
 	reason := "test: an update failed"
-	s.readiness.stale.Store(&reason)
-	if s.indexCurrent() {
+	r.readiness.stale.Store(&reason)
+	if r.indexCurrent() {
 		t.Error("indexCurrent() = true after a failed update, want false")
 	}
 	if got := details(); got != 1 {
@@ -113,40 +147,13 @@ func openPath(t *testing.T, path string) *sqlstore.DB {
 // into its old row, a user deleted; by id and by UPN, with and without
 // its licenses.
 func TestReadUserAtIndexRows(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "allot.db")
-	db := openPath(t, path)
-	tn := &allot.Tenant{Name: "R", Domain: "r.example"}
-	noErr(t, db.CreateTenant(ctx, tn))
-	sys := allot.SystemPrincipal(tn.ID, "test")
-	noErr(t, db.CreateSubscription(ctx, sys, &allot.Subscription{SKUID: skuM365E3, Quantity: 5}))
-	var users []*allot.User
-	for _, name := range []string{"admin", "moved", "other", "gone"} {
-		u := &allot.User{UserPrincipalName: name + "@r.example", DisplayName: name, UsageLocation: "FR", AccountEnabled: true}
-		noErr(t, db.CreateUser(ctx, sys, u))
-		users = append(users, u)
-	}
-	admin, moved, other, gone := users[0], users[1], users[2], users[3]
-	noErr(t, db.AssignRole(ctx, sys, admin.ID, allot.RoleGlobalAdmin))
-	_, err := db.AssignLicenses(ctx, sys, moved.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuM365E3}}})
+	r := startReads(t, "admin", "moved", "other", "gone")
+	moved, other, gone := r.users[1], r.users[2], r.users[3]
+	_, err := r.db.AssignLicenses(context.Background(), r.sys, moved.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuM365E3}}})
 	noErr(t, err)
-	token, _, err := db.CreateToken(ctx, tn.ID, admin.UserPrincipalName, time.Hour)
-	noErr(t, err)
-	s, err := Start(ctx, db, Options{Logger: discard()})
-	noErr(t, err)
-	defer s.Close()
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
 	get := func(path string) string {
 		t.Helper()
-		req, err := http.NewRequest("GET", ts.URL+path, nil)
-		noErr(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		noErr(t, err)
-		defer resp.Body.Close()
-		var b json.RawMessage
-		noErr(t, json.NewDecoder(resp.Body).Decode(&b))
+		resp, b := r.do(t, "GET", path, "")
 		if resp.StatusCode != http.StatusOK {
 			return resp.Status // an error's body names a request id
 		}
@@ -162,22 +169,16 @@ func TestReadUserAtIndexRows(t *testing.T) {
 	for _, p := range paths {
 		want[p] = get(p)
 	}
-	movedRow, otherRow := s.index.UserRow(tn.ID, moved.ID), s.index.UserRow(tn.ID, other.ID)
+	movedRow, otherRow := r.index.UserRow(r.tenant, moved.ID), r.index.UserRow(r.tenant, other.ID)
 	if movedRow == 0 || otherRow == 0 {
 		t.Fatalf("the index's row hints: %d and %d, want rowids", movedRow, otherRow)
 	}
 	// Behind the index's back: moved to a new row, other into moved's old
 	// one. Then gone deleted through the API, which the index hears of.
-	sqliteExec(t, path,
+	sqliteExec(t, r.path,
 		`UPDATE users SET rowid = (SELECT MAX(rowid) + 100 FROM users) WHERE user_id = '`+moved.ID+`'`,
 		fmt.Sprintf(`UPDATE users SET rowid = %d WHERE user_id = '%s'`, movedRow, other.ID))
-	req, err := http.NewRequest("DELETE", ts.URL+"/v1.0/users/"+gone.ID, nil)
-	noErr(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	noErr(t, err)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
+	if resp, _ := r.do(t, "DELETE", "/v1.0/users/"+gone.ID, ""); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE: %s", resp.Status)
 	}
 	for _, p := range paths {
@@ -189,7 +190,7 @@ func TestReadUserAtIndexRows(t *testing.T) {
 			t.Errorf("GET %s -want +got\n-%s\n+%s", p, w, got)
 		}
 	}
-	if got := s.index.UserRow(tn.ID, moved.ID); got != movedRow {
+	if got := r.index.UserRow(r.tenant, moved.ID); got != movedRow {
 		t.Errorf("moved's hint %d, want the stale %d (the test's premise)", got, movedRow)
 	}
 }
