@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"os"
+	"runtime/debug"
+	"testing"
+)
 
 func TestGCPercent(t *testing.T) {
 	const mb = 1 << 20
@@ -23,5 +27,41 @@ func TestGCPercent(t *testing.T) {
 				t.Errorf("gcPercent(%d MB, %d MB) = %d, want %d", tt.live/mb, tt.index/mb, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTuneForLoad checks the collector's percentage while the index
+// first loads: loadGCPercent, unless the operator set GOGC; and that the
+// end of the load replaces it.
+func TestTuneForLoad(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(100) })
+	s := startReads(t, "admin") // loaded: its own tuning ran
+	tests := []struct {
+		name  string
+		gogc  string // "" for unset
+		start int    // the percentage before
+		want  int
+	}{
+		{"GOGC unset", "", 100, loadGCPercent},
+		{"GOGC set", "100", 77, 77},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOGC", tt.gogc)
+			if tt.gogc == "" {
+				os.Unsetenv("GOGC")
+			}
+			debug.SetGCPercent(tt.start)
+			s.tuneForLoad()
+			if got := debug.SetGCPercent(tt.start); got != tt.want {
+				t.Errorf("GOGC during the load = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	os.Unsetenv("GOGC")
+	debug.SetGCPercent(loadGCPercent)
+	s.tuneGC(false)
+	if got := debug.SetGCPercent(100); got == loadGCPercent {
+		t.Errorf("GOGC after the load = %d, still the load's", got)
 	}
 }

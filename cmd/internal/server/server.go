@@ -114,6 +114,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 		s.Close()
 		return nil, ctx.Err()
 	}
+	s.tuneForLoad()
 	if o.LoadInBackground {
 		s.wg.Add(1)
 		go s.loadFirst(bg)
