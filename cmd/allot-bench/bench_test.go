@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -165,5 +167,29 @@ func TestStartTrace(t *testing.T) {
 	}
 	if _, err := startTrace(filepath.Join(t.TempDir(), "missing", "w5.trace")); err == nil {
 		t.Error("a trace into a missing directory: no error")
+	}
+}
+
+// TestWaitLog checks that waitLog waits for a line printed late (the demo
+// server prints its token once it listens, which can be after its index
+// has loaded), and gives up when the process exits or time runs out.
+func TestWaitLog(t *testing.T) {
+	re := regexp.MustCompile(`ALLOT_TOKEN=(\S+)`)
+	p := &benchProc{logs: &benchTail{}, done: make(chan struct{})}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		fmt.Fprintln(p.logs, "export ALLOT_URL=http://127.0.0.1:1 ALLOT_TOKEN=allot_x")
+	}()
+	m, err := p.waitLog(context.Background(), re, 5*time.Second)
+	if err != nil || m[1] != "allot_x" {
+		t.Fatalf("waitLog = %q, %v; want the token printed late", m, err)
+	}
+	quiet := &benchProc{logs: &benchTail{}, done: make(chan struct{})}
+	if _, err := quiet.waitLog(context.Background(), re, 30*time.Millisecond); err == nil {
+		t.Error("waitLog on a silent process: no error after its timeout")
+	}
+	close(quiet.done)
+	if _, err := quiet.waitLog(context.Background(), re, time.Minute); err == nil || !strings.Contains(err.Error(), "exited") {
+		t.Errorf("waitLog on an exited process: %v, want that it exited", err)
 	}
 }

@@ -164,9 +164,11 @@ func (env *benchEnv) demoReader(ctx context.Context) (_ *benchReader, err error)
 	if _, err := p.waitLoaded(ctx, c, time.Minute); err != nil {
 		return nil, err
 	}
-	m := regexp.MustCompile(`ALLOT_TOKEN=(\S+)`).FindStringSubmatch(p.logs.String())
-	if m == nil {
-		return nil, fmt.Errorf("allot serve --demo printed no token: %s", p.logs)
+	// The token is printed once the server listens, which can be after a
+	// small index has loaded.
+	m, err := p.waitLog(ctx, regexp.MustCompile(`ALLOT_TOKEN=(\S+)`), 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("allot serve --demo printed no token: %w", err)
 	}
 	t.token = m[1]
 	if t.raw, err = sql.Open("sqlite", "file:"+path+"?mode=ro"); err != nil {

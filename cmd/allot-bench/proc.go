@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +152,27 @@ func (p *benchProc) waitCorrect(ctx context.Context, c *loadgen.Client, q benchQ
 		time.Sleep(2 * time.Millisecond)
 	}
 	return 0, fmt.Errorf("no correct answer within %s (last %q); log: %s", timeout, last, p.logs)
+}
+
+// waitLog waits until the process's output matches re and returns the
+// match's submatches.
+func (p *benchProc) waitLog(ctx context.Context, re *regexp.Regexp, timeout time.Duration) ([]string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if m := re.FindStringSubmatch(p.logs.String()); m != nil {
+			return m, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("allot serve exited (%v): %s", p.err, p.logs)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("nothing matched %s within %s; log: %s", re, timeout, p.logs)
+		}
+	}
 }
 
 // waitLoaded polls /healthz until the process says plainly "ok" (not "ok,
