@@ -76,7 +76,7 @@ func (db *DB) userReadQuery(col string, withLicenses, hinted bool) string {
 	}
 	return `SELECT ` + userColumns + `, l.sku_id, l.pool, l.disabled_plans, l.assigned_at
 		FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
-		WHERE ` + hint + `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL ORDER BY l.assigned_at, l.sku_id`
+		WHERE ` + hint + `u.tenant_id = $1 AND ` + col + ` = $2 AND u.deleted_at IS NULL`
 }
 
 // readUser runs a userReadQuery: the user it finds, nil when none.
@@ -101,6 +101,9 @@ func (db *DB) readUser(ctx context.Context, query string, withLicenses bool, arg
 	}
 	if err := rows.Err(); err != nil {
 		return nil, db.d.translate(err)
+	}
+	if u != nil {
+		sortAssigned(u.Licenses) // FindUser's order, as licensesOf gives it
 	}
 	return u, nil
 }
