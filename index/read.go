@@ -35,18 +35,70 @@ func (ix *Index) FindUserLicenses(ctx context.Context, p allot.Principal, idOrUP
 	}
 	pools := *ix.poolNames.Load()
 	for i, l := range ls {
-		sku := ix.skus[l.sku]
-		al := allot.License{SKUID: sku.ID, SubscriptionID: pools[l.pool], DisabledPlans: []string{}}
-		for j, pl := range sku.Plans {
-			if l.disabled&(1<<j) != 0 {
-				al.DisabledPlans = append(al.DisabledPlans, pl.ID)
-			}
-		}
-		slices.Sort(al.DisabledPlans) // allot.License keeps them sorted
-		u.Licenses[i] = al
+		u.Licenses[i] = ix.license(l, pools)
 	}
 	allot.SortLicenses(u.Licenses)
 	return u, nil
+}
+
+// license is l as the store reads it: its disabled plans sorted, an empty
+// list rather than none, and no assignment date (the index holds none).
+func (ix *Index) license(l lic, pools []string) allot.License {
+	sku := ix.skus[l.sku]
+	al := allot.License{SKUID: sku.ID, SubscriptionID: pools[l.pool], DisabledPlans: []string{}}
+	for j, pl := range sku.Plans {
+		if l.disabled&(1<<j) != 0 {
+			al.DisabledPlans = append(al.DisabledPlans, pl.ID)
+		}
+	}
+	slices.Sort(al.DisabledPlans) // allot.License keeps them sorted
+	return al
+}
+
+// BulkEntitlements returns the entitlements, versions included, of the
+// users not deleted that keys name (ids or userPrincipalNames in any
+// case, as a bulk change names them), by key in lower case without
+// surrounding spaces; false when the index is not loaded or lacks any of
+// them, since it cannot prove a user absent. Licenses are in SKU order,
+// as FindUserLicenses gives them. The answer is as fresh as the changes
+// applied so far: a caller that plans a write from it must prove each
+// user current by its version in the write (sqlstore's Snapshot).
+func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool) {
+	if !ix.Loaded() {
+		return nil, false
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	t := ix.tenants[tenantID]
+	pools := *ix.poolNames.Load()
+	out := make(map[string]*allot.Entitlement, len(keys))
+	bySlot := make(map[uint32]*allot.Entitlement, len(keys))
+	for _, k := range keys {
+		k = strings.ToLower(strings.TrimSpace(k))
+		if _, ok := out[k]; ok {
+			continue
+		}
+		s, ok := t.slotNamed(ix, k)
+		if !ok || t.users[s].flags&flagDeleted != 0 {
+			return nil, false
+		}
+		if e := bySlot[s]; e != nil {
+			out[k] = e
+			continue
+		}
+		en := &t.users[s]
+		e := &allot.Entitlement{TenantID: t.id, UserID: en.id.String(), UserPrincipalName: string(t.upn(en)),
+			AccountEnabled: en.flags&flagEnabled != 0, Version: en.version}
+		if ls := t.licsOf(en); len(ls) > 0 {
+			e.Licenses = make([]allot.License, len(ls))
+			for i, l := range ls {
+				e.Licenses[i] = ix.license(l, pools)
+			}
+			allot.SortLicenses(e.Licenses)
+		}
+		out[k], bySlot[s] = e, e
+	}
+	return out, true
 }
 
 // UserRow returns the storage's hint of where the row of the user, not

@@ -51,7 +51,9 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 	if err := allot.AuthorizeLicenseChange(p, pools); err != nil {
 		return nil, err
 	}
-	results := make([]allot.BulkResult, len(b.Users))
+	if results, err, ok := tx.bulkFromSnapshot(ctx, p, b, pools); ok {
+		return results, err
+	}
 	users, err := tx.bulkUsers(ctx, p.TenantID, b.Users)
 	if err != nil {
 		return nil, err
@@ -59,6 +61,15 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 	if err := tx.bulkLicenses(ctx, p.TenantID, users, pools); err != nil {
 		return nil, err
 	}
+	return tx.bulkPlanned(ctx, p, b, users, pools)
+}
+
+// bulkPlanned plans and writes a bulk change for the users found (by key
+// in lower case), holding their licenses, with the pools of the SKUs the
+// change names or the users hold.
+func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, users map[string]*allot.User, pools map[string][]allot.SeatPool) ([]allot.BulkResult, error) {
+	results := make([]allot.BulkResult, len(b.Users))
+	var err error
 	// Read the counters again, now locked (after the users, in the order
 	// single assignments lock them), so that the book below is exact.
 	if pools, err = tx.lockPools(ctx, p.TenantID, slices.Collect(maps.Keys(pools))); err != nil {
@@ -251,7 +262,6 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	held := map[string]bool{}
 	for start := 0; start < len(ids); start += bulkChunk {
 		m, err := tx.licensesOf(ctx, "licenses", tenantID, ids[start:min(start+bulkChunk, len(ids))])
 		if err != nil {
@@ -259,10 +269,18 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 		}
 		for id, ls := range m {
 			byID[id].Licenses = ls
-			for _, l := range ls {
-				if _, ok := pools[l.SKUID]; !ok {
-					held[l.SKUID] = true
-				}
+		}
+	}
+	return tx.heldPools(ctx, tenantID, users, pools)
+}
+
+// heldPools adds to pools those of the SKUs the users hold.
+func (tx *Tx) heldPools(ctx context.Context, tenantID string, users map[string]*allot.User, pools map[string][]allot.SeatPool) error {
+	held := map[string]bool{}
+	for _, u := range users {
+		for _, l := range u.Licenses {
+			if _, ok := pools[l.SKUID]; !ok {
+				held[l.SKUID] = true
 			}
 		}
 	}
@@ -276,7 +294,7 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 	return err
 }
 
-func mapKeys(m map[string]bool) []string {
+func mapKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -464,6 +482,10 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 			var id string
 			var v int64
 			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := tx.proven(id, v); err != nil {
 				rows.Close()
 				return err
 			}

@@ -65,6 +65,8 @@ type DB struct {
 	group     *committer // SQLite's group commit; nil on PostgreSQL
 	logf      func(format string, args ...any)
 	hashing   chan struct{} // password hashing slots (password.go)
+	snapshot  Snapshot      // what bulk changes may plan from (snapshot.go); nil: SQL only
+	snapshotCounts
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
@@ -200,6 +202,12 @@ type Tx struct {
 	// entitlements it hands the caches (userdata.go).
 	mailboxes map[string]allot.MailboxState
 	yielded   time.Time // when yield last let other goroutines run
+	// proof holds, while a bulk change planned from the snapshot runs, the
+	// version each of its users had there and not yet proven in the write
+	// (snapshot.go); upnsFolded says that its users' userPrincipalNames are
+	// in lower case, as the snapshot keeps them.
+	proof      map[string]int64
+	upnsFolded bool
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync/atomic"
+
+	"github.com/allot-project/allot"
+)
+
+// Snapshot is a copy of the users' committed entitlements kept outside
+// the database (the server's license-check index), from which a bulk
+// change that only removes licenses may plan instead of reading every user
+// and license it names: at 100 000 users drawn from a million, that read
+// is most of the change's time (docs/performance.md, W5). The copy may lag
+// the database; the change proves it current in its own write, user by
+// user, by the versions (bulkFromSnapshot).
+type Snapshot interface {
+	// BulkEntitlements returns the entitlements, versions included, of
+	// the users not deleted that keys name (ids or userPrincipalNames in
+	// any case), by key in lower case without surrounding spaces, their
+	// userPrincipalNames in lower case; false when it lacks any of them.
+	BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool)
+}
+
+// PlanFrom lets bulk changes plan from s (nil: never). SQLite only: on
+// PostgreSQL a bulk change locks its users' rows as it reads them. Call it
+// before the database is used concurrently.
+func (db *DB) PlanFrom(s Snapshot) {
+	if !db.d.rowLocks {
+		db.snapshot = s
+	}
+}
+
+// snapshotCounts count the bulk changes planned from the snapshot, and
+// those of them planned again from SQL because it was stale (for tests).
+type snapshotCounts struct{ snapshotPlans, snapshotStale atomic.Int64 }
+
+// errStale says that a user's version in the database is not the one a
+// bulk change planned from: the snapshot lagged, and the change is planned
+// again from SQL.
+var errStale = errors.New("sqlstore: the snapshot is behind the database")
+
+// bulkFromSnapshot runs a bulk change authorized by bulk, planned from the
+// database's snapshot (PlanFrom) instead of from its users and licenses;
+// ok is false, and nothing of it is left, when it did not: no snapshot, a
+// dry run, a change that adds licenses (the snapshot holds no usage
+// location), a user the snapshot lacks (it cannot prove one absent), or a
+// user whose version in the database is not the snapshot's.
+//
+// The proof: every change of a user's entitlement or account moves its
+// version on in the same transaction (touch), and the snapshot holds each
+// user as of a version. The write moves each changed user's version on and
+// requires the version it returns to be the snapshot's plus one
+// (bumpVersions); the users the change leaves alone, whose outcome
+// (unchanged, refused) was decided from the snapshot too, have their
+// versions read and compared (checkVersions). In the same transaction as
+// the write, which the single writer serialises with every other, so no
+// change can fall between the proof and the commit.
+func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, pools map[string][]allot.SeatPool) (results []allot.BulkResult, err error, ok bool) {
+	s := tx.db.snapshot
+	if s == nil || b.DryRun || len(b.Change.Add) > 0 {
+		return nil, nil, false
+	}
+	es, found := s.BulkEntitlements(p.TenantID, b.Users)
+	if !found {
+		return nil, nil, false
+	}
+	users := make(map[string]*allot.User, len(es))
+	proof := make(map[string]int64, len(es))
+	byID := make(map[string]*allot.User, len(es))
+	for k, e := range es {
+		u := byID[e.UserID]
+		if u == nil {
+			u = &allot.User{ID: e.UserID, TenantID: e.TenantID, UserPrincipalName: e.UserPrincipalName, AccountEnabled: e.AccountEnabled, Licenses: e.Licenses}
+			byID[e.UserID] = u
+		}
+		users[k], proof[e.UserID] = u, e.Version
+	}
+	pools = maps.Clone(pools)
+	if err := tx.heldPools(ctx, p.TenantID, users, pools); err != nil {
+		return nil, err, true
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT snapshot`); err != nil {
+		return nil, err, true
+	}
+	tx.proof, tx.upnsFolded = proof, true
+	defer func() { tx.proof, tx.upnsFolded = nil, false }()
+	tx.db.snapshotPlans.Add(1)
+	results, err = tx.bulkPlanned(ctx, p, b, users, pools)
+	var refused *allot.Error
+	if err == nil || errors.As(err, &refused) {
+		if verr := tx.checkVersions(ctx, p.TenantID); verr != nil {
+			err = verr
+		}
+	}
+	if !errors.Is(err, errStale) {
+		if _, rerr := tx.ExecContext(ctx, `RELEASE snapshot`); rerr != nil {
+			return nil, rerr, true
+		}
+		return results, err, true
+	}
+	if _, err := tx.ExecContext(ctx, `ROLLBACK TO snapshot`); err != nil {
+		return nil, err, true
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE snapshot`); err != nil {
+		return nil, err, true
+	}
+	tx.changes, tx.impacts, tx.mailboxes = nil, nil, nil // the request's own: bulk is all of it
+	tx.db.snapshotStale.Add(1)
+	return nil, nil, false
+}
+
+// checkVersions reads the versions of the users of tx.proof that the
+// write did not move on, and returns errStale if any is not the one
+// planned from (or the user is gone).
+func (tx *Tx) checkVersions(ctx context.Context, tenantID string) error {
+	ids := mapKeys(tx.proof)
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		args := []any{tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT user_id, version FROM users WHERE tenant_id = $1 AND deleted_at IS NULL AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			if v != tx.proof[id] {
+				rows.Close()
+				return errStale
+			}
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != len(chunk) {
+			return errStale
+		}
+	}
+	return nil
+}
+
+// proven checks, when the change was planned from the snapshot, that the
+// version the write gave a user is the one planned from plus one.
+func (tx *Tx) proven(userID string, version int64) error {
+	if tx.proof == nil {
+		return nil
+	}
+	if want, ok := tx.proof[userID]; !ok || version != want+1 {
+		return errStale
+	}
+	delete(tx.proof, userID)
+	return nil
+}
