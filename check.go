@@ -47,6 +47,7 @@ type Entitlement struct {
 	UserPrincipalName string
 	AccountEnabled    bool
 	Deleted           bool
+	UsageLocation     string // as User.UsageLocation
 	Licenses          []License
 	Version           int64 // grows with every committed change of the user
 	// Mailbox is the state of the user's mailbox as CheckedMailbox gives

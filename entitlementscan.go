@@ -23,6 +23,7 @@ type UserRow struct {
 	UPNLower       []byte // the userPrincipalName in lower case
 	AccountEnabled bool
 	Deleted        bool
+	UsageLocation  []byte // as User.UsageLocation
 	Version        int64
 	// Row is where the storage keeps the user's row (SQLite's rowid), 0
 	// when it has no such locator. It is a hint only, for a later read of

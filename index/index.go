@@ -245,12 +245,14 @@ func (ix *Index) stage(e *allot.Entitlement) staged {
 	id, _ := allot.ParseGUID(e.UserID)
 	st := staged{entry: entry{id: id, version: e.Version, mailbox: mailboxUnknown}, upn: strings.ToLower(e.UserPrincipalName)}
 	st.flags = userFlags(e.AccountEnabled, e.Deleted)
+	st.loc = st.locate([]byte(e.UsageLocation))
 	if e.MailboxKnown {
 		st.mailbox = mailboxNum(e.Mailbox)
 	}
 	for _, l := range e.Licenses {
 		n, ok := ix.skuNum[l.SKUID]
 		if !ok {
+			st.flags |= flagInexact
 			continue
 		}
 		c := lic{sku: n, pool: ix.intern(l.SubscriptionID)}

@@ -72,6 +72,8 @@ func (b *builder) user(r *allot.UserRow) error {
 	t := b.tenant(r.TenantID)
 	t.users = append(t.users, entry{id: r.UserID, version: r.Version, flags: userFlags(r.AccountEnabled, r.Deleted),
 		upnOff: uint32(len(t.upns)), upnLen: uint16(len(r.UPNLower))})
+	en := &t.users[len(t.users)-1]
+	en.loc = en.locate(r.UsageLocation)
 	t.rows = append(t.rows, r.Row)
 	t.upns = append(t.upns, r.UPNLower...)
 	return nil
@@ -90,13 +92,14 @@ func (b *builder) mailbox(r *allot.MailboxRow) error {
 // license notes one license row; finish groups them by user.
 func (b *builder) license(r *allot.LicenseRow) error {
 	b.index()
-	n, ok := b.ix.skuNum[string(r.SKUID)]
-	if !ok {
-		return nil
-	}
 	t := b.tenant(r.TenantID)
 	s, ok := t.slotOf(b.ix.seed, r.UserID)
 	if !ok {
+		return nil
+	}
+	n, ok := b.ix.skuNum[string(r.SKUID)]
+	if !ok {
+		t.users[s].flags |= flagInexact
 		return nil
 	}
 	l := lic{sku: n, pool: b.ix.internBytes(r.Pool)}

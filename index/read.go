@@ -55,11 +55,12 @@ func (ix *Index) license(l lic, pools []string) allot.License {
 	return al
 }
 
-// BulkEntitlements returns the entitlements, versions included, of the
-// users not deleted that keys name (ids or userPrincipalNames in any
-// case, as a bulk change names them), by key in lower case without
-// surrounding spaces; false when the index is not loaded or lacks any of
-// them, since it cannot prove a user absent. Licenses are in SKU order,
+// BulkEntitlements returns the entitlements, versions and usage locations
+// included, of the users not deleted that keys name (ids or
+// userPrincipalNames in any case, as a bulk change names them), by key in
+// lower case without surrounding spaces; false when the index is not
+// loaded, lacks any of them (it cannot prove a user absent) or holds one
+// inexactly (flagInexact). Licenses are in SKU order,
 // as FindUserLicenses gives them. The answer is as fresh as the changes
 // applied so far: a caller that plans a write from it must prove each
 // user current by its version in the write (sqlstore's Snapshot).
@@ -79,7 +80,7 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 			continue
 		}
 		s, ok := t.slotNamed(ix, k)
-		if !ok || t.users[s].flags&flagDeleted != 0 {
+		if !ok || t.users[s].flags&(flagDeleted|flagInexact) != 0 {
 			return nil, false
 		}
 		if e := bySlot[s]; e != nil {
@@ -88,7 +89,7 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 		}
 		en := &t.users[s]
 		e := &allot.Entitlement{TenantID: t.id, UserID: en.id.String(), UserPrincipalName: string(t.upn(en)),
-			AccountEnabled: en.flags&flagEnabled != 0, Version: en.version}
+			AccountEnabled: en.flags&flagEnabled != 0, UsageLocation: en.location(), Version: en.version}
 		if ls := t.licsOf(en); len(ls) > 0 {
 			e.Licenses = make([]allot.License, len(ls))
 			for i, l := range ls {

@@ -36,14 +36,52 @@ type entry struct {
 	upnLen  uint16
 	licLen  uint16
 	flags   uint8
-	mailbox uint8 // the mailbox state's number in mailboxStates; mailboxUnknown until a change says
+	mailbox uint8   // the mailbox state's number in mailboxStates; mailboxUnknown until a change says
+	loc     [2]byte // the usage location, zeros when unset (see flagInexact)
 }
 
 const (
 	flagEnabled = 1 << iota
 	flagDeleted
 	flagFree // a removed user's slot
+	// flagInexact marks a user the entry does not copy exactly: its
+	// usage location is neither two bytes nor unset, or it holds licenses
+	// of SKUs outside the catalog, which the index drops. Checks need
+	// neither; BulkEntitlements declines such a user.
+	flagInexact
 )
+
+// packLocation returns a usage location as an entry keeps it, and false
+// when it cannot.
+func packLocation(s []byte) ([2]byte, bool) {
+	switch len(s) {
+	case 0:
+		return [2]byte{}, true
+	case 2:
+		if s[0] != 0 && s[1] != 0 {
+			return [2]byte{s[0], s[1]}, true
+		}
+	}
+	return [2]byte{}, false
+}
+
+// locate returns the usage location packed for e, marking e inexact when
+// it cannot be.
+func (e *entry) locate(s []byte) [2]byte {
+	loc, ok := packLocation(s)
+	if !ok {
+		e.flags |= flagInexact
+	}
+	return loc
+}
+
+// location returns the usage location an entry keeps.
+func (e *entry) location() string {
+	if e.loc[0] == 0 {
+		return ""
+	}
+	return string(e.loc[:])
+}
 
 // lic is one license: the SKU by number, the plans disabled as a bit set
 // over the SKU's plans, and the pool by number in Index.poolNames (0 for

@@ -60,7 +60,7 @@ func (tx *Tx) change(tenantID string) *allot.Change {
 // mailbox state when the transaction computed it (userdata.go).
 func (tx *Tx) entitlementOf(u *allot.User) *allot.Entitlement {
 	e := &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
-		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), Licenses: u.Licenses}
+		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), UsageLocation: u.UsageLocation, Licenses: u.Licenses}
 	e.Mailbox, e.MailboxKnown = tx.mailboxes[u.ID]
 	return e
 }

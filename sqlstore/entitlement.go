@@ -31,7 +31,7 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 		if tenantID != "" {
 			where, args = " WHERE u.tenant_id = $1", []any{tenantID}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version,
+		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version,
 			l.sku_id, l.pool, l.disabled_plans, `+checkedMailbox+`
 			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
 			LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id`+where+`
@@ -45,7 +45,7 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 			var e allot.Entitlement
 			var sku, pool, disabled sql.NullString
 			var mailbox string
-			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version, &sku, &pool, &disabled, &mailbox); err != nil {
+			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version, &sku, &pool, &disabled, &mailbox); err != nil {
 				return err
 			}
 			e.Mailbox, e.MailboxKnown = allot.MailboxState(mailbox), true
@@ -88,7 +88,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 			for _, id := range ids {
 				args = append(args, id)
 			}
-			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.version, `+checkedMailbox+`
+			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version, `+checkedMailbox+`
 				FROM users u LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id
 				WHERE u.tenant_id = $1 AND u.user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
 			if err != nil {
@@ -98,7 +98,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 			for users.Next() {
 				e := &allot.Entitlement{MailboxKnown: true}
 				var mailbox string
-				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.Version, &mailbox); err != nil {
+				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version, &mailbox); err != nil {
 					users.Close()
 					return err
 				}

@@ -23,9 +23,9 @@ func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users 
 		}
 		s := &tableScan{tx: tx, tenantID: tenantID, tenants: map[string]string{}}
 		var u allot.UserRow
-		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, version, `+db.rowHint()+` FROM users`,
+		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, usage_location, version, `+db.rowHint()+` FROM users`,
 			func(rows *sql.Rows, tenant, id *sql.RawBytes) error {
-				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, &u.Version, &u.Row); err != nil {
+				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, (*sql.RawBytes)(&u.UsageLocation), &u.Version, &u.Row); err != nil {
 					return err
 				}
 				return s.row(*tenant, *id, &u.TenantID, &u.UserID, func() error { return users(&u) })

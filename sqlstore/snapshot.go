@@ -11,16 +11,17 @@ import (
 
 // Snapshot is a copy of the users' committed entitlements kept outside
 // the database (the server's license-check index), from which a bulk
-// change that only removes licenses may plan instead of reading every user
-// and license it names: at 100 000 users drawn from a million, that read
-// is most of the change's time (docs/performance.md, W5). The copy may lag
+// change may plan instead of reading every user and license it names: at
+// 100 000 users drawn from a million, that read is most of the change's
+// time (docs/performance.md, W5 and W6). The copy may lag
 // the database; the change proves it current in its own write, user by
 // user, by the versions (bulkFromSnapshot).
 type Snapshot interface {
-	// BulkEntitlements returns the entitlements, versions included, of
-	// the users not deleted that keys name (ids or userPrincipalNames in
-	// any case), by key in lower case without surrounding spaces, their
-	// userPrincipalNames in lower case; false when it lacks any of them.
+	// BulkEntitlements returns the entitlements, versions and usage
+	// locations included, of the users not deleted that keys name (ids or
+	// userPrincipalNames in any case), by key in lower case without
+	// surrounding spaces, their userPrincipalNames in lower case; false
+	// when it lacks any of them or holds one inexactly.
 	BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool)
 }
 
@@ -45,9 +46,10 @@ var errStale = errors.New("sqlstore: the snapshot is behind the database")
 // bulkFromSnapshot runs a bulk change authorized by bulk, planned from the
 // database's snapshot (PlanFrom) instead of from its users and licenses;
 // ok is false, and nothing of it is left, when it did not: no snapshot, a
-// dry run, a change that adds licenses (the snapshot holds no usage
-// location), a user the snapshot lacks (it cannot prove one absent), or a
-// user whose version in the database is not the snapshot's.
+// dry run, a user the snapshot lacks (it cannot prove one absent), or a
+// user whose version in the database is not the snapshot's. A license the
+// snapshot gives has no assignment date, which no rule reads and a bulk
+// change does not write for a license it keeps.
 //
 // The proof: every change of a user's entitlement or account moves its
 // version on in the same transaction (touch), and the snapshot holds each
@@ -60,7 +62,7 @@ var errStale = errors.New("sqlstore: the snapshot is behind the database")
 // change can fall between the proof and the commit.
 func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, pools map[string][]allot.SeatPool) (results []allot.BulkResult, err error, ok bool) {
 	s := tx.db.snapshot
-	if s == nil || b.DryRun || len(b.Change.Add) > 0 {
+	if s == nil || b.DryRun {
 		return nil, nil, false
 	}
 	es, found := s.BulkEntitlements(p.TenantID, b.Users)
@@ -73,7 +75,8 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	for k, e := range es {
 		u := byID[e.UserID]
 		if u == nil {
-			u = &allot.User{ID: e.UserID, TenantID: e.TenantID, UserPrincipalName: e.UserPrincipalName, AccountEnabled: e.AccountEnabled, Licenses: e.Licenses}
+			u = &allot.User{ID: e.UserID, TenantID: e.TenantID, UserPrincipalName: e.UserPrincipalName, AccountEnabled: e.AccountEnabled,
+				UsageLocation: e.UsageLocation, Licenses: e.Licenses}
 			byID[e.UserID] = u
 		}
 		users[k], proof[e.UserID] = u, e.Version
