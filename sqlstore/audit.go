@@ -73,8 +73,11 @@ func actorID(userID, appID string) string {
 }
 
 func marshalOrEmpty(v any) (string, error) {
-	if v == nil {
+	switch v := v.(type) {
+	case nil:
 		return "null", nil
+	case json.RawMessage:
+		return string(v), nil
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
