@@ -331,7 +331,7 @@ func TestBulkFromSnapshot(t *testing.T) {
 	tests := []snapCase{
 		// Current snapshots.
 		{name: "holders, a user without the SKU, a refusal, duplicates",
-			b: change(keys(strings.ToUpper(u[0]), " "+strings.ToUpper(snapUPN(1))+"\t", u[2], u[3], u[4], u[0], strings.ToUpper(snapUPN(1))), removeE3),
+			b:       change(keys(strings.ToUpper(u[0]), " "+strings.ToUpper(snapUPN(1))+"\t", u[2], u[3], u[4], u[0], strings.ToUpper(snapUPN(1))), removeE3),
 			planned: 1, calls: true},
 		{name: "a self-service license", b: change(keys(u[6]), allot.LicenseChange{Remove: []string{snapBP}}), planned: 1, calls: true},
 		{name: "two SKUs at once", b: change(keys(u[3]), allot.LicenseChange{Remove: []string{benchE3, snapArchive}}), planned: 1, calls: true},
