@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -81,13 +80,6 @@ func (db *DB) userReadQuery(col string, withLicenses, hinted bool) string {
 
 // readUser runs a userReadQuery: the user it finds, nil when none.
 func (db *DB) readUser(ctx context.Context, query string, withLicenses bool, args ...any) (*allot.User, error) {
-	if !withLicenses {
-		u, err := scanUser(db.queryRowRead(ctx, query, args...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		return u, db.d.translate(err)
-	}
 	rows, err := db.queryRead(ctx, query, args...)
 	if err != nil {
 		return nil, db.d.translate(err)
@@ -95,7 +87,12 @@ func (db *DB) readUser(ctx context.Context, query string, withLicenses bool, arg
 	defer rows.Close()
 	var u *allot.User
 	for rows.Next() {
-		if u, err = scanUserLicense(rows, u); err != nil {
+		if !withLicenses {
+			u, err = scanUser(rows)
+		} else {
+			u, err = scanUserLicense(rows, u)
+		}
+		if err != nil {
 			return nil, db.d.translate(err)
 		}
 	}

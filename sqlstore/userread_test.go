@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -103,6 +104,29 @@ func TestReadUserAtPlan(t *testing.T) {
 				t.Errorf("plan's first step -want +got\n-%q\n+%q", tt.want, got)
 			}
 		})
+	}
+}
+
+// TestReadUserCanceled: a point read runs its statement without the
+// context's cancellation (queryRead), but a context already done is still
+// refused before anything is read, with or without licenses, by either
+// read of one user.
+func TestReadUserCanceled(t *testing.T) {
+	db := openUserReadDB(t, "sqlite")
+	p := userReadTenant(t, db, "cancel")
+	u := userReadUser(t, db, p, "adele")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, withLicenses := range []bool{false, true} {
+		if got, err := db.ReadUser(ctx, p, u.ID, withLicenses); !errors.Is(err, context.Canceled) {
+			t.Errorf("ReadUser(withLicenses %v) with a canceled context = %v, %v; want context.Canceled", withLicenses, got, err)
+		}
+		if got, err := db.ReadUser(context.Background(), p, u.ID, withLicenses); err != nil || got.ID != u.ID {
+			t.Errorf("ReadUser(withLicenses %v) = %v, %v; want the user", withLicenses, got, err)
+		}
+	}
+	if got, err := db.FindUserLicenses(ctx, p, u.ID); !errors.Is(err, context.Canceled) {
+		t.Errorf("FindUserLicenses with a canceled context = %v, %v; want context.Canceled", got, err)
 	}
 }
 
