@@ -206,6 +206,32 @@ func DataPlan(c *Catalog, ls []License, k DataKind) string {
 	return ""
 }
 
+// DataOrderMatters reports whether DataPlan's answers for the licenses
+// may depend on their order (the order of their assignment, as stores
+// keep them): two of them carry plans holding data of one kind, enabled or
+// not. A store holding them in another order reads it before applying the
+// data rules.
+func DataOrderMatters(c *Catalog, ls []License) bool {
+	var mailbox, files int
+	for _, l := range ls {
+		sku := c.SKU(l.SKUID)
+		if sku == nil {
+			continue
+		}
+		var m, f bool
+		for _, p := range sku.Plans {
+			m, f = m || p.Data == DataMailbox, f || p.Data == DataFiles
+		}
+		if m {
+			mailbox++
+		}
+		if f {
+			files++
+		}
+	}
+	return mailbox > 1 || files > 1
+}
+
 // NextUserData returns the state of a user's data after event ev. It is
 // the one rule of the data lifecycle: a license change, a deletion, a
 // restore and the lifecycle step all apply it, and the impact preview

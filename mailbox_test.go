@@ -246,6 +246,29 @@ func TestDataEventMayChange(t *testing.T) {
 	}
 }
 
+func TestDataOrderMatters(t *testing.T) {
+	c := allot.DemoCatalog()
+	disabled := lics(skuExStd)
+	disabled[0].DisabledPlans = []string{planExStd}
+	tests := []struct {
+		name string
+		ls   []allot.License
+		want bool
+	}{
+		{"none", nil, false},
+		{"a mailbox and files in one license", lics(skuE3), false},
+		{"a mailbox, and a SKU outside the catalog", append(lics(skuExStd), allot.License{SKUID: skuUnknown}), false},
+		{"two mailboxes", lics(skuExStd, skuExEnt), true},
+		{"two mailboxes, one disabled", append(disabled, lics(skuExEnt)...), true},
+		{"the archive add-on holds a mailbox too", lics(skuE3, skuArchive), true},
+	}
+	for _, tt := range tests {
+		if got := allot.DataOrderMatters(c, tt.ls); got != tt.want {
+			t.Errorf("%s: DataOrderMatters = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestValidateFileRetention(t *testing.T) {
 	tests := []struct {
 		days int

@@ -211,6 +211,16 @@ func (tx *Tx) bulkUsers(ctx context.Context, tenantID string, keys []string) (ma
 			}
 		}
 	}
+	// One *allot.User per user, however many keys name it (by id and by
+	// userPrincipalName): its licenses are read into it once.
+	byID := make(map[string]*allot.User, len(out))
+	for k, u := range out {
+		if first, ok := byID[u.ID]; ok {
+			out[k] = first
+		} else {
+			byID[u.ID] = u
+		}
+	}
 	return out, nil
 }
 
@@ -367,6 +377,17 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	// In user id order every statement below walks the tables' and the
 	// indexes' pages in order, once, instead of at random.
 	slices.SortFunc(todo, func(a, b bulkUser) int { return strings.Compare(a.user.ID, b.user.ID) })
+	// The versions first: a change planned from the snapshot proves it
+	// current for every user before anything else is written, since a
+	// stale plan may break a constraint (a counter, a row that exists)
+	// before the versions would show it stale (snapshot.go).
+	versions, err := tx.bumpVersions(ctx, p.TenantID, todo)
+	if err != nil {
+		return err
+	}
+	if err := tx.checkVersions(ctx, p.TenantID); err != nil {
+		return err
+	}
 	keys := slices.Collect(maps.Keys(seats.delta))
 	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
 	for _, k := range keys {
@@ -410,8 +431,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
-	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
-		return err
+	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
+	for _, bu := range todo {
+		e := tx.entitlementOf(bu.user)
+		e.Version = versions[bu.user.ID]
+		c.Entitlements = append(c.Entitlements, e)
 	}
 	return tx.bulkAudit(ctx, p, events)
 }
@@ -457,16 +481,15 @@ func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licens
 	return nil
 }
 
-// bumpVersions moves the users' versions on and records their committed
-// state for the caches.
-func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser) error {
-	byID := make(map[string]*allot.User, len(todo))
+// bumpVersions moves the users' versions on and returns them by user id,
+// each proven against the snapshot's when the change was planned from it
+// (tx.proven).
+func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser) (map[string]int64, error) {
 	ids := make([]string, 0, len(todo))
 	for _, bu := range todo {
-		byID[bu.user.ID] = bu.user
 		ids = append(ids, bu.user.ID)
 	}
-	c := tx.change(tenantID)
+	versions := make(map[string]int64, len(ids))
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		args := []any{tenantID}
@@ -475,7 +498,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 		}
 		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rows.Next() {
 			tx.yield()
@@ -483,20 +506,18 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 			var v int64
 			if err := rows.Scan(&id, &v); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
 			if err := tx.proven(id, v); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
-			e := tx.entitlementOf(byID[id])
-			e.Version = v
-			c.Entitlements = append(c.Entitlements, e)
+			versions[id] = v
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return versions, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sync/atomic"
 
 	"github.com/allot-project/allot"
@@ -49,17 +50,21 @@ var errStale = errors.New("sqlstore: the snapshot is behind the database")
 // dry run, a user the snapshot lacks (it cannot prove one absent), or a
 // user whose version in the database is not the snapshot's. A license the
 // snapshot gives has no assignment date, which no rule reads and a bulk
-// change does not write for a license it keeps.
+// change does not write for a license it keeps; the snapshot keeps them in
+// SKU order, so the licenses of the few users whose data rules read their
+// order are read from SQL (orderLicenses).
 //
 // The proof: every change of a user's entitlement or account moves its
 // version on in the same transaction (touch), and the snapshot holds each
-// user as of a version. The write moves each changed user's version on and
-// requires the version it returns to be the snapshot's plus one
-// (bumpVersions); the users the change leaves alone, whose outcome
-// (unchanged, refused) was decided from the snapshot too, have their
-// versions read and compared (checkVersions). In the same transaction as
-// the write, which the single writer serialises with every other, so no
-// change can fall between the proof and the commit.
+// user as of a version. The write first moves each changed user's version
+// on and requires the version it returns to be the snapshot's plus one
+// (bumpVersions), and reads and compares the versions of the users it
+// leaves alone, whose outcome (unchanged, refused) was decided from the
+// snapshot too (checkVersions), before it writes anything else: a stale
+// plan could break a constraint first. A refusal is proven the same way
+// before it is returned. All in the transaction of the write, which the
+// single writer serialises with every other, so no change can fall between
+// the proof and the commit.
 func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, pools map[string][]allot.SeatPool) (results []allot.BulkResult, err error, ok bool) {
 	s := tx.db.snapshot
 	if s == nil || b.DryRun {
@@ -80,6 +85,9 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 			byID[e.UserID] = u
 		}
 		users[k], proof[e.UserID] = u, e.Version
+	}
+	if err := tx.orderLicenses(ctx, p.TenantID, byID); err != nil {
+		return nil, err, true
 	}
 	pools = maps.Clone(pools)
 	if err := tx.heldPools(ctx, p.TenantID, users, pools); err != nil {
@@ -115,10 +123,38 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	return nil, nil, false
 }
 
+// orderLicenses reads from SQL, in the order of their assignment, the
+// licenses of the users whose data rules read that order
+// (allot.DataOrderMatters): the snapshot keeps them in SKU order. The
+// versions prove these as they prove the rest.
+func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, byID map[string]*allot.User) error {
+	var ids []string
+	for id, u := range byID {
+		if allot.DataOrderMatters(tx.db.catalog, u.Licenses) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for start := 0; start < len(ids); start += bulkChunk {
+		m, err := tx.licensesOf(ctx, "licenses", tenantID, ids[start:min(start+bulkChunk, len(ids))])
+		if err != nil {
+			return err
+		}
+		for id, ls := range m {
+			byID[id].Licenses = ls
+		}
+	}
+	return nil
+}
+
 // checkVersions reads the versions of the users of tx.proof that the
 // write did not move on, and returns errStale if any is not the one
-// planned from (or the user is gone).
+// planned from (or the user is gone); they are proven once it returns nil.
 func (tx *Tx) checkVersions(ctx context.Context, tenantID string) error {
+	if len(tx.proof) == 0 {
+		return nil
+	}
+	defer clear(tx.proof)
 	ids := mapKeys(tx.proof)
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
