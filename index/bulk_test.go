@@ -1,0 +1,134 @@
+package index_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/allot-project/allot"
+	"github.com/allot-project/allot/index"
+	"github.com/allot-project/allot/sqlstore"
+)
+
+// bulkFixture is a tenant imported for BulkEntitlements: users by role,
+// and the self-service subscription one of them bought.
+type bulkFixture struct {
+	tenant                          string
+	disabled, self, off, bare, gone *allot.User
+	later                           *allot.User // given E3 after the index loaded
+	selfSub                         string
+}
+
+// importBulkFixture imports the fixture's tenant into db.
+func importBulkFixture(t *testing.T, db *sqlstore.DB) *bulkFixture {
+	t.Helper()
+	id := func(n int) string { return fmt.Sprintf("d0000000-0000-4000-8000-%012d", n) }
+	f := &bulkFixture{tenant: id(1), selfSub: id(3)}
+	user := func(n int, upn string, enabled bool, ls ...allot.License) *allot.User {
+		return &allot.User{ID: id(n), UserPrincipalName: upn, DisplayName: "U", UsageLocation: "FR", AccountEnabled: enabled, Licenses: ls}
+	}
+	// Disabled plans out of order: the index keeps them as bits and
+	// gives them sorted.
+	f.disabled = user(10, "Ada.Lovelace@idx.example", true, allot.License{SKUID: e3, DisabledPlans: []string{exch2, teams}})
+	f.self = user(11, "self@idx.example", true, allot.License{SKUID: bp, SubscriptionID: f.selfSub, DisabledPlans: []string{}})
+	f.off = user(12, "off@idx.example", false, allot.License{SKUID: e3, DisabledPlans: []string{}})
+	f.bare = user(13, "bare@idx.example", true)
+	f.gone = user(14, "gone@idx.example", true, allot.License{SKUID: e3, DisabledPlans: []string{}})
+	f.later = user(15, "later@idx.example", true)
+	set := sqlstore.ImportSet{
+		Tenant: &allot.Tenant{ID: f.tenant, Name: "Idx", Domain: "idx.example"},
+		Subscriptions: []*allot.Subscription{
+			{ID: id(2), SKUID: e3, Quantity: 10, Status: allot.StatusEnabled, OwnerType: allot.OwnerAdmin},
+			{ID: f.selfSub, SKUID: bp, Quantity: 1, Status: allot.StatusEnabled, OwnerType: allot.OwnerUser, PurchasedBy: f.self.ID},
+		},
+		Users: []*allot.User{f.disabled, f.self, f.off, f.bare, f.gone, f.later},
+	}
+	must(t, db.Import(context.Background(), set))
+	must(t, db.DeleteUser(context.Background(), allot.SystemPrincipal(f.tenant, "test"), f.gone.ID))
+	return f
+}
+
+// TestBulkEntitlements checks the entitlements the index gives a bulk
+// change to plan from: its users named by id (in any case, spaced) or
+// userPrincipalName in any case, by key in lower case; each user's
+// licenses (SKU, pool, disabled plans sorted and never nil), version (the
+// store's, after a change applied since the load), account state, usage
+// location and userPrincipalName in lower case; and false as soon as one
+// key names no user of the tenant that is not deleted, or before the load.
+func TestBulkEntitlements(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	ix := index.New(db.Catalog(), db)
+	if _, ok := ix.BulkEntitlements("any", nil); ok {
+		t.Errorf("an index not loaded answers")
+	}
+	db.OnCommit(func(c allot.Change) { must(t, ix.Apply(ctx, c)) })
+	f := importBulkFixture(t, db)
+	other := newWorld(t, db)
+	must(t, ix.Load(ctx))
+	_, err := db.AssignLicenses(ctx, allot.SystemPrincipal(f.tenant, "test"), f.later.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: e3, DisabledPlans: []string{teams}}}})
+	must(t, err)
+	versions := map[string]int64{}
+	es, err := db.FindEntitlements(ctx, f.tenant, []string{f.disabled.ID, f.self.ID, f.off.ID, f.bare.ID, f.later.ID})
+	must(t, err)
+	for _, e := range es {
+		versions[e.UserID] = e.Version
+	}
+	if versions[f.later.ID] <= versions[f.bare.ID] {
+		t.Fatalf("versions %v: the user changed since the load should be ahead", versions)
+	}
+	ent := func(u *allot.User, ls ...allot.License) *allot.Entitlement {
+		return &allot.Entitlement{TenantID: f.tenant, UserID: u.ID, UserPrincipalName: strings.ToLower(u.UserPrincipalName),
+			AccountEnabled: u.AccountEnabled, UsageLocation: "FR", Licenses: ls, Version: versions[u.ID]}
+	}
+	disabled := ent(f.disabled, allot.License{SKUID: e3, DisabledPlans: []string{teams, exch2}})
+	tests := []struct {
+		name   string
+		tenant string
+		keys   []string
+		want   map[string]*allot.Entitlement
+		wantOK bool
+	}{
+		{"by id", f.tenant, []string{f.disabled.ID}, map[string]*allot.Entitlement{f.disabled.ID: disabled}, true},
+		{"by upper-case id, spaced", f.tenant, []string{" " + strings.ToUpper(f.disabled.ID) + "\t"}, map[string]*allot.Entitlement{f.disabled.ID: disabled}, true},
+		{"by UPN in any case", f.tenant, []string{"ADA.LOVELACE@IDX.EXAMPLE", " ada.lovelace@idx.example "},
+			map[string]*allot.Entitlement{"ada.lovelace@idx.example": disabled}, true},
+		{"twice, by id and by UPN", f.tenant, []string{f.disabled.ID, f.disabled.UserPrincipalName, strings.ToUpper(f.disabled.ID)},
+			map[string]*allot.Entitlement{f.disabled.ID: disabled, "ada.lovelace@idx.example": disabled}, true},
+		{"a self-service license", f.tenant, []string{f.self.ID},
+			map[string]*allot.Entitlement{f.self.ID: ent(f.self, allot.License{SKUID: bp, SubscriptionID: f.selfSub, DisabledPlans: []string{}})}, true},
+		{"an account disabled", f.tenant, []string{f.off.UserPrincipalName},
+			map[string]*allot.Entitlement{f.off.UserPrincipalName: ent(f.off, allot.License{SKUID: e3, DisabledPlans: []string{}})}, true},
+		{"no license", f.tenant, []string{f.bare.ID}, map[string]*allot.Entitlement{f.bare.ID: ent(f.bare)}, true},
+		{"changed since the load", f.tenant, []string{f.later.ID},
+			map[string]*allot.Entitlement{f.later.ID: ent(f.later, allot.License{SKUID: e3, DisabledPlans: []string{teams}})}, true},
+		{"no keys", f.tenant, nil, map[string]*allot.Entitlement{}, true},
+		{"an unknown UPN among known users", f.tenant, []string{f.bare.ID, "ghost@idx.example"}, nil, false},
+		{"not an id", f.tenant, []string{"not-a-guid"}, nil, false},
+		{"a deleted user, by id", f.tenant, []string{f.bare.ID, f.gone.ID}, nil, false},
+		{"a deleted user, by UPN", f.tenant, []string{f.gone.UserPrincipalName}, nil, false},
+		{"another tenant's user", f.tenant, []string{other.users[0].ID}, nil, false},
+		{"an unknown tenant", "no-such-tenant", []string{f.bare.ID}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ix.BulkEntitlements(tt.tenant, tt.keys)
+			if ok != tt.wantOK || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("BulkEntitlements (-want +got):\n-%v %s\n+%v %s", tt.wantOK, showEntitlements(tt.want), ok, showEntitlements(got))
+			}
+		})
+	}
+}
+
+func showEntitlements(m map[string]*allot.Entitlement) string {
+	if m == nil {
+		return "nil"
+	}
+	var b strings.Builder
+	for k, e := range m {
+		fmt.Fprintf(&b, "\n  %s: %+v", k, *e)
+	}
+	return b.String()
+}
