@@ -155,7 +155,53 @@ func (s *Server) listLicenseDetails(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if sel.sel == nil {
+		return writeDefaultLicenseDetails(w, r, licenseDetailsPath(u), s.details(u))
+	}
 	return sel.writeCollection(w, r, licenseDetailsPath(u), s.details(u))
+}
+
+// writeDefaultLicenseDetails answers a user's licenseDetails with their
+// default properties (no $select) by appending their JSON directly: the
+// bytes that rendering licenseDetailsType through maps and writeJSON
+// gives (members of maps in sorted order, a service plan's in its
+// struct's, HTML not escaped), tested in license_test.go, without a map
+// per service plan: an E3 has dozens, and W12 reads these thousands of
+// times a second.
+func writeDefaultLicenseDetails(w http.ResponseWriter, r *http.Request, path string, ds []licenseDetail) error {
+	ctx := contextURL(r, path)
+	n := 64 + len(ctx)
+	for _, d := range ds {
+		n += 200 + 160*len(d.sku.Plans)
+	}
+	b := appendJSONString(append(make([]byte, 0, n), `{"@odata.context":`...), ctx)
+	b = append(b, `,"value":[`...)
+	for i, d := range ds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(append(b, `{"id":`...), licenseDetailsID(d.tenantID, d.l.SKUID))
+		b = append(b, `,"servicePlans":[`...)
+		for j, p := range servicePlans(d.sku, d.l.DisabledPlans) {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(append(b, `{"servicePlanId":`...), p.ServicePlanID)
+			b = appendJSONString(append(b, `,"servicePlanName":`...), p.ServicePlanName)
+			b = appendJSONString(append(b, `,"provisioningStatus":`...), p.ProvisioningStatus)
+			b = appendJSONString(append(b, `,"appliesTo":`...), p.AppliesTo)
+			b = append(b, '}')
+		}
+		b = appendJSONString(append(b, `],"skuId":`...), d.l.SKUID)
+		b = appendJSONString(append(b, `,"skuPartNumber":`...), d.sku.PartNumber)
+		b = append(b, '}')
+	}
+	b = append(b, "]}\n"...)
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(b)
+	return err
 }
 
 // getLicenseDetails answers one licenseDetails of a user by its id.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -237,5 +238,46 @@ func TestLicenseDetailsID(t *testing.T) {
 	}
 	if got := licenseDetailsID(tenant, sku); got != doc {
 		t.Errorf("licenseDetailsID -want +got\n-%s\n+%s", doc, got)
+	}
+}
+
+// TestDefaultLicenseDetailsBytes checks that licenseDetails written with
+// their default properties directly (writeDefaultLicenseDetails) are byte
+// for byte what rendering licenseDetailsType through maps gives: none, a
+// license with disabled plans, a SKU outside the catalog, names that need
+// escaping.
+func TestDefaultLicenseDetailsBytes(t *testing.T) {
+	const tenant = "dcd219dd-bc68-4b9b-bf0b-4a33a796be35"
+	c := allot.DemoCatalog()
+	e3 := c.SKU("6fd2c87f-b296-42f0-b197-1e91e994b900")
+	odd := &allot.SKU{ID: "0a1b2c3d-0000-4000-8000-0000000000aa", PartNumber: `ODD "<&>"` + "\u2028",
+		Plans: []*allot.ServicePlan{{ID: "0a1b2c3d-0000-4000-8000-0000000000bb", Name: "Zoë <b>"}}}
+	tests := []struct {
+		name string
+		ds   []licenseDetail
+	}{
+		{"none", nil},
+		{"E3, two plans disabled", []licenseDetail{{tenantID: tenant, sku: e3,
+			l: allot.License{SKUID: e3.ID, DisabledPlans: []string{e3.Plans[0].ID, e3.Plans[2].ID}}}}},
+		{"outside the catalog, and escapes", []licenseDetail{
+			{tenantID: tenant, sku: &allot.SKU{ID: "0a1b2c3d-0000-4000-8000-0000000000cc"}, l: allot.License{SKUID: "0a1b2c3d-0000-4000-8000-0000000000cc"}},
+			{tenantID: tenant, sku: odd, l: allot.License{SKUID: odd.ID, DisabledPlans: []string{}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const path = "users('0a1b2c3d-0000-4000-8000-000000000001')/licenseDetails"
+			r := httptest.NewRequest("GET", "http://allot.test/v1.0/"+path, nil)
+			want, got := httptest.NewRecorder(), httptest.NewRecorder()
+			sel, err := licenseDetailsType.selectProps(nil)
+			must(t, err)
+			must(t, sel.writeCollection(want, r, path, tt.ds))
+			must(t, writeDefaultLicenseDetails(got, r, path, tt.ds))
+			if want.Body.String() != got.Body.String() {
+				t.Errorf("body -want +got\n-%s\n+%s", want.Body, got.Body)
+			}
+			if d := diff(want.Header(), got.Header()); d != "" {
+				t.Errorf("headers (-want +got):\n%s", d)
+			}
+		})
 	}
 }
