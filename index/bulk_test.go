@@ -2,7 +2,9 @@ package index_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -131,4 +133,62 @@ func showEntitlements(m map[string]*allot.Entitlement) string {
 		fmt.Fprintf(&b, "\n  %s: %+v", k, *e)
 	}
 	return b.String()
+}
+
+// TestBulkEntitlementsInexact: the index declines to a bulk change a user
+// it does not copy exactly, whether it read the user in its load or from a
+// change: a usage location that is not two bytes, a license of a SKU
+// outside the catalog (which the index drops). A later exact state of the
+// user is given again.
+func TestBulkEntitlementsInexact(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "allot.db"), sqlstore.Options{Synchronous: "NORMAL"})
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	f := importBulkFixture(t, db)
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "allot.db"))
+	must(t, err)
+	defer raw.Close()
+	_, err = raw.Exec(`UPDATE users SET usage_location = 'FRA' WHERE user_id = ?`, f.bare.ID)
+	must(t, err)
+	_, err = raw.Exec(`INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) VALUES (?, ?, ?, '', '', 0)`,
+		f.tenant, f.off.ID, "00000000-0000-4000-8000-00000000dead")
+	must(t, err)
+	ix := index.New(db.Catalog(), db)
+	must(t, ix.Load(ctx))
+	apply := func(e *allot.Entitlement) {
+		t.Helper()
+		must(t, ix.Apply(ctx, allot.Change{TenantID: f.tenant, Entitlements: []*allot.Entitlement{e}}))
+	}
+	exact := func(u *allot.User, version int64) *allot.Entitlement {
+		return &allot.Entitlement{TenantID: f.tenant, UserID: u.ID, UserPrincipalName: u.UserPrincipalName, AccountEnabled: true,
+			UsageLocation: "FR", Version: version}
+	}
+	tests := []struct {
+		name   string
+		change *allot.Entitlement // applied first, if any
+		user   *allot.User
+		want   bool
+	}{
+		{"loaded: an exact user", nil, f.self, true},
+		{"loaded: a usage location of three letters", nil, f.bare, false},
+		{"loaded: a license outside the catalog", nil, f.off, false},
+		{"changed: exact again", exact(f.bare, 100), f.bare, true},
+		{"changed: a usage location of one letter", &allot.Entitlement{TenantID: f.tenant, UserID: f.bare.ID, UserPrincipalName: f.bare.UserPrincipalName,
+			AccountEnabled: true, UsageLocation: "F", Version: 101}, f.bare, false},
+		{"changed: exact, and a license outside the catalog", &allot.Entitlement{TenantID: f.tenant, UserID: f.off.ID, UserPrincipalName: f.off.UserPrincipalName,
+			AccountEnabled: true, UsageLocation: "FR", Version: 100, Licenses: []allot.License{{SKUID: e3}, {SKUID: "00000000-0000-4000-8000-00000000beef"}}}, f.off, false},
+		{"changed: exact, the license outside the catalog gone", exact(f.off, 101), f.off, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.change != nil {
+				apply(tt.change)
+			}
+			if _, ok := ix.BulkEntitlements(f.tenant, []string{tt.user.ID}); ok != tt.want {
+				t.Errorf("BulkEntitlements(%s) ok = %v, want %v", tt.user.UserPrincipalName, ok, tt.want)
+			}
+		})
+	}
 }
