@@ -267,10 +267,15 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 	for _, u := range users {
 		byID[u.ID] = u
 	}
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
+	if err := tx.readLicenses(ctx, tenantID, byID, slices.Collect(maps.Keys(byID))); err != nil {
+		return err
 	}
+	return tx.heldPools(ctx, tenantID, users, pools)
+}
+
+// readLicenses reads the licenses of the users of byID named by ids, in
+// chunks, into them.
+func (tx *Tx) readLicenses(ctx context.Context, tenantID string, byID map[string]*allot.User, ids []string) error {
 	slices.Sort(ids)
 	for start := 0; start < len(ids); start += bulkChunk {
 		m, err := tx.licensesOf(ctx, "licenses", tenantID, ids[start:min(start+bulkChunk, len(ids))])
@@ -281,7 +286,7 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 			byID[id].Licenses = ls
 		}
 	}
-	return tx.heldPools(ctx, tenantID, users, pools)
+	return nil
 }
 
 // heldPools adds to pools those of the SKUs the users hold.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
 	"sync/atomic"
 
 	"github.com/allot-project/allot"
@@ -134,17 +133,7 @@ func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, byID map[strin
 			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
-	for start := 0; start < len(ids); start += bulkChunk {
-		m, err := tx.licensesOf(ctx, "licenses", tenantID, ids[start:min(start+bulkChunk, len(ids))])
-		if err != nil {
-			return err
-		}
-		for id, ls := range m {
-			byID[id].Licenses = ls
-		}
-	}
-	return nil
+	return tx.readLicenses(ctx, tenantID, byID, ids)
 }
 
 // checkVersions reads the versions of the users of tx.proof that the

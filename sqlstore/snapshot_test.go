@@ -185,26 +185,7 @@ func snapState(t *testing.T, path string) string {
 			FROM user_data WHERE tenant_id = '` + snapTenant + `' ORDER BY user_id`,
 		`SELECT 'audit', actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json FROM audit_events WHERE tenant_id = '` + snapTenant + `' ORDER BY event_id`,
 	} {
-		rows, err := raw.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
+		rowLines(t, &b, raw, q)
 	}
 	return b.String()
 }
