@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -338,14 +339,26 @@ func (r *benchResult) gcShare(from benchCPU) {
 	}
 }
 
-// benchCommit returns the short commit of the working directory, "" when
-// unknown.
-func benchCommit(ctx context.Context) string {
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
+// benchCommit returns the short commit of the git tree in dir ("" for
+// the working directory), followed by "-dirty" when tracked files other
+// than bench/results differ from it: the bench measures the tree, and a
+// line must not name a commit whose code it did not run. "" when unknown.
+func benchCommit(ctx context.Context, dir string) string {
+	git := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = dir
+		return cmd.Output()
+	}
+	out, err := git("rev-parse", "--short", "HEAD")
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	commit := strings.TrimSpace(string(out))
+	changed, err := git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results")
+	if err != nil || len(bytes.TrimSpace(changed)) > 0 {
+		commit += "-dirty"
+	}
+	return commit
 }
 
 // benchMachine describes the machine: architecture and CPU model.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -191,5 +192,55 @@ func TestWaitLog(t *testing.T) {
 	close(quiet.done)
 	if _, err := quiet.waitLog(context.Background(), re, time.Minute); err == nil || !strings.Contains(err.Error(), "exited") {
 		t.Errorf("waitLog on an exited process: %v, want that it exited", err)
+	}
+}
+
+// TestBenchCommit: a result line names the commit of the tree it ran,
+// marked dirty when a tracked file differs from it, but not for the bench
+// results it appends to nor for untracked files.
+func TestBenchCommit(t *testing.T) {
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if got := benchCommit(ctx, dir); got != "" {
+		t.Errorf("outside a git tree: %q, want empty", got)
+	}
+	git("init", "-q")
+	write("a.go", "package a\n")
+	write("bench/results/x.jsonl", "{}\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "x")
+	clean := benchCommit(ctx, dir)
+	tests := []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"clean", func() {}, clean},
+		{"results appended", func() { write("bench/results/x.jsonl", "{}\n{}\n") }, clean},
+		{"an untracked file", func() { write("b.go", "package a\n") }, clean},
+		{"a tracked file changed", func() { write("a.go", "package b\n") }, clean + "-dirty"},
+	}
+	for _, tt := range tests {
+		tt.change()
+		if got := benchCommit(ctx, dir); got != tt.want || len(clean) < 7 {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func (c *benchCommand) warmup() time.Duration {
 
 // newBenchEnv prepares the data set and starts the in-process server.
 func newBenchEnv(ctx context.Context, c *benchCommand) (*benchEnv, error) {
-	env := &benchEnv{c: c, commit: benchCommit(ctx), machine: benchMachine(), last: map[string]*benchResult{}}
+	env := &benchEnv{c: c, commit: benchCommit(ctx, ""), machine: benchMachine(), last: map[string]*benchResult{}}
 	size := benchFullSize(c.users)
 	if c.smoke {
 		size = benchSmokeSize(c.users)
