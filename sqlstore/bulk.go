@@ -393,6 +393,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.checkVersions(ctx, p.TenantID); err != nil {
 		return err
 	}
+	for _, bu := range todo {
+		// As the users table spells it: the snapshot's is in lower case,
+		// and the data rows below record it.
+		bu.user.UserPrincipalName = versions[bu.user.ID].upn
+	}
 	keys := slices.Collect(maps.Keys(seats.delta))
 	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
 	for _, k := range keys {
@@ -439,7 +444,7 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
 		e := tx.entitlementOf(bu.user)
-		e.Version = versions[bu.user.ID]
+		e.Version = versions[bu.user.ID].version
 		c.Entitlements = append(c.Entitlements, e)
 	}
 	return tx.bulkAudit(ctx, p, events)
@@ -486,38 +491,45 @@ func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licens
 	return nil
 }
 
+// bumped is a user's new version and its userPrincipalName, as the users
+// table spells it.
+type bumped struct {
+	version int64
+	upn     string
+}
+
 // bumpVersions moves the users' versions on and returns them by user id,
 // each proven against the snapshot's when the change was planned from it
 // (tx.proven).
-func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser) (map[string]int64, error) {
+func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser) (map[string]bumped, error) {
 	ids := make([]string, 0, len(todo))
 	for _, bu := range todo {
 		ids = append(ids, bu.user.ID)
 	}
-	versions := make(map[string]int64, len(ids))
+	versions := make(map[string]bumped, len(ids))
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		args := []any{tenantID}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
+		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version, upn`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			tx.yield()
 			var id string
-			var v int64
-			if err := rows.Scan(&id, &v); err != nil {
+			var b bumped
+			if err := rows.Scan(&id, &b.version, &b.upn); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			if err := tx.proven(id, v); err != nil {
+			if err := tx.proven(id, b.version); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			versions[id] = v
+			versions[id] = b
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -204,10 +204,8 @@ type Tx struct {
 	yielded   time.Time // when yield last let other goroutines run
 	// proof holds, while a bulk change planned from the snapshot runs, the
 	// version each of its users had there and not yet proven in the write
-	// (snapshot.go); upnsFolded says that its users' userPrincipalNames are
-	// in lower case, as the snapshot keeps them.
-	proof      map[string]int64
-	upnsFolded bool
+	// (snapshot.go).
+	proof map[string]int64
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

@@ -95,8 +95,8 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT snapshot`); err != nil {
 		return nil, err, true
 	}
-	tx.proof, tx.upnsFolded = proof, true
-	defer func() { tx.proof, tx.upnsFolded = nil, false }()
+	tx.proof = proof
+	defer func() { tx.proof = nil }()
 	tx.db.snapshotPlans.Add(1)
 	results, err = tx.bulkPlanned(ctx, p, b, users, pools)
 	var refused *allot.Error

@@ -62,47 +62,6 @@ func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (
 	return out, nil
 }
 
-// casedUPNs returns, when the users' userPrincipalNames are in lower case
-// (a bulk change planned from the snapshot, tx.upnsFolded), those of the
-// users without a data row, as the users table spells them, for their new
-// rows; nil otherwise.
-func (tx *Tx) casedUPNs(ctx context.Context, tenantID string, ids []string, rows map[string]allot.UserData) (map[string]string, error) {
-	if !tx.upnsFolded {
-		return nil, nil
-	}
-	var missing []string
-	for _, id := range ids {
-		if _, ok := rows[id]; !ok {
-			missing = append(missing, id)
-		}
-	}
-	out := make(map[string]string, len(missing))
-	for start := 0; start < len(missing); start += bulkChunk {
-		chunk := missing[start:min(start+bulkChunk, len(missing))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT user_id, upn FROM users WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id, upn string
-			if err := rows.Scan(&id, &upn); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = upn
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // heldUsers returns which of the users an active hold covers.
 func (tx *Tx) heldUsers(ctx context.Context, tenantID string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
@@ -190,10 +149,6 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 	if err != nil {
 		return nil, err
 	}
-	upns, err := tx.casedUPNs(ctx, tenantID, ids, old)
-	if err != nil {
-		return nil, err
-	}
 	changed := make([]dataRow, 0, len(ids))
 	tx.impacts = slices.Grow(tx.impacts, len(ids)) // a bulk change's 100 k impacts, not grown step by step
 	for i := range ins {
@@ -202,12 +157,7 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 			continue
 		}
 		before, exists := old[in.user.ID]
-		before.TenantID, before.UserID = tenantID, in.user.ID
-		if upn, ok := upns[in.user.ID]; ok {
-			before.UserPrincipalName = upn
-		} else if !tx.upnsFolded {
-			before.UserPrincipalName = in.user.UserPrincipalName
-		} // else the row's: a user's userPrincipalName never changes
+		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
 		in.ev.Held = held[in.user.ID]
 		after := allot.NextUserData(c, before, in.ev)
 		im := allot.Impact(before, after, in.ev.Held)
