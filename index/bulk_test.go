@@ -192,3 +192,30 @@ func TestBulkEntitlementsInexact(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkEntitlementsSlices names more users than one hold of the lock
+// takes (a slice of Apply's size): every key is answered, and a user named
+// by id in the first slice and by UPN in a later one is one entitlement.
+func TestBulkEntitlementsSlices(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t)
+	ix := index.New(db.Catalog(), db)
+	f := importBulkFixture(t, db)
+	must(t, ix.Load(ctx))
+	keys := []string{f.disabled.ID}
+	for range 5000 {
+		keys = append(keys, f.bare.ID, strings.ToUpper(f.bare.ID))
+	}
+	keys = append(keys, f.disabled.UserPrincipalName, f.self.ID)
+	got, ok := ix.BulkEntitlements(f.tenant, keys)
+	if !ok || len(got) != 4 {
+		t.Fatalf("BulkEntitlements of %d keys: %d entitlements, %v; want 4, true (keys in lower case)", len(keys), len(got), ok)
+	}
+	byUPN := got[strings.ToLower(f.disabled.UserPrincipalName)]
+	if byUPN == nil || byUPN != got[f.disabled.ID] {
+		t.Errorf("a user named by id in the first slice and by UPN in the last: %p and %p, want one entitlement", got[f.disabled.ID], byUPN)
+	}
+	if e := got[f.self.ID]; e == nil || e.UserID != f.self.ID {
+		t.Errorf("the last key's user: %+v", e)
+	}
+}

@@ -68,12 +68,27 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 	if !ix.Loaded() {
 		return nil, false
 	}
+	out := make(map[string]*allot.Entitlement, len(keys))
+	byID := make(map[allot.GUID]*allot.Entitlement, len(keys))
+	for start := 0; start < len(keys); start += applySlice {
+		if !ix.bulkSlice(tenantID, keys[start:min(start+applySlice, len(keys))], out, byID) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// bulkSlice is BulkEntitlements for a slice of the keys, under one hold of
+// the read lock: a writer waiting for the lock, and the checks queued
+// behind it, wait for a slice as they do for Apply's, not for 100,000
+// users. Each user is copied as of one committed state; users of
+// different slices may be of different moments, which the caller's proof
+// by version allows.
+func (ix *Index) bulkSlice(tenantID string, keys []string, out map[string]*allot.Entitlement, byID map[allot.GUID]*allot.Entitlement) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	t := ix.tenants[tenantID]
 	pools := *ix.poolNames.Load()
-	out := make(map[string]*allot.Entitlement, len(keys))
-	bySlot := make(map[uint32]*allot.Entitlement, len(keys))
 	for _, k := range keys {
 		k = strings.ToLower(strings.TrimSpace(k))
 		if _, ok := out[k]; ok {
@@ -81,13 +96,13 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 		}
 		s, ok := t.slotNamed(ix, k)
 		if !ok || t.users[s].flags&(flagDeleted|flagInexact) != 0 {
-			return nil, false
+			return false
 		}
-		if e := bySlot[s]; e != nil {
+		en := &t.users[s]
+		if e := byID[en.id]; e != nil {
 			out[k] = e
 			continue
 		}
-		en := &t.users[s]
 		e := &allot.Entitlement{TenantID: t.id, UserID: en.id.String(), UserPrincipalName: string(t.upn(en)),
 			AccountEnabled: en.flags&flagEnabled != 0, UsageLocation: en.location(), Version: en.version}
 		if ls := t.licsOf(en); len(ls) > 0 {
@@ -97,9 +112,9 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 			}
 			allot.SortLicenses(e.Licenses)
 		}
-		out[k], bySlot[s] = e, e
+		out[k], byID[en.id] = e, e
 	}
-	return out, true
+	return true
 }
 
 // UserRow returns the storage's hint of where the row of the user, not
