@@ -28,8 +28,9 @@ const (
 	// benchSeed seeds the generator of the data set.
 	benchSeed uint64 = 0x616c6c6f74 // "allot"
 	// benchDataVersion changes whenever the generator does, so that a
-	// cached data set of another shape is regenerated.
-	benchDataVersion = 1
+	// cached data set of another shape is regenerated. Version 2 tags
+	// service plans with data (tagDataPlans).
+	benchDataVersion = 2
 )
 
 // Reserved SKU numbers of the big tenant; the others are "regular" SKUs
@@ -187,6 +188,7 @@ func (d *benchData) genCatalog(rng *rand.Rand) {
 		c.SKUs = append(c.SKUs, sku)
 		d.skuIDs, d.skuPlans, d.skuPlanNo = append(d.skuIDs, sku.ID), append(d.skuPlans, plans), append(d.skuPlanNo, nums)
 	}
+	d.tagDataPlans(c.ServicePlans)
 	js, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		panic(err) // plain structs: cannot fail
@@ -195,6 +197,23 @@ func (d *benchData) genCatalog(rng *rand.Rand) {
 		panic("bench catalog: " + err.Error()) // a bug of the generator
 	}
 	d.catalogJS = js
+}
+
+// tagDataPlans gives the SKUs W5 and W6 change a mailbox plan and a files
+// plan each, as an E3 carries Exchange and SharePoint, so that the bulk
+// changes run the data lifecycle (allot.NextUserData). Each takes the
+// first of the SKU's plans not tagged yet, unless the SKU already carries
+// one of that kind; it draws nothing from the generator. Plans are shared,
+// so other SKUs drawing these carry data too, as real suites do.
+func (d *benchData) tagDataPlans(plans []*allot.ServicePlan) {
+	for _, s := range []int{benchSKURemove, benchSKUAdd} {
+		for _, kind := range []allot.DataKind{allot.DataMailbox, allot.DataFiles} {
+			if !slices.ContainsFunc(d.skuPlanNo[s], func(k int) bool { return plans[k].Data == kind }) {
+				k := d.skuPlanNo[s][slices.IndexFunc(d.skuPlanNo[s], func(k int) bool { return plans[k].Data == allot.DataNone })]
+				plans[k].Data = kind
+			}
+		}
+	}
 }
 
 // genUsers makes the big tenant's users: ids drawn at random and sorted,
