@@ -19,6 +19,7 @@ var errPreview = errors.New("preview: rolled back")
 func (db *DB) preview(ctx context.Context, tenantID string, change func(tx *Tx) (*allot.User, error)) (*allot.DataImpact, error) {
 	var out *allot.DataImpact
 	err := db.update(ctx, func(tx *Tx) error {
+		tx.keepImpacts = true
 		u, err := change(tx)
 		if err != nil {
 			return err
@@ -85,6 +86,7 @@ func (tx *Tx) dryRunData(ctx context.Context, tenantID string, b allot.BulkLicen
 	if !b.DryRun || len(todo) == 0 {
 		return nil
 	}
+	tx.keepImpacts = true
 	mark := len(tx.impacts)
 	if _, err := tx.nextData(ctx, tenantID, tx.bulkDataInputs(todo)); err != nil {
 		return err

@@ -46,6 +46,7 @@ func (tx *Tx) offboard(ctx context.Context, p allot.Principal, o allot.Offboardi
 		return nil, err
 	}
 	res := &allot.OffboardResult{DryRun: o.DryRun}
+	tx.keepImpacts = true // the result says what happened to the user's data
 	if o.Hold {
 		name := o.HoldName
 		if name == "" {

@@ -100,7 +100,7 @@ func (tx *Tx) fileRetention(ctx context.Context, tenantID string) (time.Duration
 
 // changeData applies allot.NextUserData to the users of one tenant whose
 // data the events may change, writes the data that changed, and records
-// the impacts on tx for previews. The change's own audit events (a
+// the impacts on tx for previews (keepImpacts). The change's own audit events (a
 // license change, a deletion, a restore) record what caused it; only the
 // lifecycle's changes are audited as data.update (dataexpire.go).
 func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) error {
@@ -150,7 +150,9 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 		return nil, err
 	}
 	changed := make([]dataRow, 0, len(ids))
-	tx.impacts = slices.Grow(tx.impacts, len(ids)) // a bulk change's 100 k impacts, not grown step by step
+	if tx.keepImpacts {
+		tx.impacts = slices.Grow(tx.impacts, len(ids)) // a bulk dry run's 100 k impacts, not grown step by step
+	}
 	for i := range ins {
 		in := &ins[i]
 		if !in.ev.MayChange(c) {
@@ -160,8 +162,9 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
 		in.ev.Held = held[in.user.ID]
 		after := allot.NextUserData(c, before, in.ev)
-		im := allot.Impact(before, after, in.ev.Held)
-		tx.impacts = append(tx.impacts, im)
+		if tx.keepImpacts {
+			tx.impacts = append(tx.impacts, allot.Impact(before, after, in.ev.Held))
+		}
 		if tx.mailboxes == nil {
 			tx.mailboxes = map[string]allot.MailboxState{}
 		}
