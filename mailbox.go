@@ -208,9 +208,10 @@ func DataPlan(c *Catalog, ls []License, k DataKind) string {
 
 // DataOrderMatters reports whether DataPlan's answers for the licenses
 // may depend on their order (the order of their assignment, as stores
-// keep them): two of them carry plans holding data of one kind, enabled or
-// not. A store holding them in another order reads it before applying the
-// data rules.
+// keep them): two of them carry enabled plans holding data of one kind.
+// NextUserData asks DataPlan about the licenses held before a change, as
+// they were held. A store holding them in another order reads it before
+// applying the data rules.
 func DataOrderMatters(c *Catalog, ls []License) bool {
 	var mailbox, files int
 	for _, l := range ls {
@@ -220,7 +221,9 @@ func DataOrderMatters(c *Catalog, ls []License) bool {
 		}
 		var m, f bool
 		for _, p := range sku.Plans {
-			m, f = m || p.Data == DataMailbox, f || p.Data == DataFiles
+			if l.PlanEnabled(sku, p.ID) {
+				m, f = m || p.Data == DataMailbox, f || p.Data == DataFiles
+			}
 		}
 		if m {
 			mailbox++

@@ -259,7 +259,7 @@ func TestDataOrderMatters(t *testing.T) {
 		{"a mailbox and files in one license", lics(skuE3), false},
 		{"a mailbox, and a SKU outside the catalog", append(lics(skuExStd), allot.License{SKUID: skuUnknown}), false},
 		{"two mailboxes", lics(skuExStd, skuExEnt), true},
-		{"two mailboxes, one disabled", append(disabled, lics(skuExEnt)...), true},
+		{"two mailboxes, one disabled", append(disabled, lics(skuExEnt)...), false},
 		{"the archive add-on holds a mailbox too", lics(skuE3, skuArchive), true},
 	}
 	for _, tt := range tests {
