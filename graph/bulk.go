@@ -83,9 +83,7 @@ func (s *Server) runBulk(p allot.Principal, b allot.BulkLicenseChange) operation
 // the counts follow the results. Once the status is sent a failure to
 // write (the client went away) can only end the answer.
 func (s *Server) writeBulkResponse(w http.ResponseWriter, r *http.Request, b allot.BulkLicenseChange, results []allot.BulkResult) {
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	if err := s.encodeBulkResponse(w, b, results); err != nil {
 		s.log.InfoContext(r.Context(), "bulk answer cut", "request_id", infoFrom(r.Context()).id, "err", err)
 	}

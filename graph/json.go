@@ -20,6 +20,13 @@ const (
 	dateTimeFormat = "2006-01-02T15:04:05Z"
 )
 
+// writeJSONHeader sends the header of a JSON answer with status.
+func writeJSONHeader(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(status)
+}
+
 // writeJSON writes v as the JSON body with status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	var buf bytes.Buffer
@@ -28,9 +35,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(status)
+	writeJSONHeader(w, status)
 	_, err := w.Write(buf.Bytes())
 	return err
 }

@@ -197,9 +197,7 @@ func writeDefaultLicenseDetails(w http.ResponseWriter, r *http.Request, path str
 		b = append(b, '}')
 	}
 	b = append(b, "]}\n"...)
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	_, err := w.Write(b)
 	return err
 }

@@ -414,9 +414,7 @@ func (s *Server) getOperationResult(w http.ResponseWriter, r *http.Request) erro
 	}
 	defer f.Close()
 	s.ops.markRead(op.id)
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	if _, err := io.Copy(w, f); err != nil {
 		s.log.InfoContext(r.Context(), "operation result cut", "request_id", infoFrom(r.Context()).id, "err", err)
 	}

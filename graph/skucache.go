@@ -217,9 +217,7 @@ func writeSKUCollection(w http.ResponseWriter, r *http.Request, value []byte) er
 	// With its length known, the answer goes out in one piece rather than
 	// in chunks (net/http chunks a body of unknown length over 2 kB).
 	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(value)+len(tail)))
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	for _, b := range [][]byte{head, value, tail} {
 		if _, err := w.Write(b); err != nil {
 			return err

@@ -49,9 +49,7 @@ func writeDefaultUser(w http.ResponseWriter, r *http.Request, u *allot.User) err
 	b = appendNullString(append(b, `,"mobilePhone":null,"officeLocation":null,"preferredLanguage":null,"surname":`...), u.Surname)
 	b = appendJSONString(append(b, `,"userPrincipalName":`...), u.UserPrincipalName)
 	b = append(b, "}\n"...)
-	w.Header().Set("Content-Type", contentTypeJSON)
-	w.Header().Set("OData-Version", "4.0")
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	_, err := w.Write(b)
 	return err
 }
