@@ -394,9 +394,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 		return err
 	}
 	for _, bu := range todo {
-		// As the users table spells it: the snapshot's is in lower case,
-		// and the data rows below record it.
-		bu.user.UserPrincipalName = versions[bu.user.ID].upn
+		if v, ok := versions[bu.user.ID]; ok {
+			// As the users table spells it: the snapshot's is in lower
+			// case, and the data rows below record it.
+			bu.user.UserPrincipalName = v.upn
+		}
 	}
 	keys := slices.Collect(maps.Keys(seats.delta))
 	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
@@ -443,9 +445,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	}
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
-		e := tx.entitlementOf(bu.user)
-		e.Version = versions[bu.user.ID].version
-		c.Entitlements = append(c.Entitlements, e)
+		if v, ok := versions[bu.user.ID]; ok { // as the bump found them
+			e := tx.entitlementOf(bu.user)
+			e.Version = v.version
+			c.Entitlements = append(c.Entitlements, e)
+		}
 	}
 	return tx.bulkAudit(ctx, p, events)
 }
