@@ -226,10 +226,7 @@ func (tx *Tx) bulkUsers(ctx context.Context, tenantID string, keys []string) (ma
 
 // bulkUserChunk reads the active users of one chunk of keys into out.
 func (tx *Tx) bulkUserChunk(ctx context.Context, tenantID string, byUPN bool, keys []string, out map[string]*allot.User) error {
-	args := []any{tenantID}
-	for _, k := range keys {
-		args = append(args, k)
-	}
+	args := keyArgs(tenantID, keys)
 	users, err := tx.queryUsers(ctx, tx.db.bulkUserQuery(byUPN, len(keys)), args...)
 	for _, u := range users {
 		if byUPN {
@@ -364,10 +361,7 @@ func (s *seatBook) book(plan *allot.LicensePlan) error {
 func (tx *Tx) lockPools(ctx context.Context, tenantID string, skuIDs []string) (map[string][]allot.SeatPool, error) {
 	slices.Sort(skuIDs)
 	if tx.db.d.rowLocks && len(skuIDs) > 0 {
-		args := []any{tenantID}
-		for _, id := range skuIDs {
-			args = append(args, id)
-		}
+		args := keyArgs(tenantID, skuIDs)
 		_, err := tx.ExecContext(ctx, `SELECT 1 FROM seat_pools WHERE tenant_id = $1 AND sku_id IN (`+tx.db.d.placeholders(2, len(skuIDs))+`) ORDER BY sku_id, pool FOR UPDATE`, args...)
 		if err != nil {
 			return nil, err
@@ -513,10 +507,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 	versions := make(map[string]bumped, len(ids))
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+		args := keyArgs(tenantID, chunk)
 		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version, upn`, args...)
 		if err != nil {
 			return nil, err

@@ -84,10 +84,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 	err := db.view(ctx, func(tx *Tx) error {
 		for start := 0; start < len(userIDs); start += 500 {
 			ids := userIDs[start:min(start+500, len(userIDs))]
-			args := []any{tenantID}
-			for _, id := range ids {
-				args = append(args, id)
-			}
+			args := keyArgs(tenantID, ids)
 			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version, `+checkedMailbox+`
 				FROM users u LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id
 				WHERE u.tenant_id = $1 AND u.user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)

@@ -200,10 +200,7 @@ func (tx *Tx) fillLicenses(ctx context.Context, tenantID string, users []*allot.
 }
 
 func (tx *Tx) licensesOf(ctx context.Context, table, tenantID string, userIDs []string) (map[string][]allot.License, error) {
-	args := []any{tenantID}
-	for _, id := range userIDs {
-		args = append(args, id)
-	}
+	args := keyArgs(tenantID, userIDs)
 	// Unordered: each user's few licenses are sorted below, which costs
 	// less than SQLite's sort of every row by assignment date (a fifth of
 	// the read of a 100 000-user bulk change's licenses).

@@ -147,10 +147,7 @@ func (tx *Tx) checkVersions(ctx context.Context, tenantID string) error {
 	ids := mapKeys(tx.proof)
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+		args := keyArgs(tenantID, chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT user_id, version FROM users WHERE tenant_id = $1 AND deleted_at IS NULL AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return err

@@ -229,3 +229,14 @@ func (db *DB) queryRead(ctx context.Context, query string, args ...any) (*sql.Ro
 	}
 	return db.read.QueryContext(ctx, query, args...)
 }
+
+// keyArgs returns the arguments of a statement on the tenant ($1) and the
+// keys ($2 on, as placeholders(2, len(keys)) numbers them).
+func keyArgs(tenantID string, keys []string) []any {
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, tenantID)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
+}

@@ -38,10 +38,7 @@ func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (
 	out := make(map[string]allot.UserData, len(ids))
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+		args := keyArgs(tenantID, chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT `+userDataColumns+` FROM user_data WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
@@ -67,10 +64,7 @@ func (tx *Tx) heldUsers(ctx context.Context, tenantID string, ids []string) (map
 	out := map[string]bool{}
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
-		args := []any{tenantID}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+		args := keyArgs(tenantID, chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT user_id FROM holds WHERE tenant_id = $1 AND released_at IS NULL AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err

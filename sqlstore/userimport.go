@@ -130,10 +130,7 @@ func (tx *Tx) importedUsers(ctx context.Context, tenantID string, upns []string)
 	out := map[string]*allot.User{}
 	for start := 0; start < len(keys); start += bulkChunk {
 		chunk := keys[start:min(start+bulkChunk, len(keys))]
-		args := []any{tenantID}
-		for _, k := range chunk {
-			args = append(args, k)
-		}
+		args := keyArgs(tenantID, chunk)
 		users, err := tx.queryUsers(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.upn_lower IN (`+
 			tx.db.d.placeholders(2, len(chunk))+`)`+order, args...)
 		if err != nil {
