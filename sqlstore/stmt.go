@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"hash/maphash"
 	"runtime"
 	"sync"
 	"time"
@@ -20,33 +21,48 @@ type querier interface {
 // the driver would otherwise compile each statement anew on every call,
 // which costs more than running it. PostgreSQL needs none (pgx caches
 // prepared statements per connection); SQLite's read pool has its own
-// (poolStmts). Long statements (multi-row INSERTs, IN lists) are not
-// cached: their text varies with their size.
+// (poolStmts).
+//
+// Long statements (multi-row INSERTs, IN lists) have a tier of their own:
+// their text varies with their size, but a bulk change runs the same text
+// for every full chunk of bulkChunk rows, and compiling a 500-row
+// statement anew each time was 8 % of a 100 000-user bulk change
+// (docs/performance.md). A long statement is prepared the second time it
+// is seen, so that the one-off sizes (a last chunk) are never kept, and at
+// most maxLongStmts are kept.
 type stmtCache struct {
 	prepare func(ctx context.Context, query string) (*sql.Stmt, error)
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	long  map[string]*sql.Stmt
+	seen  map[uint64]bool // hashes of the long statements seen once
+	seed  maphash.Seed
 }
 
 const (
 	maxCachedQuery = 1500 // bytes
 	maxCachedStmts = 512
+	maxLongStmts   = 16
+	maxSeenLong    = 256
 )
 
 func newStmtCache(prepare func(ctx context.Context, query string) (*sql.Stmt, error)) *stmtCache {
-	return &stmtCache{prepare: prepare, stmts: map[string]*sql.Stmt{}}
+	return &stmtCache{prepare: prepare, stmts: map[string]*sql.Stmt{}, long: map[string]*sql.Stmt{}, seen: map[uint64]bool{}, seed: maphash.MakeSeed()}
 }
 
 // get returns the prepared statement of query, or nil when it is not
 // cached (too long, cache full, or the preparation failed: the caller then
 // runs the query unprepared and meets the same error there).
 func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
-	if c == nil || len(query) > maxCachedQuery {
+	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(query) > maxCachedQuery {
+		return c.getLong(ctx, query)
+	}
 	if st, ok := c.stmts[query]; ok {
 		return st
 	}
@@ -61,15 +77,45 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// getLong is get for a long query, c.mu held.
+func (c *stmtCache) getLong(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := c.long[query]; ok {
+		return st
+	}
+	h := maphash.String(c.seed, query)
+	if !c.seen[h] {
+		if len(c.seen) >= maxSeenLong {
+			clear(c.seen)
+		}
+		c.seen[h] = true
+		return nil
+	}
+	if len(c.long) >= maxLongStmts {
+		for q, st := range c.long { // any one: a statement still running finishes first (database/sql)
+			st.Close()
+			delete(c.long, q)
+			break
+		}
+	}
+	st, err := c.prepare(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.long[query] = st
+	return st
+}
+
 func (c *stmtCache) close() {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for q, st := range c.stmts {
-		st.Close()
-		delete(c.stmts, q)
+	for _, m := range []map[string]*sql.Stmt{c.stmts, c.long} {
+		for q, st := range m {
+			st.Close()
+			delete(m, q)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +103,70 @@ func TestReadPoolConcurrent(t *testing.T) {
 	wg.Wait()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLongStatements checks the writer's tier of long statements: one is
+// prepared the second time it is seen and reused after, a size seen once
+// never is, at most maxLongStmts stay prepared, and each answers as the
+// statement run unprepared would.
+func TestLongStatements(t *testing.T) {
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	prepares := 0
+	c := newStmtCache(func(ctx context.Context, q string) (*sql.Stmt, error) {
+		prepares++
+		return raw.PrepareContext(ctx, q)
+	})
+	defer c.close()
+	// long(n) counts n rows of VALUES, a statement longer than
+	// maxCachedQuery when n is.
+	long := func(n int) string {
+		return "SELECT count(*) FROM (VALUES (1)" + strings.Repeat(", (1)", n-1) + ")"
+	}
+	run := func(q string, want int) {
+		t.Helper()
+		var got int
+		if st := c.get(ctx, q); st != nil {
+			err = st.QueryRowContext(ctx).Scan(&got)
+		} else {
+			err = raw.QueryRowContext(ctx, q).Scan(&got)
+		}
+		if err != nil || got != want {
+			t.Fatalf("%d-row statement: %d, %v; want %d", want, got, err, want)
+		}
+	}
+	n := maxCachedQuery / 5
+	if c.get(ctx, long(n)) != nil {
+		t.Fatal("a long statement seen once was prepared")
+	}
+	first := c.get(ctx, long(n))
+	if first == nil || prepares != 1 {
+		t.Fatalf("seen twice: statement %v after %d preparations, want one prepared once", first, prepares)
+	}
+	if again := c.get(ctx, long(n)); again != first || prepares != 1 {
+		t.Fatalf("seen thrice: prepared again (%d preparations)", prepares)
+	}
+	run(long(n), n)
+	if c.get(ctx, long(n+1)) != nil || prepares != 1 {
+		t.Fatal("a size seen once was prepared")
+	}
+	for i := range 3 * maxLongStmts {
+		q := long(n + 2 + i)
+		c.get(ctx, q)
+		run(q, n+2+i)
+		if len(c.long) > maxLongStmts {
+			t.Fatalf("%d long statements kept, want at most %d", len(c.long), maxLongStmts)
+		}
+	}
+	if prepares != 1+3*maxLongStmts {
+		t.Fatalf("%d preparations, want %d", prepares, 1+3*maxLongStmts)
+	}
+	if c.get(ctx, "SELECT 1") == nil {
+		t.Fatal("a short statement was not prepared")
 	}
 }
