@@ -8,6 +8,10 @@ func (db *DB) BulkUserQuery(byUPN bool, n int) string { return db.bulkUserQuery(
 // checks.
 func (db *DB) UserDataUpdate(n int) string { return db.userDataUpdate(n) }
 
+// DataGroupUpdate exposes dataGroupUpdate for mailbox_state and due_at,
+// whose plan TestUserDataUpdatePlan checks too.
+func (db *DB) DataGroupUpdate(n int) string { return db.dataGroupUpdate(1<<1|1<<10, n) }
+
 // UpsertUserData makes db write data rows with one upsert, as it does on
 // engines without a statement journal: the reference that the tests
 // compare SQLite's UPDATE and INSERT OR FAIL path with.

@@ -279,7 +279,8 @@ func TestBulkSeatsShort(t *testing.T) {
 }
 
 // TestUserDataUpdatePlan asks SQLite how it runs the UPDATE … FROM
-// (VALUES …) that rewrites a chunk of a bulk change's data rows: each row
+// (VALUES …) that rewrites a chunk of a bulk change's data rows, and the
+// UPDATE … WHERE user_id IN (…) that rewrites a group of them: each row
 // looked up by its primary key, never a walk of the tenant's rows, with or
 // without statistics on a large tenant.
 func TestUserDataUpdatePlan(t *testing.T) {
@@ -304,6 +305,15 @@ func TestUserDataUpdatePlan(t *testing.T) {
 			want := []string{"SCAN 500-ROW VALUES CLAUSE", "SEARCH user_data USING PRIMARY KEY (tenant_id=? AND user_id=?)"}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("query plan (-want +got):\n-%q\n+%q", want, got)
+			}
+			args = []any{"disconnected", 1, "t"}
+			for i := range bulkChunk {
+				args = append(args, fmt.Sprintf("u%d", i))
+			}
+			got = sqlitePlan(t, path, db.DataGroupUpdate(bulkChunk), args...)
+			want = []string{"SEARCH user_data USING PRIMARY KEY (tenant_id=? AND user_id=?)"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("query plan of a group's update (-want +got):\n-%q\n+%q", want, got)
 			}
 		})
 	}

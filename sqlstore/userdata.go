@@ -117,10 +117,12 @@ func (tx *Tx) nextData(ctx context.Context, tenantID string, ins []dataInput) ([
 }
 
 // dataRow is a user's data about to be written, and whether a row holds
-// it already (an UPDATE rather than an INSERT).
+// it already (an UPDATE rather than an INSERT), with the cells that
+// differ from that row's.
 type dataRow struct {
 	allot.UserData
 	exists bool
+	set    uint16 // bits of dataColumns, when exists
 }
 
 // nextDataRows is nextData, saying of each row whether it exists.
@@ -153,6 +155,7 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 			continue
 		}
 		before, exists := old[in.user.ID]
+		stored := cellsOf(&before)
 		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
 		in.ev.Held = held[in.user.ID]
 		after := allot.NextUserData(c, before, in.ev)
@@ -164,7 +167,12 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 		}
 		tx.mailboxes[in.user.ID] = allot.CheckedMailbox(after.Mailbox, in.ev.Held)
 		if !after.Equal(&before) {
-			changed = append(changed, dataRow{after, exists})
+			r := dataRow{UserData: after, exists: exists}
+			if exists {
+				c := cellsOf(&after)
+				r.set = c.differ(&stored)
+			}
+			changed = append(changed, r)
 		}
 	}
 	return changed, nil
@@ -218,6 +226,12 @@ func (tx *Tx) writeUserData(ctx context.Context, tenantID string, ds []allot.Use
 // that may fail half-way costs a statement journal (SQLite), the rows that
 // exist are updated and the others inserted, each with OR FAIL, which
 // needs none; elsewhere one upsert writes them all.
+//
+// The rows that exist and change alike (the same cells set to the same
+// values: a bulk change's users, all disconnected at one instant) are
+// updated by groups, with statements that name the users and bind the
+// values once (updateDataGroup); the others one by one from a list of
+// values (updateUserData).
 func (tx *Tx) storeUserData(ctx context.Context, tenantID string, rows []dataRow) error {
 	if !tx.db.d.statementJournal {
 		ds := make([]allot.UserData, len(rows))
@@ -226,18 +240,200 @@ func (tx *Tx) storeUserData(ctx context.Context, tenantID string, rows []dataRow
 		}
 		return tx.writeUserData(ctx, tenantID, ds)
 	}
-	var updates, inserts [][]any
+	type change struct {
+		set   uint16
+		cells dataCells
+	}
+	groups := map[change][]int{} // indexes in rows, in their order
+	var inserts [][]any
 	for i := range rows {
 		if rows[i].exists {
-			updates = append(updates, userDataArgs(rows[i].UserData))
+			c := change{rows[i].set, cellsOf(&rows[i].UserData).only(rows[i].set)}
+			groups[c] = append(groups[c], i)
 		} else {
 			inserts = append(inserts, append([]any{tenantID}, userDataArgs(rows[i].UserData)...))
 		}
+	}
+	var alone []int
+	for c, is := range groups {
+		if c.set == 0 {
+			continue // as stored already
+		}
+		if len(is) < minDataGroup {
+			alone = append(alone, is...)
+			continue
+		}
+		ids := make([]string, len(is))
+		for j, i := range is {
+			ids[j] = rows[i].UserID
+		}
+		if err := tx.updateDataGroup(ctx, tenantID, c.set, &c.cells, ids); err != nil {
+			return err
+		}
+	}
+	slices.Sort(alone) // in the rows' order: by user id in a bulk change, the pages' order
+	updates := make([][]any, len(alone))
+	for j, i := range alone {
+		updates[j] = userDataArgs(rows[i].UserData)
 	}
 	if err := tx.updateUserData(ctx, tenantID, updates); err != nil {
 		return err
 	}
 	return tx.insertRows(ctx, tx.db.d.insertOrFail()+` user_data (tenant_id, `+userDataColumns+`, due_at)`, 13, inserts)
+}
+
+// minDataGroup is the fewest rows changing alike that storeUserData
+// updates as a group.
+const minDataGroup = 16
+
+// updateDataGroup sets the cells set of the data rows of the users ids
+// to the values of c, bulkChunk users a statement.
+func (tx *Tx) updateDataGroup(ctx context.Context, tenantID string, set uint16, c *dataCells, ids []string) error {
+	var vals []any
+	for col := range dataColumns {
+		if set&(1<<col) != 0 {
+			vals = append(vals, c.value(col))
+		}
+	}
+	vals = append(vals, tenantID)
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		args := make([]any, 0, len(vals)+len(chunk))
+		args = append(args, vals...)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := tx.ExecContext(ctx, tx.db.dataGroupUpdate(set, len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataGroupUpdate is updateDataGroup's statement for n users: the values
+// of the cells set, the tenant, then the user ids.
+func (db *DB) dataGroupUpdate(set uint16, n int) string {
+	var q strings.Builder
+	q.WriteString(db.d.updateOrFail() + ` user_data SET `)
+	k := 0
+	for col := range dataColumns {
+		if set&(1<<col) != 0 {
+			if k++; k > 1 {
+				q.WriteString(", ")
+			}
+			q.WriteString(dataColumns[col] + " = " + db.d.placeholders(k, 1))
+		}
+	}
+	q.WriteString(` WHERE tenant_id = ` + db.d.placeholders(k+1, 1) + ` AND user_id IN (` + db.d.placeholders(k+2, n) + `)`)
+	return q.String()
+}
+
+// dataColumns are the columns of a user_data row after its key, as
+// dataCells holds their values.
+var dataColumns = [...]string{"upn", "mailbox_state", "mailbox_created_at", "mailbox_since", "mailbox_purge_at",
+	"files_state", "files_since", "files_delete_at", "mailbox_plan_id", "files_plan_id", "due_at"}
+
+// dataCells are the values of a user's data row after its key, as stored.
+type dataCells struct {
+	upn, mailbox                               string
+	mailboxCreated, mailboxSince, mailboxPurge int64
+	files                                      string
+	filesSince, filesDelete                    int64
+	mailboxPlan, filesPlan                     string
+	due                                        sql.NullInt64
+}
+
+func cellsOf(d *allot.UserData) dataCells {
+	c := dataCells{
+		upn: d.UserPrincipalName, mailbox: string(d.Mailbox),
+		mailboxCreated: micros(d.MailboxCreatedAt), mailboxSince: micros(d.MailboxSince), mailboxPurge: micros(d.MailboxPurgeAt),
+		files: string(d.Files), filesSince: micros(d.FilesSince), filesDelete: micros(d.FilesDeleteAt),
+		mailboxPlan: d.MailboxPlanID, filesPlan: d.FilesPlanID,
+	}
+	if t := d.DueAt(); !t.IsZero() {
+		c.due = sql.NullInt64{Int64: micros(t), Valid: true}
+	}
+	return c
+}
+
+// value is the value of dataColumns[col].
+func (c *dataCells) value(col int) any {
+	switch col {
+	case 0:
+		return c.upn
+	case 1:
+		return c.mailbox
+	case 2:
+		return c.mailboxCreated
+	case 3:
+		return c.mailboxSince
+	case 4:
+		return c.mailboxPurge
+	case 5:
+		return c.files
+	case 6:
+		return c.filesSince
+	case 7:
+		return c.filesDelete
+	case 8:
+		return c.mailboxPlan
+	case 9:
+		return c.filesPlan
+	default:
+		return c.due
+	}
+}
+
+// differ returns the bits of the columns whose values differ in c and o.
+func (c *dataCells) differ(o *dataCells) uint16 {
+	var set uint16
+	for col, ne := range [...]bool{c.upn != o.upn, c.mailbox != o.mailbox, c.mailboxCreated != o.mailboxCreated,
+		c.mailboxSince != o.mailboxSince, c.mailboxPurge != o.mailboxPurge, c.files != o.files, c.filesSince != o.filesSince,
+		c.filesDelete != o.filesDelete, c.mailboxPlan != o.mailboxPlan, c.filesPlan != o.filesPlan, c.due != o.due} {
+		if ne {
+			set |= 1 << col
+		}
+	}
+	return set
+}
+
+// only returns c with the cells outside set cleared.
+func (c dataCells) only(set uint16) dataCells {
+	var o dataCells
+	for col := range dataColumns {
+		if set&(1<<col) != 0 {
+			o.assign(col, &c)
+		}
+	}
+	return o
+}
+
+// assign copies cell col of from into c.
+func (c *dataCells) assign(col int, from *dataCells) {
+	switch col {
+	case 0:
+		c.upn = from.upn
+	case 1:
+		c.mailbox = from.mailbox
+	case 2:
+		c.mailboxCreated = from.mailboxCreated
+	case 3:
+		c.mailboxSince = from.mailboxSince
+	case 4:
+		c.mailboxPurge = from.mailboxPurge
+	case 5:
+		c.files = from.files
+	case 6:
+		c.filesSince = from.filesSince
+	case 7:
+		c.filesDelete = from.filesDelete
+	case 8:
+		c.mailboxPlan = from.mailboxPlan
+	case 9:
+		c.filesPlan = from.filesPlan
+	default:
+		c.due = from.due
+	}
 }
 
 // updateUserData rewrites existing data rows, each given as userDataArgs,
@@ -278,12 +474,13 @@ func (db *DB) userDataUpdate(n int) string {
 // userDataArgs are the values of userDataColumns and due_at for d (due_at
 // last).
 func userDataArgs(d allot.UserData) []any {
-	var due sql.NullInt64
-	if t := d.DueAt(); !t.IsZero() {
-		due = sql.NullInt64{Int64: micros(t), Valid: true}
+	c := cellsOf(&d)
+	args := make([]any, 1, 1+len(dataColumns))
+	args[0] = d.UserID
+	for col := range dataColumns {
+		args = append(args, c.value(col))
 	}
-	return []any{d.UserID, d.UserPrincipalName, string(d.Mailbox), micros(d.MailboxCreatedAt), micros(d.MailboxSince), micros(d.MailboxPurgeAt),
-		string(d.Files), micros(d.FilesSince), micros(d.FilesDeleteAt), d.MailboxPlanID, d.FilesPlanID, due}
+	return args
 }
 
 // licenseData applies a license change of one user to its data.
