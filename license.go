@@ -187,6 +187,11 @@ func (ch LicenseChange) SKUs() []string {
 	return append(skus, ch.Remove...)
 }
 
+// Names reports whether ch adds, changes or removes the SKU.
+func (ch LicenseChange) Names(skuID string) bool {
+	return slices.Contains(ch.Remove, skuID) || slices.ContainsFunc(ch.Add, func(a AssignedLicense) bool { return a.SKUID == skuID })
+}
+
 // SkipUnchanged returns the change without the removals of SKUs u does not
 // hold (BulkLicenseChange.SkipUnchanged), and false when nothing is left to
 // do for u. ch must be normalized.

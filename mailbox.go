@@ -206,33 +206,39 @@ func DataPlan(c *Catalog, ls []License, k DataKind) string {
 	return ""
 }
 
-// DataOrderMatters reports whether DataPlan's answers for the licenses
-// may depend on their order (the order of their assignment, as stores
-// keep them): two of them carry enabled plans holding data of one kind.
-// NextUserData asks DataPlan about the licenses held before a change, as
-// they were held. A store holding them in another order reads it before
-// applying the data rules.
-func DataOrderMatters(c *Catalog, ls []License) bool {
-	var mailbox, files int
-	for _, l := range ls {
-		sku := c.SKU(l.SKUID)
-		if sku == nil {
-			continue
-		}
-		var m, f bool
-		for _, p := range sku.Plans {
-			if l.PlanEnabled(sku, p.ID) {
-				m, f = m || p.Data == DataMailbox, f || p.Data == DataFiles
+// DataOrderMatters reports whether the data rules' answers for the
+// license change ch of a user holding ls may depend on the order of ls
+// (the order of their assignment, as stores keep them). NextUserData asks
+// DataPlan about the licenses held before a change, as they were held,
+// only for a kind of data the change takes away, which it can do only if
+// it names the SKU of every license carrying that kind; and DataPlan's
+// answer depends on their order only if two of them carry different plans
+// of that kind (several SKUs share a plan: E3's and E5's mailbox is one).
+// A store holding the licenses in another order reads it before applying
+// the data rules.
+func DataOrderMatters(c *Catalog, ls []License, ch LicenseChange) bool {
+	for _, k := range []DataKind{DataMailbox, DataFiles} {
+		first, differ, kept := "", false, false
+		for i := range ls {
+			id := DataPlan(c, ls[i:i+1], k)
+			if id == "" {
+				continue
+			}
+			if !ch.Names(ls[i].SKUID) {
+				kept = true // the change cannot take k away
+				break
+			}
+			if first == "" {
+				first = id
+			} else if id != first {
+				differ = true
 			}
 		}
-		if m {
-			mailbox++
-		}
-		if f {
-			files++
+		if differ && !kept {
+			return true
 		}
 	}
-	return mailbox > 1 || files > 1
+	return false
 }
 
 // NextUserData returns the state of a user's data after event ev. It is

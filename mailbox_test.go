@@ -250,20 +250,26 @@ func TestDataOrderMatters(t *testing.T) {
 	c := allot.DemoCatalog()
 	disabled := lics(skuExStd)
 	disabled[0].DisabledPlans = []string{planExStd}
+	remove := func(skus ...string) allot.LicenseChange { return allot.LicenseChange{Remove: skus} }
 	tests := []struct {
 		name string
 		ls   []allot.License
+		ch   allot.LicenseChange
 		want bool
 	}{
-		{"none", nil, false},
-		{"a mailbox and files in one license", lics(skuE3), false},
-		{"a mailbox, and a SKU outside the catalog", append(lics(skuExStd), allot.License{SKUID: skuUnknown}), false},
-		{"two mailboxes", lics(skuExStd, skuExEnt), true},
-		{"two mailboxes, one disabled", append(disabled, lics(skuExEnt)...), false},
-		{"the archive add-on holds a mailbox too", lics(skuE3, skuArchive), true},
+		{"none", nil, remove(skuExStd), false},
+		{"a mailbox and files in one license", lics(skuE3), remove(skuE3), false},
+		{"a mailbox, and a SKU outside the catalog", append(lics(skuExStd), allot.License{SKUID: skuUnknown}), remove(skuExStd, skuUnknown), false},
+		{"two mailbox plans, both removed", lics(skuExStd, skuExEnt), remove(skuExStd, skuExEnt), true},
+		{"two mailbox plans, one kept", lics(skuExStd, skuExEnt), remove(skuExStd), false},
+		{"two mailbox plans, one changed and one removed", lics(skuExStd, skuExEnt),
+			allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: skuExEnt, DisabledPlans: []string{planExEnt}}}, Remove: []string{skuExStd}}, true},
+		{"two mailbox plans, one disabled", append(disabled, lics(skuExEnt)...), remove(skuExStd, skuExEnt), false},
+		{"the archive add-on holds a mailbox too", lics(skuE3, skuArchive), remove(skuE3, skuArchive), true},
+		{"two licenses of one mailbox plan", lics(skuE3, skuExEnt), remove(skuE3, skuExEnt), false},
 	}
 	for _, tt := range tests {
-		if got := allot.DataOrderMatters(c, tt.ls); got != tt.want {
+		if got := allot.DataOrderMatters(c, tt.ls, tt.ch); got != tt.want {
 			t.Errorf("%s: DataOrderMatters = %v, want %v", tt.name, got, tt.want)
 		}
 	}

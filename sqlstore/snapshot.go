@@ -50,8 +50,8 @@ var errStale = errors.New("sqlstore: the snapshot is behind the database")
 // user whose version in the database is not the snapshot's. A license the
 // snapshot gives has no assignment date, which no rule reads and a bulk
 // change does not write for a license it keeps; the snapshot keeps them in
-// SKU order, so the licenses of the few users whose data rules read their
-// order are read from SQL (orderLicenses).
+// SKU order, so the licenses of the few users whose data rules may read
+// their order for this change are read from SQL (orderLicenses).
 //
 // The proof: every change of a user's entitlement or account moves its
 // version on in the same transaction (touch), and the snapshot holds each
@@ -85,7 +85,7 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 		}
 		users[k], proof[e.UserID] = u, e.Version
 	}
-	if err := tx.orderLicenses(ctx, p.TenantID, byID); err != nil {
+	if err := tx.orderLicenses(ctx, p.TenantID, byID, b.Change); err != nil {
 		return nil, err, true
 	}
 	pools = maps.Clone(pools)
@@ -123,13 +123,13 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 }
 
 // orderLicenses reads from SQL, in the order of their assignment, the
-// licenses of the users whose data rules read that order
-// (allot.DataOrderMatters): the snapshot keeps them in SKU order. The
-// versions prove these as they prove the rest.
-func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, byID map[string]*allot.User) error {
+// licenses of the users whose data rules may read that order for the
+// change ch (allot.DataOrderMatters): the snapshot keeps them in SKU
+// order. The versions prove these as they prove the rest.
+func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, byID map[string]*allot.User, ch allot.LicenseChange) error {
 	var ids []string
 	for id, u := range byID {
-		if allot.DataOrderMatters(tx.db.catalog, u.Licenses) {
+		if allot.DataOrderMatters(tx.db.catalog, u.Licenses, ch) {
 			ids = append(ids, id)
 		}
 	}

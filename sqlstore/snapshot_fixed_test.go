@@ -27,9 +27,8 @@ func TestBulkFromSnapshotFixed(t *testing.T) {
 		// order, and the disconnected mailbox records the first mailbox
 		// plan of that order (allot.DataPlan): the add-on's on the SQL
 		// path, E3's from the snapshot, until eccf225.
-		{name: "the add-on assigned before E3, both removed", setup: func(t *testing.T, d *snapDB) {
-			sqliteExec(t, d.path, `UPDATE licenses SET assigned_at = 0 WHERE sku_id = '`+snapArchive+`'`)
-		}, b: change(keys(u[3]), allot.LicenseChange{Remove: []string{benchE3, snapArchive}}), planned: 1, calls: true},
+		{name: "the add-on assigned before E3, both removed", setup: archiveFirst,
+			b: change(keys(u[3]), allot.LicenseChange{Remove: []string{benchE3, snapArchive}}), planned: 1, calls: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runSnapCase(t, tt) })

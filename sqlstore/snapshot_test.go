@@ -292,6 +292,11 @@ func disable(i int) func(t *testing.T, d *snapDB) {
 
 func keys(ks ...string) []string { return ks }
 
+// archiveFirst dates the archive add-on's licenses before every other.
+func archiveFirst(t *testing.T, d *snapDB) {
+	sqliteExec(t, d.path, `UPDATE licenses SET assigned_at = 0 WHERE sku_id = '`+snapArchive+`'`)
+}
+
 // change is a bulk change that is not all or nothing.
 func change(users []string, ch allot.LicenseChange) allot.BulkLicenseChange {
 	return allot.BulkLicenseChange{Users: users, Change: ch}
@@ -316,6 +321,13 @@ func TestBulkFromSnapshot(t *testing.T) {
 			planned: 1, calls: true},
 		{name: "a self-service license", b: change(keys(u[6]), allot.LicenseChange{Remove: []string{snapBP}}), planned: 1, calls: true},
 		{name: "two SKUs at once", b: change(keys(u[3]), allot.LicenseChange{Remove: []string{benchE3, snapArchive}}), planned: 1, calls: true},
+		// Licenses in another order than the snapshot's, where the data
+		// rules do not read it: the other mailbox license stays
+		// (allot.DataOrderMatters), and the user's licenses are not read
+		// from SQL.
+		{name: "the add-on assigned before E3, E3 removed", setup: archiveFirst, b: change(keys(u[3]), removeE3), planned: 1, calls: true},
+		{name: "the add-on assigned before E3, the add-on removed", setup: archiveFirst,
+			b: change(keys(u[3]), allot.LicenseChange{Remove: []string{snapArchive}}), planned: 1, calls: true},
 		{name: "skip unchanged", b: allot.BulkLicenseChange{Users: keys(u[1], u[2]), Change: removeE3, SkipUnchanged: true}, planned: 1, calls: true},
 		{name: "all or nothing, refused", b: allOrNothing(u[1], u[2]), planned: 1, calls: true},
 		{name: "all or nothing, done", b: allOrNothing(u[1], snapUPN(4), u[5]), planned: 1, calls: true},
