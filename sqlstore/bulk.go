@@ -470,23 +470,11 @@ func (tx *Tx) deleteLicenses(ctx context.Context, tenantID string, removes map[s
 }
 
 func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licenseRow) error {
-	for start := 0; start < len(rows); start += bulkChunk {
-		chunk := rows[start:min(start+bulkChunk, len(rows))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) VALUES `)
-		args := make([]any, 0, 6*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + tx.db.d.placeholders(len(args)+1, 6) + ")")
-			args = append(args, tenantID, r.userID, r.l.SKUID, r.l.Pool(), strings.Join(r.l.DisabledPlans, ","), micros(r.l.AssignedAt))
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return err
-		}
+	args := make([][]any, len(rows))
+	for i, r := range rows {
+		args[i] = []any{tenantID, r.userID, r.l.SKUID, r.l.Pool(), strings.Join(r.l.DisabledPlans, ","), micros(r.l.AssignedAt)}
 	}
-	return nil
+	return tx.insertRows(ctx, `INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, args)
 }
 
 // bumped is a user's new version and its userPrincipalName, as the users

@@ -52,6 +52,11 @@ type dialect struct {
 	// be undone alone (SQLite); OR FAIL statements on tables without
 	// foreign keys need none (insertOrFail, storeUserData).
 	statementJournal bool
+	// sharedValues says that a multi-row INSERT may bind the values all
+	// its rows share once, as INSERT … SELECT $1, column1, … FROM (VALUES
+	// …) (insertRows): SQLite, which gives each value the type of the
+	// column it lands in; PostgreSQL would type such a parameter as text.
+	sharedValues bool
 	// rowID is the column that locates a row of a table with rowids
 	// (SQLite's rowid): ScanEntitlementTables reports it for each user as a
 	// hint (allot.UserRow.Row) and ReadUserAt reads by it. "" where there
@@ -66,7 +71,7 @@ type dialect struct {
 var (
 	// SQLite samples (analysis_limit) so that ANALYZE stays quick on a
 	// large file.
-	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true, statementJournal: true, rowID: "rowid",
+	sqliteDialect = dialect{name: "sqlite", groupCommit: true, anonymousParams: true, prefixRange: true, statementJournal: true, sharedValues: true, rowID: "rowid",
 		analyzePrelude: "PRAGMA analysis_limit = 1000", open: (*DB).openSQLite}
 	postgresDialect = dialect{name: "postgres", forUpdate: " FOR UPDATE", rowLocks: true, readOnlyTx: true, notifies: true,
 		auditSequence: true, snapshot: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", open: (*DB).openPostgres}
