@@ -321,76 +321,60 @@ func (db *DB) dataGroupUpdate(set uint16, n int) string {
 			if k++; k > 1 {
 				q.WriteString(", ")
 			}
-			q.WriteString(dataColumns[col] + " = " + db.d.placeholders(k, 1))
+			q.WriteString(dataColumns[col].name + " = " + db.d.placeholders(k, 1))
 		}
 	}
 	q.WriteString(` WHERE tenant_id = ` + db.d.placeholders(k+1, 1) + ` AND user_id IN (` + db.d.placeholders(k+2, n) + `)`)
 	return q.String()
 }
 
-// dataColumns are the columns of a user_data row after its key, as
-// dataCells holds their values.
-var dataColumns = [...]string{"upn", "mailbox_state", "mailbox_created_at", "mailbox_since", "mailbox_purge_at",
-	"files_state", "files_since", "files_delete_at", "mailbox_plan_id", "files_plan_id", "due_at"}
+// dataColumns are the columns of a user_data row after its key, in
+// userDataArgs' order, each a text or an integer cell of dataCells.
+var dataColumns = [...]struct {
+	name string
+	text bool // else an integer
+	i    int  // the cell's index in dataCells.text or dataCells.num
+}{{"upn", true, 0}, {"mailbox_state", true, 1}, {"mailbox_created_at", false, 0}, {"mailbox_since", false, 1},
+	{"mailbox_purge_at", false, 2}, {"files_state", true, 2}, {"files_since", false, 3}, {"files_delete_at", false, 4},
+	{"mailbox_plan_id", true, 3}, {"files_plan_id", true, 4}, {"due_at", false, dueCell}}
 
 // dataCells are the values of a user's data row after its key, as stored.
 type dataCells struct {
-	upn, mailbox                               string
-	mailboxCreated, mailboxSince, mailboxPurge int64
-	files                                      string
-	filesSince, filesDelete                    int64
-	mailboxPlan, filesPlan                     string
-	due                                        sql.NullInt64
+	text [5]string
+	num  [6]int64 // num[dueCell] is due_at's, NULL unless due
+	due  bool
 }
+
+const dueCell = 5
 
 func cellsOf(d *allot.UserData) dataCells {
 	c := dataCells{
-		upn: d.UserPrincipalName, mailbox: string(d.Mailbox),
-		mailboxCreated: micros(d.MailboxCreatedAt), mailboxSince: micros(d.MailboxSince), mailboxPurge: micros(d.MailboxPurgeAt),
-		files: string(d.Files), filesSince: micros(d.FilesSince), filesDelete: micros(d.FilesDeleteAt),
-		mailboxPlan: d.MailboxPlanID, filesPlan: d.FilesPlanID,
+		text: [5]string{d.UserPrincipalName, string(d.Mailbox), string(d.Files), d.MailboxPlanID, d.FilesPlanID},
+		num:  [6]int64{micros(d.MailboxCreatedAt), micros(d.MailboxSince), micros(d.MailboxPurgeAt), micros(d.FilesSince), micros(d.FilesDeleteAt)},
 	}
 	if t := d.DueAt(); !t.IsZero() {
-		c.due = sql.NullInt64{Int64: micros(t), Valid: true}
+		c.num[dueCell], c.due = micros(t), true
 	}
 	return c
 }
 
 // value is the value of dataColumns[col].
 func (c *dataCells) value(col int) any {
-	switch col {
-	case 0:
-		return c.upn
-	case 1:
-		return c.mailbox
-	case 2:
-		return c.mailboxCreated
-	case 3:
-		return c.mailboxSince
-	case 4:
-		return c.mailboxPurge
-	case 5:
-		return c.files
-	case 6:
-		return c.filesSince
-	case 7:
-		return c.filesDelete
-	case 8:
-		return c.mailboxPlan
-	case 9:
-		return c.filesPlan
+	switch k := dataColumns[col]; {
+	case k.text:
+		return c.text[k.i]
+	case k.i == dueCell:
+		return sql.NullInt64{Int64: c.num[k.i], Valid: c.due}
 	default:
-		return c.due
+		return c.num[k.i]
 	}
 }
 
 // differ returns the bits of the columns whose values differ in c and o.
 func (c *dataCells) differ(o *dataCells) uint16 {
 	var set uint16
-	for col, ne := range [...]bool{c.upn != o.upn, c.mailbox != o.mailbox, c.mailboxCreated != o.mailboxCreated,
-		c.mailboxSince != o.mailboxSince, c.mailboxPurge != o.mailboxPurge, c.files != o.files, c.filesSince != o.filesSince,
-		c.filesDelete != o.filesDelete, c.mailboxPlan != o.mailboxPlan, c.filesPlan != o.filesPlan, c.due != o.due} {
-		if ne {
+	for col, k := range dataColumns {
+		if k.text && c.text[k.i] != o.text[k.i] || !k.text && c.num[k.i] != o.num[k.i] || k.i == dueCell && !k.text && c.due != o.due {
 			set |= 1 << col
 		}
 	}
@@ -400,40 +384,19 @@ func (c *dataCells) differ(o *dataCells) uint16 {
 // only returns c with the cells outside set cleared.
 func (c dataCells) only(set uint16) dataCells {
 	var o dataCells
-	for col := range dataColumns {
-		if set&(1<<col) != 0 {
-			o.assign(col, &c)
+	for col, k := range dataColumns {
+		switch {
+		case set&(1<<col) == 0:
+		case k.text:
+			o.text[k.i] = c.text[k.i]
+		default:
+			o.num[k.i] = c.num[k.i]
+			if k.i == dueCell {
+				o.due = c.due
+			}
 		}
 	}
 	return o
-}
-
-// assign copies cell col of from into c.
-func (c *dataCells) assign(col int, from *dataCells) {
-	switch col {
-	case 0:
-		c.upn = from.upn
-	case 1:
-		c.mailbox = from.mailbox
-	case 2:
-		c.mailboxCreated = from.mailboxCreated
-	case 3:
-		c.mailboxSince = from.mailboxSince
-	case 4:
-		c.mailboxPurge = from.mailboxPurge
-	case 5:
-		c.files = from.files
-	case 6:
-		c.filesSince = from.filesSince
-	case 7:
-		c.filesDelete = from.filesDelete
-	case 8:
-		c.mailboxPlan = from.mailboxPlan
-	case 9:
-		c.filesPlan = from.filesPlan
-	default:
-		c.due = from.due
-	}
 }
 
 // updateUserData rewrites existing data rows, each given as userDataArgs,
