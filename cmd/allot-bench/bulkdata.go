@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,11 +34,16 @@ func (env *benchEnv) readUserData(ctx context.Context, ids []string) (map[string
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		args := []any{env.d.big.id}
-		for _, id := range chunk {
+		var in strings.Builder // $2, $3, …: numbered, which both engines read
+		for i, id := range chunk {
 			args = append(args, id)
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			in.WriteString("$" + strconv.Itoa(i+2))
 		}
 		rows, err := env.raw.QueryContext(ctx, `SELECT user_id, mailbox_state, files_state, mailbox_plan_id, files_plan_id
-			FROM user_data WHERE tenant_id = ? AND user_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+			FROM user_data WHERE tenant_id = $1 AND user_id IN (`+in.String()+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -233,9 +233,14 @@ func (pe *benchEnv) pgW7(ctx context.Context, r *benchResult, bases []string) (*
 }
 
 // pgW5 is W5 through the first process with the checks spread over all;
-// then every process must answer for the users changed.
+// then every process must answer for the users changed, and their data
+// must be what the data rules say, as in W5.
 func (pe *benchEnv) pgW5(ctx context.Context, r *benchResult, bases []string) (*benchResult, error) {
 	ids, sku := pe.userIDs(0, pe.d.bulk), pe.d.skuIDs[benchSKURemove]
+	before, err := pe.readUserData(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	took, checks, err := pe.bulkWithChecks(ctx, r, bases[0], roundRobin(bases), benchBulkBody(ids, "", sku), len(ids))
 	if err != nil {
 		return nil, err
@@ -258,7 +263,7 @@ func (pe *benchEnv) pgW5(ctx context.Context, r *benchResult, bases []string) (*
 			return nil, err
 		}
 	}
-	if err := pe.bulkSystem(ctx, ids, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: sku}}}); err != nil {
+	if err := pe.checkBulkData(ctx, r, ids, before, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: sku}}}); err != nil {
 		return nil, err
 	}
 	_, err = pe.converge(ctx, bases, benchSKURemove)
