@@ -176,7 +176,10 @@ func (t *tenant) add(seed maphash.Seed, st *staged) {
 // and licenses in place when they fit.
 func (t *tenant) replace(seed maphash.Seed, s uint32, st *staged) {
 	e := &t.users[s]
-	if e.flags&flagDeleted == 0 {
+	// A user listed by its UPN under the same UPN stays listed: a bulk
+	// change replaces 100,000 users whose UPNs do not change.
+	listed := e.flags&flagDeleted == 0 && st.flags&flagDeleted == 0 && string(t.upn(e)) == st.upn
+	if e.flags&flagDeleted == 0 && !listed {
 		t.byUPN.remove(maphash.Bytes(seed, t.upn(e)), s, t.upnHash(seed))
 	}
 	if st.mailbox == mailboxUnknown {
@@ -199,7 +202,7 @@ func (t *tenant) replace(seed maphash.Seed, s uint32, st *staged) {
 		e.licOff = uint32(len(t.lics))
 		t.lics = append(t.lics, st.lics...)
 	}
-	if e.flags&flagDeleted == 0 {
+	if e.flags&flagDeleted == 0 && !listed {
 		t.byUPN.insert(maphash.Bytes(seed, t.upn(e)), s, t.upnHash(seed))
 	}
 }

@@ -37,6 +37,9 @@ func TestTenantMatchesMap(t *testing.T) {
 				delete(want, id)
 			case found:
 				st := randomStaged(r, id)
+				if r.IntN(2) == 0 {
+					st.upn = want[id].upn // a change that keeps the UPN
+				}
 				tn.replace(seed, s, &st)
 				want[id] = st
 			default:
