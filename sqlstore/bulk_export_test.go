@@ -16,3 +16,10 @@ func (db *DB) DataGroupUpdate(n int) string { return db.dataGroupUpdate(1<<1|1<<
 // engines without a statement journal: the reference that the tests
 // compare SQLite's UPDATE and INSERT OR FAIL path with.
 func (db *DB) UpsertUserData() { db.d.statementJournal = false }
+
+// RowLines and DumpSQLite expose rowLines and dumpQuery to the tests that
+// dump tables.
+var (
+	RowLines   = rowLines
+	DumpSQLite = dumpQuery
+)

@@ -141,38 +141,9 @@ func storedData(t *testing.T, driver, dsn string) string {
 	}
 	defer raw.Close()
 	var b strings.Builder
-	rowLines(t, &b, raw, `SELECT tenant_id, user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at,
+	sqlstore.RowLines(t, &b, raw, `SELECT tenant_id, user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at,
 		files_state, files_since, files_delete_at, due_at, mailbox_plan_id, files_plan_id FROM user_data ORDER BY tenant_id, user_id`)
 	return b.String()
-}
-
-// rowLines writes the rows of the query q to b, a line each, their
-// values as fmt.Sprintln prints them.
-func rowLines(t *testing.T, b *strings.Builder, raw *sql.DB, q string) {
-	t.Helper()
-	rows, err := raw.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintln(b, vals...)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // diffLines shows the first lines that differ between want and got.

@@ -110,20 +110,40 @@ func TestStoreUserDataGroups(t *testing.T) {
 // dumpUserData reads the user_data table of the SQLite file at path, a
 // line a row.
 func dumpUserData(t *testing.T, path string) string {
+	return dumpQuery(t, path, `SELECT tenant_id, `+userDataColumns+`, due_at FROM user_data ORDER BY tenant_id, user_id`)
+}
+
+// dumpQuery runs the queries on the SQLite file at path and returns
+// their rows (rowLines).
+func dumpQuery(t *testing.T, path string, queries ...string) string {
 	t.Helper()
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query(`SELECT tenant_id, ` + userDataColumns + `, due_at FROM user_data ORDER BY tenant_id, user_id`)
+	var b strings.Builder
+	for _, q := range queries {
+		rowLines(t, &b, raw, q)
+	}
+	return b.String()
+}
+
+// rowLines writes the rows of the query q to b, a line each, their
+// values as fmt.Sprintln prints them.
+func rowLines(t *testing.T, b *strings.Builder, raw *sql.DB, q string) {
+	t.Helper()
+	rows, err := raw.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var b strings.Builder
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for rows.Next() {
-		vals := make([]any, 13)
+		vals := make([]any, len(cols))
 		ptrs := make([]any, len(vals))
 		for i := range vals {
 			ptrs[i] = &vals[i]
@@ -131,12 +151,11 @@ func dumpUserData(t *testing.T, path string) string {
 		if err := rows.Scan(ptrs...); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintln(&b, vals...)
+		fmt.Fprintln(b, vals...)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return b.String()
 }
 
 // firstDiff shows the first line where want and got differ.

@@ -38,11 +38,11 @@ func TestInsertRowsShared(t *testing.T) {
 	}
 	var tables [2]string
 	for k, shared := range []bool{true, false} {
-		db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
+		path := filepath.Join(t.TempDir(), "allot.db")
+		db, err := Open(ctx, path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer db.Close()
 		db.d.sharedValues = shared
 		err = db.update(ctx, func(tx *Tx) error {
 			if _, err := tx.ExecContext(ctx, `CREATE TABLE kinds (a TEXT NOT NULL, b TEXT NOT NULL, c INTEGER NOT NULL, d INTEGER, e BLOB, f BOOLEAN)`); err != nil {
@@ -50,33 +50,11 @@ func TestInsertRowsShared(t *testing.T) {
 			}
 			return tx.insertRows(ctx, `INSERT INTO kinds (a, b, c, d, e, f)`, n, rows)
 		})
+		db.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		err = db.update(ctx, func(tx *Tx) error {
-			rs, err := tx.QueryContext(ctx, `SELECT a, b, c, d, e, f, typeof(c), typeof(d), typeof(e), typeof(f) FROM kinds ORDER BY b`)
-			if err != nil {
-				return err
-			}
-			defer rs.Close()
-			for rs.Next() {
-				vals := make([]any, 10)
-				ptrs := make([]any, len(vals))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rs.Scan(ptrs...); err != nil {
-					return err
-				}
-				fmt.Fprintln(&b, vals...)
-			}
-			return rs.Err()
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tables[k] = b.String()
+		tables[k] = dumpQuery(t, path, `SELECT a, b, c, d, e, f, typeof(c), typeof(d), typeof(e), typeof(f) FROM kinds ORDER BY b`)
 	}
 	if got, want := strings.Count(tables[0], "\n"), len(rows); got != want {
 		t.Fatalf("%d rows inserted, want %d", got, want)
