@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,7 +195,12 @@ func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
 // metricsEndpoint is metricsHandler behind Options.MetricsToken, when set:
 // a request without it is 401 in Graph's envelope.
 func (s *Server) metricsEndpoint() http.Handler {
-	h := metricsHandler(s.registry, s.log)
+	return s.metricsAuth(metricsHandler(s.registry, s.log))
+}
+
+// metricsAuth serves h to the bearer of the metrics token only, when one
+// is set.
+func (s *Server) metricsAuth(h http.Handler) http.Handler {
 	if s.metricsToken == "" {
 		return h
 	}
@@ -213,16 +219,38 @@ func (s *Server) metricsEndpoint() http.Handler {
 
 // MetricsHandler serves GET /metrics alone, for a listener of its own
 // (allot serve --metrics-addr), with the request ids, log lines and
-// security headers of the API; any other path is 404.
-func (s *Server) MetricsHandler() http.Handler {
+// security headers of the API; any other path is 404. With profiles, it
+// serves Go's profiles under /debug/pprof/ too (net/http/pprof), to the
+// same bearer as /metrics.
+func (s *Server) MetricsHandler(profiles bool) http.Handler {
 	mux := http.NewServeMux()
 	metrics := s.metricsEndpoint()
 	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		infoFrom(r.Context()).route = "/metrics"
 		metrics.ServeHTTP(w, r)
 	}))
+	only := "Only /metrics is served here."
+	if profiles {
+		only = "Only /metrics and /debug/pprof/ are served here."
+		pprofs := s.metricsAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			infoFrom(r.Context()).route = "/debug/pprof/"
+			switch r.URL.Path {
+			case "/debug/pprof/cmdline":
+				pprof.Cmdline(w, r)
+			case "/debug/pprof/profile":
+				pprof.Profile(w, r)
+			case "/debug/pprof/symbol":
+				pprof.Symbol(w, r)
+			case "/debug/pprof/trace":
+				pprof.Trace(w, r)
+			default:
+				pprof.Index(w, r)
+			}
+		}))
+		mux.Handle("/debug/pprof/", pprofs)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, &apiError{status: http.StatusNotFound, code: "UnknownError", message: "Only /metrics is served here."})
+		s.writeError(w, r, &apiError{status: http.StatusNotFound, code: "UnknownError", message: only})
 	})
 	return s.observe(mux)
 }

@@ -223,7 +223,7 @@ func TestMetricsAccess(t *testing.T) {
 			srv := NewServer(f.srv.svc, o)
 			h := srv.Handler()
 			if tt.separate {
-				h = srv.MetricsHandler()
+				h = srv.MetricsHandler(false)
 			}
 			r := httptest.NewRequest("GET", tt.path, nil)
 			if tt.token != "" {

@@ -349,6 +349,7 @@ func TestErrors(t *testing.T) {
 		{"revoke without token", []string{"token", "revoke", "--db", path}, 2, "allot: token revoke takes one TOKEN_OR_ID after the flags, got 0 arguments (run 'allot token revoke -h' for usage)"},
 		{"bad log format", []string{"serve", "--log-format", "xml"}, 2, `allot: serve: --log-format must be text or json, not "xml"`},
 		{"negative rate limit", []string{"serve", "--rate-limit", "-1"}, 2, "allot: serve: --rate-limit and --rate-burst cannot be negative"},
+		{"profiles without a metrics listener", []string{"serve", "--pprof"}, 2, "allot: serve: --pprof serves profiles on --metrics-addr only: set --metrics-addr (e.g. 127.0.0.1:9090)"},
 		{"bad global flag", []string{"--bogus", "skus"}, 2, "allot: flag provided but not defined: -bogus (run 'allot -h' for usage)"},
 		{"client without URL", []string{"skus"}, 2, "allot: skus needs the server's URL: set ALLOT_URL (allot serve prints it) or pass --url"},
 		{"client without token", []string{"--url", "http://127.0.0.1:1", "skus"}, 2, "allot: skus needs an access token: set ALLOT_TOKEN"},

@@ -53,7 +53,9 @@ listener then does not serve it), else on the API's listener only to
 requests bearing the token of --metrics-token-file ("Authorization: Bearer
 TOKEN"); with neither, it is not served. The token file, when given, is
 asked for on --metrics-addr too. Seat gauges by tenant, which name every
-tenant, are exported only with --metrics-per-tenant.
+tenant, are exported only with --metrics-per-tenant. With --pprof the
+metrics listener also serves Go's profiles under /debug/pprof/ (for go
+tool pprof http://127.0.0.1:9090/debug/pprof/profile), to the same bearer.
 
 Examples:
 
@@ -78,6 +80,7 @@ type serveCommand struct {
 	publicURL   string
 	proxies     proxyFlag
 	metricsAddr string
+	pprof       bool
 	metricsFile string
 	perTenant   bool
 	metricsTok  string // read from metricsFile by run
@@ -106,6 +109,7 @@ func (m *Main) parseServe(args []string) (command, error) {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this `host:port` alone (e.g. 127.0.0.1:9090), not on --addr")
 	fs.StringVar(&c.metricsFile, "metrics-token-file", "", "ask /metrics for the bearer token held in this `file`")
 	fs.BoolVar(&c.perTenant, "metrics-per-tenant", false, "export seat gauges by tenant in /metrics (they name every tenant)")
+	fs.BoolVar(&c.pprof, "pprof", false, "also serve Go's profiles (/debug/pprof/) on --metrics-addr, to the bearer of --metrics-token-file if set")
 	if err := m.parseFlags(fs, serveUsage, args); err != nil {
 		return nil, err
 	}
@@ -122,6 +126,8 @@ func (m *Main) parseServe(args []string) (command, error) {
 		return nil, &usageError{Msg: "serve: --rate-limit and --rate-burst cannot be negative"}
 	case c.rates.negative():
 		return nil, &usageError{Msg: "serve: --tenant-rate-limit, --tenant-rate-burst, --addr-rate-limit and --addr-rate-burst cannot be negative"}
+	case c.pprof && c.metricsAddr == "":
+		return nil, &usageError{Msg: "serve: --pprof serves profiles on --metrics-addr only: set --metrics-addr (e.g. 127.0.0.1:9090)"}
 	}
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return nil, &usageError{Msg: "serve: --public-url " + err.Error()}
@@ -253,7 +259,7 @@ func (c *serveCommand) serveMetrics(ctx context.Context, cancel context.CancelFu
 	c.log.Info("serving metrics", "addr", ln.Addr().String())
 	fmt.Fprintf(c.m.Stdout, "allot: metrics on http://%s/metrics\n", reachableAddr(ln.Addr()))
 	go func() {
-		err := srv.ServeMetrics(ctx, ln)
+		err := srv.ServeMetrics(ctx, ln, c.pprof)
 		cancel()
 		done <- err
 	}()

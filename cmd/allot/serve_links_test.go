@@ -114,6 +114,33 @@ func TestServeMetrics(t *testing.T) {
 		if code, _, _ := get(t, s.url+"/metrics", bearer); code != http.StatusNotFound {
 			t.Errorf("the API's listener serves /metrics too: %d, want 404", code)
 		}
+		if code, _, _ := get(t, strings.TrimSuffix(s.metricsURL, "/metrics")+"/debug/pprof/", bearer); code != http.StatusNotFound {
+			t.Errorf("profiles served without --pprof: %d, want 404", code)
+		}
+	})
+	t.Run("--pprof", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "--metrics-addr", "127.0.0.1:0", "--metrics-token-file", tokenFile(t, e2eMetricsToken), "--pprof")
+		base := strings.TrimSuffix(s.metricsURL, "/metrics")
+		for _, tt := range []struct {
+			url  string
+			hdr  map[string]string
+			want int
+			body string
+		}{
+			{base + "/debug/pprof/", nil, http.StatusUnauthorized, ""},
+			{base + "/debug/pprof/", map[string]string{"Authorization": "Bearer " + s.token}, http.StatusUnauthorized, ""},
+			{base + "/debug/pprof/", bearer, http.StatusOK, "goroutine"},
+			{base + "/debug/pprof/cmdline", bearer, http.StatusOK, ""},
+			{base + "/debug/pprof/goroutine?debug=1", bearer, http.StatusOK, "goroutine profile:"},
+			{base + "/metrics", bearer, http.StatusOK, "allot_"},
+			{s.url + "/debug/pprof/", bearer, http.StatusNotFound, ""},
+		} {
+			code, _, body := get(t, tt.url, tt.hdr)
+			if code != tt.want || !strings.Contains(body, tt.body) {
+				t.Errorf("GET %s -want +got\n-%d …%s…\n+%d %.200s", tt.url, tt.want, tt.body, code, body)
+			}
+		}
 	})
 }
 

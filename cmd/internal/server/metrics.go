@@ -10,10 +10,12 @@ import (
 
 // ServeMetrics serves GET /metrics alone on ln (allot serve
 // --metrics-addr) until ctx ends, asking for the metrics token when one is
-// set. Scrapes are short: a slow client is cut off.
-func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+// set; with profiles, Go's profiles under /debug/pprof/ too (--pprof).
+// Scrapes are short: a slow client is cut off, and a CPU profile or trace
+// may last at most the write timeout.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener, profiles bool) error {
 	srv := &http.Server{
-		Handler:           s.api.MetricsHandler(),
+		Handler:           s.api.MetricsHandler(profiles),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      time.Minute,

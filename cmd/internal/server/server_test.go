@@ -150,7 +150,7 @@ func TestServeMetrics(t *testing.T) {
 	noErr(t, err)
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- s.ServeMetrics(sctx, ln) }()
+	go func() { served <- s.ServeMetrics(sctx, ln, false) }()
 	for _, tt := range []struct {
 		path       string
 		wantStatus int
@@ -159,6 +159,7 @@ func TestServeMetrics(t *testing.T) {
 		{"/metrics", http.StatusOK, "allot_license_assignments_total"},
 		{"/healthz", http.StatusNotFound, `"error"`},
 		{"/v1.0/users", http.StatusNotFound, `"error"`},
+		{"/debug/pprof/", http.StatusNotFound, `"error"`}, // without --pprof
 	} {
 		resp, err := http.Get("http://" + ln.Addr().String() + tt.path)
 		noErr(t, err)
