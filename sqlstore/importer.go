@@ -178,26 +178,12 @@ func sharedColumns(rows [][]any, n int) uint64 {
 }
 
 // sameValue reports whether a and b are the same value of a type a row
-// may hold; values of other types (a []byte) are never the same.
+// may hold; values of other types (a []byte) are never the same. (An
+// interface comparison panics only when both hold one uncomparable type.)
 func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case int64:
-		y, ok := b.(int64)
-		return ok && x == y
-	case int:
-		y, ok := b.(int)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case sql.NullInt64:
-		y, ok := b.(sql.NullInt64)
-		return ok && x == y
+	switch a.(type) {
+	case nil, string, int64, int, bool, sql.NullInt64:
+		return a == b
 	}
 	return false
 }

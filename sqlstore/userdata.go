@@ -240,15 +240,15 @@ func (tx *Tx) storeUserData(ctx context.Context, tenantID string, rows []dataRow
 		}
 		return tx.writeUserData(ctx, tenantID, ds)
 	}
-	type change struct {
+	type alike struct { // the cells a row changes and their new values
 		set   uint16
 		cells dataCells
 	}
-	groups := map[change][]int{} // indexes in rows, in their order
+	groups := map[alike][]int{} // indexes in rows, in their order
 	var inserts [][]any
 	for i := range rows {
 		if rows[i].exists {
-			c := change{rows[i].set, cellsOf(&rows[i].UserData).only(rows[i].set)}
+			c := alike{rows[i].set, cellsOf(&rows[i].UserData).only(rows[i].set)}
 			groups[c] = append(groups[c], i)
 		} else {
 			inserts = append(inserts, append([]any{tenantID}, userDataArgs(rows[i].UserData)...))
