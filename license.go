@@ -366,18 +366,10 @@ type BulkLicenseChange struct {
 	// DryRun evaluates the change for every user and reports the results
 	// without writing anything.
 	DryRun bool
-	// Progress, when not nil, is told as the change advances how many of
-	// the total users are planned (done); it must return quickly and must
-	// not call the store. A store that retries the transaction starts
-	// again from 0.
-	Progress func(done, total int)
-}
-
-// ReportProgress tells b.Progress, if any, that done users are planned.
-func (b BulkLicenseChange) ReportProgress(done int) {
-	if b.Progress != nil {
-		b.Progress(done, len(b.Users))
-	}
+	// Progress, when not nil, is told as the change advances (Progress:
+	// users planned, then the writing); it must return quickly and must
+	// not call the store.
+	Progress func(Progress)
 }
 
 // BulkResult is the outcome for one user of a bulk change.

@@ -252,18 +252,10 @@ type ImportOptions struct {
 	// Atomic writes nothing if one row is refused; otherwise each row
 	// succeeds or fails alone.
 	Atomic bool
-	// Progress, when not nil, is told as the import advances how many of
-	// the total rows are planned (done); it must return quickly and must
+	// Progress, when not nil, is told as the import advances (Progress:
+	// rows planned, then the writing); it must return quickly and must
 	// not call the store.
-	Progress func(done, total int)
-}
-
-// ReportProgress tells o.Progress, if any, that done of total rows are
-// planned.
-func (o ImportOptions) ReportProgress(done, total int) {
-	if o.Progress != nil {
-		o.Progress(done, total)
-	}
+	Progress func(Progress)
 }
 
 // ImportResult is what happened to one row of an import.

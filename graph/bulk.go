@@ -68,7 +68,7 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 
 // runBulk is the work of a bulk change run as an operation (operation.go).
 func (s *Server) runBulk(p allot.Principal, b allot.BulkLicenseChange) operationRun {
-	return func(ctx context.Context, progress func(done, total int)) (func(io.Writer) error, error) {
+	return func(ctx context.Context, progress func(allot.Progress)) (func(io.Writer) error, error) {
 		b.Progress = progress
 		results, err := s.svc.Licenses.AssignLicensesBulk(ctx, p, b)
 		if err != nil {

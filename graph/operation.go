@@ -64,6 +64,9 @@ const OperationsPath = "/api/operations"
 // Operation is the state of a request run in the background, Graph's
 // richLongRunningOperation with allot's counts of the work: processed of
 // total users (a bulk change) or rows (an import) planned.
+// PercentageProgress follows the whole work, the writing that comes after
+// the planning included (allot.Progress), and is at most 99 until the
+// operation has ended.
 type Operation struct {
 	ID                 string          `json:"id"`
 	Type               string          `json:"type"` // "bulkAssignLicense" or "importUsers"
@@ -91,7 +94,7 @@ type operation struct {
 	id, kind, tenantID, owner string
 	created, last, ended      time.Time
 	status                    string
-	processed, total          int
+	progress                  allot.Progress
 	fail                      *apiError // set when failed
 	file                      string    // the spooled result, when succeeded
 	read                      bool      // the result was read at least once
@@ -152,7 +155,7 @@ func (ops *operations) add(p allot.Principal, kind string, total int) (*operatio
 		ops.forgetLocked(oldest)
 	}
 	op := &operation{id: newRequestID(), kind: kind, tenantID: p.TenantID, owner: ownerOf(p), created: now, last: now,
-		status: OperationNotStarted, total: total}
+		status: OperationNotStarted, progress: allot.Progress{Total: total}}
 	ops.byID[op.id] = op
 	return op, nil
 }
@@ -203,10 +206,10 @@ func (ops *operations) update(op *operation, f func(*operation)) {
 	op.last = ops.now()
 }
 
-// progress records that done of total units are processed.
-func (ops *operations) progress(op *operation) func(done, total int) {
-	return func(done, total int) {
-		ops.update(op, func(op *operation) { op.processed, op.total = done, total })
+// progress records how far op has come.
+func (ops *operations) progress(op *operation) func(allot.Progress) {
+	return func(p allot.Progress) {
+		ops.update(op, func(op *operation) { op.progress = p })
 	}
 }
 
@@ -219,7 +222,7 @@ func (ops *operations) end(op *operation, file string, fail *apiError) {
 		if fail != nil {
 			op.status = OperationFailed
 		} else {
-			op.processed = op.total
+			op.progress.Planned = op.progress.Total
 		}
 		if ops.byID[op.id] != op && file != "" {
 			os.Remove(file)
@@ -259,7 +262,7 @@ func wantsAsync(r *http.Request) bool {
 
 // operationRun does an operation's work, telling progress how it
 // advances, and returns the writer of its result or its error.
-type operationRun func(ctx context.Context, progress func(done, total int)) (func(io.Writer) error, error)
+type operationRun func(ctx context.Context, progress func(allot.Progress)) (func(io.Writer) error, error)
 
 // startOperation answers 202 and runs run in the background, keeping the
 // request's slot of the bulk budget until it ends.
@@ -332,10 +335,8 @@ func (s *Server) spool(write func(io.Writer) error) (string, error) {
 // operationOf renders op, whose result is read at loc+"/result".
 func operationOf(op *operation, loc string) Operation {
 	out := Operation{ID: op.id, Type: op.kind, Status: op.status, CreatedDateTime: formatTime(op.created),
-		LastActionDateTime: formatTime(op.last), Processed: op.processed, Total: op.total, ResourceLocation: loc + "/result"}
-	if op.total > 0 {
-		out.PercentageProgress = min(99, 100*op.processed/op.total)
-	}
+		LastActionDateTime: formatTime(op.last), Processed: op.progress.Planned, Total: op.progress.Total,
+		PercentageProgress: min(99, op.progress.Percent()), ResourceLocation: loc + "/result"}
 	if !op.ended.IsZero() {
 		out.PercentageProgress = 100
 	}

@@ -184,35 +184,58 @@ func TestOperationAccess(t *testing.T) {
 // report of a bulk change's progress.
 type hookLicenses struct {
 	allot.LicenseService
-	hook func(done, total int)
+	hook func(allot.Progress)
 }
 
 // AssignLicensesBulk runs the change, calling the hook after each report.
 func (h hookLicenses) AssignLicensesBulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange) ([]allot.BulkResult, error) {
 	report := b.Progress
-	b.Progress = func(done, total int) {
+	b.Progress = func(pr allot.Progress) {
 		if report != nil {
-			report(done, total)
+			report(pr)
 		}
-		h.hook(done, total)
+		h.hook(pr)
 	}
 	return h.LicenseService.AssignLicensesBulk(ctx, p, b)
 }
 
-// gate holds the bulk changes of a test at their first report with
-// 0 < done < total until it is opened.
+// gate holds the changes of a test at their first report where at holds,
+// until it is opened.
 type gate struct {
+	at      func(allot.Progress) bool
 	once    sync.Once
 	reached chan struct{}
 	open    chan struct{}
 }
 
-func newGate() *gate { return &gate{reached: make(chan struct{}), open: make(chan struct{})} }
+func newGate(at func(allot.Progress) bool) *gate {
+	return &gate{at: at, reached: make(chan struct{}), open: make(chan struct{})}
+}
 
-func (g *gate) hook(done, total int) {
-	if done > 0 && done < total {
+func (g *gate) hook(p allot.Progress) {
+	if g.at(p) {
 		g.once.Do(func() { close(g.reached); <-g.open })
 	}
+}
+
+// wait waits until a change is held at the gate; a change that never
+// reports what the gate waits for fails the test instead of hanging it.
+func (g *gate) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.reached:
+	case <-time.After(time.Minute):
+		t.Fatal("no change reported the progress the gate waits for")
+	}
+}
+
+// planning is a change planning its users: some are planned, not all.
+func planning(p allot.Progress) bool { return p.Planned > 0 && p.Planned < p.Total }
+
+// writing is a change writing: every user planned, a part of the writing
+// done.
+func writing(p allot.Progress) bool {
+	return p.Planned == p.Total && p.Done > p.Total && p.Done < p.Work
 }
 
 // withGate makes the server's bulk changes pass through g.
@@ -242,24 +265,50 @@ func (f *fixture) manyUsers(t *testing.T, tf *tenantFixture, n int) []string {
 }
 
 // TestOperationProgress checks that an operation's progress really
-// advances: held after the store's first report of a part of the users,
-// the operation is running with 0 < processed < total.
+// advances, through the planning and then the writing: held at the
+// store's first report of a part of the users planned, the operation is
+// running with 0 < processed < total; held after the first step of the
+// writing, every user is processed but the percentage is that of the
+// work done, writes included, not 99.
 func TestOperationProgress(t *testing.T) {
-	g := newGate()
-	f := newFixture(t, withGate(g))
-	a := f.a
-	upns := f.manyUsers(t, a, 1200)
-	body, _ := json.Marshal(map[string]any{"users": upns, "addLicenses": []map[string]string{{"skuId": skuE3}}, "dryRun": true})
-	opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(body), nil)
-	<-g.reached
-	op := f.operation(t, a, callerLicense, opPath)
-	close(g.open)
-	if op.Status != OperationRunning || op.Processed <= 0 || op.Processed >= op.Total || op.Total != len(upns) ||
-		op.PercentageProgress != 100*op.Processed/op.Total {
-		t.Errorf("held operation -want +got\n-running 0 < processed < %d\n+%s %d/%d %d%%", len(upns), op.Status, op.Processed, op.Total, op.PercentageProgress)
+	tests := []struct {
+		name  string
+		at    func(allot.Progress) bool
+		users int
+		dry   bool
+		// the held operation's
+		processed, percent int
+		changed            int // in the result; the others fail, E3 having 100 seats
+	}{
+		// 1,200 users planned by 500: held at 500 planned, as if each
+		// were then written in four steps: 500 of 1,200 × 5.
+		{name: "planning", at: planning, users: 1200, dry: true, processed: 500, percent: 100 * 500 / (1200 * 5), changed: 100},
+		// 90 users get E3 (of its 100 seats): held after the first of
+		// the four steps that write them, 90 + 90 of 90 + 4 × 90.
+		{name: "writing", at: writing, users: 90, processed: 90, percent: 100 * 180 / 450, changed: 90},
 	}
-	if op := f.awaitOperation(t, a, callerLicense, opPath); op.Status != OperationSucceeded || op.Processed != op.Total {
-		t.Errorf("ended operation -want +got\n-succeeded %d/%d\n+%s %d/%d", len(upns), len(upns), op.Status, op.Processed, op.Total)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGate(tt.at)
+			f := newFixture(t, withGate(g))
+			a := f.a
+			upns := f.manyUsers(t, a, tt.users)
+			body, _ := json.Marshal(map[string]any{"users": upns, "addLicenses": []map[string]string{{"skuId": skuE3}}, "dryRun": tt.dry})
+			opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(body), nil)
+			g.wait(t)
+			op := f.operation(t, a, callerLicense, opPath)
+			close(g.open)
+			if op.Status != OperationRunning || op.Processed != tt.processed || op.Total != len(upns) || op.PercentageProgress != tt.percent {
+				t.Errorf("held operation -want +got\n-running %d/%d %d%%\n+%s %d/%d %d%%", tt.processed, len(upns), tt.percent, op.Status, op.Processed, op.Total, op.PercentageProgress)
+			}
+			op = f.awaitOperation(t, a, callerLicense, opPath)
+			var res BulkResponse
+			if resp := f.get(t, a, callerLicense, opPath+"/result"); op.Status != OperationSucceeded || op.Processed != op.Total || op.PercentageProgress != 100 ||
+				resp.status != http.StatusOK || json.Unmarshal(resp.body, &res) != nil || res.Changed != tt.changed || res.Failed != tt.users-tt.changed {
+				t.Errorf("ended operation -want +got\n-succeeded %d/%d 100%%, %d changed\n+%s %d/%d %d%%, %d %d changed %d failed", len(upns), len(upns), tt.changed,
+					op.Status, op.Processed, op.Total, op.PercentageProgress, resp.status, res.Changed, res.Failed)
+			}
+		})
 	}
 }
 
@@ -267,7 +316,7 @@ func TestOperationProgress(t *testing.T) {
 // running operation, and the operations a tenant keeps (429), each with
 // Retry-After; an ended operation whose result was read makes room.
 func TestOperationBounds(t *testing.T) {
-	g := newGate()
+	g := newGate(planning)
 	f := newFixture(t, withGate(g), func(o *Options, _ *Services) {
 		o.MaxBulkRequests, o.MaxOperations = 2, 1
 	})
@@ -279,7 +328,7 @@ func TestOperationBounds(t *testing.T) {
 		return f.do(t, request{method: "POST", path: "/api/bulkAssignLicense", token: a.tokens[caller], body: []byte(b), header: asyncHeader})
 	}
 	opPath := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(body), nil)
-	<-g.reached // running, holding a slot of the budget
+	g.wait(t) // running, holding a slot of the budget
 	tests := []struct {
 		name       string
 		caller     string
@@ -324,45 +373,73 @@ func TestOperationBounds(t *testing.T) {
 // report of an import's progress.
 type hookImports struct {
 	allot.UserImportService
-	hook func(done, total int)
+	hook func(allot.Progress)
 }
 
 // ImportUsers runs the import, calling the hook after each report.
 func (h hookImports) ImportUsers(ctx context.Context, p allot.Principal, rows []allot.ImportRow, o allot.ImportOptions) ([]allot.ImportResult, error) {
 	report := o.Progress
-	o.Progress = func(done, total int) {
+	o.Progress = func(pr allot.Progress) {
 		if report != nil {
-			report(done, total)
+			report(pr)
 		}
-		h.hook(done, total)
+		h.hook(pr)
 	}
 	return h.UserImportService.ImportUsers(ctx, p, rows, o)
 }
 
 // TestOperationImportProgress checks that an import's progress advances
-// and counts the rows refused before the store as processed.
+// through the planning and the writing, and counts the rows refused
+// before the store as processed and done.
 func TestOperationImportProgress(t *testing.T) {
-	g := newGate()
-	f := newFixture(t, withImports, func(_ *Options, s *Services) {
-		s.Imports = hookImports{UserImportService: s.Imports, hook: g.hook}
-	})
-	a := f.a
-	var csv strings.Builder
-	csv.WriteString("userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nbad,Bad,US,true,\n")
-	for i := range 1200 {
-		fmt.Fprintf(&csv, "row%d@contoso.example,Row,US,true,\n", i)
+	tests := []struct {
+		name string
+		at   func(allot.Progress) bool
+		dry  bool
+		// the held operation's
+		processed, percent int
+	}{
+		// The store held at 500 of 1,200 rows planned, as if each were
+		// then created and licensed (1 + 4 steps); the refused row is done.
+		{name: "planning", at: planning, dry: true, processed: 501, percent: 100 * 501 / (1 + 1200*6)},
+		// Held after the first 500 users are created: 1,200 created and
+		// 50 licensed in four steps are the writing.
+		{name: "writing", at: writing, processed: 1201, percent: 100 * (1 + 1200 + 500) / (1 + 1200 + 1200 + 50*4)},
 	}
-	opPath := f.startAsync(t, a, callerGlobal, "/api/users/import?dryRun=true", csv.String(), map[string]string{"Content-Type": "text/csv"})
-	<-g.reached
-	op := f.operation(t, a, callerGlobal, opPath)
-	close(g.open)
-	if op.Status != OperationRunning || op.Total != 1201 || op.Processed != 501 {
-		t.Errorf("held import -want +got\n-running 501/1201\n+%s %d/%d", op.Status, op.Processed, op.Total)
-	}
-	op = f.awaitOperation(t, a, callerGlobal, opPath)
-	var res ImportResponse
-	if resp := f.get(t, a, callerGlobal, opPath+"/result"); resp.status != http.StatusOK || json.Unmarshal(resp.body, &res) != nil ||
-		op.Status != OperationSucceeded || res.Totals.Rows != 1201 || res.Totals.Refused != 1 || res.Totals.Created != 1200 {
-		t.Errorf("ended import -want +got\n-succeeded, 1201 rows: 1200 created, 1 refused\n+%s %d %+v", op.Status, resp.status, res.Totals)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGate(tt.at)
+			f := newFixture(t, withImports, func(_ *Options, s *Services) {
+				s.Imports = hookImports{UserImportService: s.Imports, hook: g.hook}
+			})
+			a := f.a
+			var csv strings.Builder
+			csv.WriteString("userPrincipalName,displayName,usageLocation,accountEnabled,licenses\nbad,Bad,US,true,\n")
+			for i := range 1200 {
+				sku := ""
+				if i < 50 {
+					sku = "SPE_E3"
+				}
+				fmt.Fprintf(&csv, "row%d@contoso.example,Row,US,true,%s\n", i, sku)
+			}
+			path := "/api/users/import"
+			if tt.dry {
+				path += "?dryRun=true"
+			}
+			opPath := f.startAsync(t, a, callerGlobal, path, csv.String(), map[string]string{"Content-Type": "text/csv"})
+			g.wait(t)
+			op := f.operation(t, a, callerGlobal, opPath)
+			close(g.open)
+			if op.Status != OperationRunning || op.Total != 1201 || op.Processed != tt.processed || op.PercentageProgress != tt.percent {
+				t.Errorf("held import -want +got\n-running %d/1201 %d%%\n+%s %d/%d %d%%", tt.processed, tt.percent, op.Status, op.Processed, op.Total, op.PercentageProgress)
+			}
+			op = f.awaitOperation(t, a, callerGlobal, opPath)
+			var res ImportResponse
+			if resp := f.get(t, a, callerGlobal, opPath+"/result"); resp.status != http.StatusOK || json.Unmarshal(resp.body, &res) != nil ||
+				op.Status != OperationSucceeded || op.PercentageProgress != 100 || res.Totals.Rows != 1201 || res.Totals.Refused != 1 ||
+				res.Totals.Created != 1200 || res.Totals.LicensesAdded != 50 {
+				t.Errorf("ended import -want +got\n-succeeded 100%%, 1201 rows: 1200 created, 50 licensed, 1 refused\n+%s %d%% %d %+v", op.Status, op.PercentageProgress, resp.status, res.Totals)
+			}
+		})
 	}
 }

@@ -90,9 +90,12 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 // runImport is the work of an import run as an operation (operation.go):
 // the rows refused already count as processed.
 func (s *Server) runImport(p allot.Principal, rows []allot.ImportRow, refused []allot.ImportResult, opts allot.ImportOptions, dry bool) operationRun {
-	return func(ctx context.Context, progress func(done, total int)) (func(io.Writer) error, error) {
-		progress(len(refused), len(rows)+len(refused))
-		opts.Progress = func(done, total int) { progress(len(refused)+done, len(refused)+total) }
+	return func(ctx context.Context, progress func(allot.Progress)) (func(io.Writer) error, error) {
+		n := len(refused)
+		progress(allot.Progress{Planned: n, Total: len(rows) + n})
+		opts.Progress = func(p allot.Progress) {
+			progress(allot.Progress{Planned: n + p.Planned, Total: n + p.Total, Done: n + p.Done, Work: n + p.Work})
+		}
 		results, err := s.svc.Imports.ImportUsers(ctx, p, rows, opts)
 		if err != nil {
 			return nil, err

@@ -84,9 +84,10 @@ func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLi
 	seen := make(map[string]int, len(b.Users))
 	todo := make([]bulkUser, 0, len(users))
 	seats := newSeatBook(pools)
+	pr := newProgress(b.Progress, len(b.Users), bulkWriteSteps)
 	for i, key := range b.Users {
 		if i%bulkChunk == 0 {
-			b.ReportProgress(i)
+			pr.planned(i)
 		}
 		r := &results[i]
 		r.User = key
@@ -106,11 +107,12 @@ func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLi
 			return results, r.Err
 		}
 	}
-	b.ReportProgress(len(b.Users))
 	if b.DryRun || len(todo) == 0 {
+		pr.writing(0)
 		return results, tx.dryRunData(ctx, p.TenantID, b, todo) // a dry run says what would happen to the users' data
 	}
-	return results, tx.writeBulk(ctx, p, todo, seats)
+	pr.writing(bulkWriteSteps * len(todo))
+	return results, tx.writeBulk(ctx, p, todo, seats, pr)
 }
 
 // seatsShort refuses, before any user is planned, an administrator's
@@ -372,7 +374,7 @@ func (tx *Tx) lockPools(ctx context.Context, tenantID string, skuIDs []string) (
 
 // writeBulk writes the planned changes of a bulk operation: counters,
 // license rows, user versions and audit events.
-func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser, seats *seatBook) error {
+func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser, seats *seatBook, pr *progress) error {
 	// In user id order every statement below walks the tables' and the
 	// indexes' pages in order, once, instead of at random.
 	slices.SortFunc(todo, func(a, b bulkUser) int { return strings.Compare(a.user.ID, b.user.ID) })
@@ -403,6 +405,7 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 			}
 		}
 	}
+	pr.wrote(len(todo))
 	n := 0
 	for _, bu := range todo {
 		n += len(bu.plan.Add) + len(bu.plan.Remove) + len(bu.plan.Update)
@@ -434,9 +437,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.insertLicenses(ctx, p.TenantID, adds); err != nil {
 		return err
 	}
+	pr.wrote(len(todo))
 	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
+	pr.wrote(len(todo))
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
 		if v, ok := versions[bu.user.ID]; ok { // as the bump found them
@@ -445,7 +450,11 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 			c.Entitlements = append(c.Entitlements, e)
 		}
 	}
-	return tx.bulkAudit(ctx, p, events)
+	if err := tx.bulkAudit(ctx, p, events); err != nil {
+		return err
+	}
+	pr.wrote(len(todo))
+	return nil
 }
 
 type licenseRow struct {

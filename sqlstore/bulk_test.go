@@ -318,3 +318,105 @@ func TestUserDataUpdatePlan(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkProgress records the reports of a bulk change's progress, on
+// both engines: the planning advances by chunks, then every step of the
+// writing is reported, so that Done reaches Work (the users plus four
+// steps for each changed user) only at the end, and neither Done nor the
+// percentage ever falls. A dry run writes nothing: its work is the
+// planning. An import's writing counts one step for each user created,
+// reported by 500.
+func TestBulkProgress(t *testing.T) {
+	set := benchBulkSet(1203) // even users hold E3: 601 change
+	keys := make([]string, len(set.Users))
+	for i, u := range set.Users {
+		keys[i] = u.ID
+	}
+	tests := []struct {
+		name string
+		dry  bool
+		work int
+	}{
+		{"dry run", true, 1203},
+		{"writes", false, 1203 + 4*601},
+	}
+	for _, engine := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
+		{"postgres", postgresURL},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, engine.dsn(t), sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Import(ctx, benchBulkSet(len(set.Users))); err != nil {
+				t.Fatal(err)
+			}
+			p := allot.SystemPrincipal(benchTenant, "test")
+			for _, tt := range tests {
+				var got []allot.Progress
+				_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true, DryRun: tt.dry,
+					Change:   allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}},
+					Progress: func(pr allot.Progress) { got = append(got, pr) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkProgress(t, tt.name, got, len(keys), tt.work, min(tt.work-len(keys), 3))
+			}
+			rows := make([]allot.ImportRow, 1200)
+			for i := range rows {
+				rows[i] = allot.ImportRow{Line: i + 2, UserPrincipalName: fmt.Sprintf("new%d@bulk.example", i), DisplayName: "New", UsageLocation: "US", AccountEnabled: true}
+			}
+			var got []allot.Progress
+			res, err := db.ImportUsers(ctx, p, rows, allot.ImportOptions{Progress: func(pr allot.Progress) { got = append(got, pr) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Err != nil || r.Action != allot.ImportCreate {
+					t.Fatalf("import line %d: %s, %v", r.Line, r.Action, r.Err)
+				}
+			}
+			checkProgress(t, "import", got, len(rows), 2*len(rows), 2) // at 500 and 1,000 created
+		})
+	}
+}
+
+// checkProgress checks the reports of a change of total users whose work
+// is work, with at least writes reports during the writing.
+func checkProgress(t *testing.T, name string, got []allot.Progress, total, work, writes int) {
+	t.Helper()
+	if len(got) == 0 {
+		t.Fatalf("%s: no progress reported", name)
+	}
+	if first := got[0]; first != (allot.Progress{Total: total, Work: first.Work}) || first.Work < work {
+		t.Errorf("%s: first report %+v, want nothing done of %d users and at least %d of work", name, first, total, work)
+	}
+	if last := got[len(got)-1]; last != (allot.Progress{Planned: total, Total: total, Done: work, Work: work}) {
+		t.Errorf("%s: last report -want +got\n-%+v\n+%+v", name, allot.Progress{Planned: total, Total: total, Done: work, Work: work}, last)
+	}
+	planning, writing := 0, 0
+	for i, pr := range got {
+		if pr.Planned > 0 && pr.Planned < total {
+			planning++
+		}
+		if pr.Planned == total && pr.Done > total && pr.Done < pr.Work {
+			writing++
+		}
+		if i > 0 && (pr.Planned < got[i-1].Planned || pr.Done < got[i-1].Done || pr.Percent() < got[i-1].Percent()) {
+			t.Errorf("%s: report %d fell back: %+v after %+v", name, i, pr, got[i-1])
+		}
+	}
+	if planning < 2 {
+		t.Errorf("%s: %d reports during the planning of %d users, want one per 500", name, planning, total)
+	}
+	if writing < writes {
+		t.Errorf("%s: %d reports during the writing, want at least %d", name, writing, writes)
+	}
+}

@@ -57,9 +57,10 @@ func (tx *Tx) importRows(ctx context.Context, p allot.Principal, rows []allot.Im
 	results := make([]allot.ImportResult, len(rows))
 	var todo []importUser
 	refused := false
+	pr := newProgress(opts.Progress, len(rows), 1+bulkWriteSteps)
 	for i := range rows {
 		if i%bulkChunk == 0 {
-			opts.ReportProgress(i, len(rows))
+			pr.planned(i)
 		}
 		r := &results[i]
 		r.Line, r.UserPrincipalName = rows[i].Line, rows[i].UserPrincipalName
@@ -77,9 +78,10 @@ func (tx *Tx) importRows(ctx context.Context, p allot.Principal, rows []allot.Im
 		}
 	}
 	if opts.DryRun || (opts.Atomic && refused) || len(todo) == 0 {
+		pr.writing(0)
 		return results, nil
 	}
-	return results, tx.writeImport(ctx, p, todo, st.seats)
+	return results, tx.writeImport(ctx, p, todo, st.seats, pr)
 }
 
 // loadImport reads the users the rows name with their licenses, the
@@ -176,9 +178,24 @@ func (tx *Tx) planImportRow(ctx context.Context, p allot.Principal, row *allot.I
 // writeImport writes the planned rows: new users and changed fields one
 // user at a time, then every license change together as a bulk change
 // writes them (seat counters, rows, versions, audit).
-func (tx *Tx) writeImport(ctx context.Context, p allot.Principal, todo []importUser, seats *seatBook) error {
-	var lics []bulkUser
+func (tx *Tx) writeImport(ctx context.Context, p allot.Principal, todo []importUser, seats *seatBook, pr *progress) error {
+	units := 0 // one per user created or updated, bulkWriteSteps per user whose licenses change
 	for _, iu := range todo {
+		if iu.before == nil || len(iu.plan.Fields) > 0 {
+			units++
+		}
+		if iu.plan.Licenses != nil {
+			units += bulkWriteSteps
+		}
+	}
+	pr.writing(units)
+	var lics []bulkUser
+	written := 0 // users created or updated since the last report
+	for _, iu := range todo {
+		if written == bulkChunk {
+			pr.wrote(written)
+			written = 0
+		}
 		u := iu.plan.User
 		switch {
 		case iu.before == nil:
@@ -186,20 +203,23 @@ func (tx *Tx) writeImport(ctx context.Context, p allot.Principal, todo []importU
 			if err := tx.createUser(ctx, p, u); err != nil {
 				return err
 			}
+			written++
 		case len(iu.plan.Fields) > 0:
 			if err := tx.writeImportedFields(ctx, p, iu.before, u); err != nil {
 				return err
 			}
+			written++
 		}
 		if iu.plan.Licenses != nil {
 			u.Licenses = iu.plan.Licenses.Before
 			lics = append(lics, bulkUser{user: u, plan: iu.plan.Licenses})
 		}
 	}
+	pr.wrote(written)
 	if len(lics) == 0 {
 		return nil
 	}
-	return tx.writeBulk(ctx, p, lics, seats)
+	return tx.writeBulk(ctx, p, lics, seats, pr)
 }
 
 // writeImportedFields stores the fields of u an import changed and audits

@@ -70,18 +70,16 @@ func (c *licenseCommand) bulk(ctx context.Context, users []string) error {
 const asyncUsers = 5000
 
 // send sends one bulk request, as an operation when it is large or with
-// --progress; the bar advances as the server reports users processed.
-// shown is how far it advanced.
+// --progress; the bar advances as the server reports the operation's
+// percentage (planning, then writing). shown is how many users' worth it
+// advanced.
 func (c *licenseCommand) send(ctx context.Context, req graph.BulkRequest, bar *progress) (resp *graph.BulkResponse, shown int, err error) {
 	if !c.progress && len(req.Users) < asyncUsers {
 		resp, err = c.cl.BulkAssignLicense(ctx, req)
 		return resp, 0, err
 	}
 	resp, err = c.cl.BulkAssignLicenseAsync(ctx, req, func(op graph.Operation) {
-		if n := min(op.Processed, len(req.Users)); n > shown {
-			bar.add(n - shown)
-			shown = n
-		}
+		bar.follow(&shown, len(req.Users), op.PercentageProgress)
 	})
 	return resp, shown, err
 }

@@ -46,3 +46,24 @@ func TestProgressFlag(t *testing.T) {
 		t.Errorf("the server of --progress served %d operation results, want 6 (one per command)", n)
 	}
 }
+
+// TestProgressFollow checks that the bar follows an operation's
+// percentage in the users of its request, never back, and that requests
+// sent one after another add up.
+func TestProgressFollow(t *testing.T) {
+	var out strings.Builder
+	bar := &progress{w: &out, on: true, label: "assigning", total: 3000, barLen: 10}
+	shown := 0
+	for _, pct := range []int{0, 8, 40, 30, 99} { // 30: an answer read late
+		bar.follow(&shown, 2000, pct)
+	}
+	if bar.done != 1980 || shown != 1980 {
+		t.Errorf("after 99%% of 2000 users: bar at %d, shown %d; want 1980", bar.done, shown)
+	}
+	bar.add(2000 - shown) // the request's answer
+	shown = 0
+	bar.follow(&shown, 1000, 50)
+	if want := "\rassigning [########--] 2500/3000 users"; bar.done != 2500 || !strings.HasSuffix(out.String(), want) {
+		t.Errorf("after a second request half done: bar at %d, drawn %q; want 2500, %q", bar.done, out.String(), want)
+	}
+}

@@ -113,6 +113,15 @@ func (p *progress) add(n int) {
 	p.draw()
 }
 
+// follow advances the bar to pct percent of the n users of one request,
+// of which *shown are already shown.
+func (p *progress) follow(shown *int, n, pct int) {
+	if k := n * pct / 100; k > *shown {
+		p.add(k - *shown)
+		*shown = k
+	}
+}
+
 func (p *progress) draw() {
 	if !p.on || p.total == 0 {
 		return

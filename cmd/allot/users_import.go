@@ -129,17 +129,15 @@ func (c *usersImportCommand) run(ctx context.Context) error {
 
 // send sends one chunk, as an operation on the server when it has
 // asyncUsers rows or more or with --progress; the bar advances as the
-// server reports rows processed, shown rows in all.
+// server reports the operation's percentage (planning, then writing), by
+// shown rows' worth in all.
 func (c *usersImportCommand) send(ctx context.Context, ch importChunkData, o client.ImportOptions, bar *progress) (res *graph.ImportResponse, shown int, err error) {
 	if !c.progress && ch.rows < asyncUsers {
 		res, err = c.cl.ImportUsers(ctx, ch.body, o)
 		return res, 0, err
 	}
 	res, err = c.cl.ImportUsersAsync(ctx, ch.body, o, func(op graph.Operation) {
-		if n := min(op.Processed, ch.rows); n > shown {
-			bar.add(n - shown)
-			shown = n
-		}
+		bar.follow(&shown, ch.rows, op.PercentageProgress)
 	})
 	return res, shown, err
 }
