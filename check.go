@@ -57,6 +57,10 @@ type Entitlement struct {
 	// keeps the state it had.
 	Mailbox      MailboxState
 	MailboxKnown bool
+	// Profile is the rest of the user as a read shows it, nil when the
+	// change that made the entitlement did not read it (a bulk license
+	// change): a cache keeps the profile it had.
+	Profile *UserProfile
 }
 
 // PoolAccess reports whether the licenses of a seat pool (tenant, SKU,

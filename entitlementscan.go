@@ -1,6 +1,9 @@
 package allot
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // EntitlementTables is what an EntitlementSource may also offer to load a
 // license-check cache fast: the rows of its users, mailboxes and licenses,
@@ -25,6 +28,10 @@ type UserRow struct {
 	Deleted        bool
 	UsageLocation  []byte // as User.UsageLocation
 	Version        int64
+	// UPN and the names are the user's profile (UserProfile), the
+	// userPrincipalName in its case.
+	UPN, DisplayName, GivenName, Surname, JobTitle []byte
+	CreatedAt                                      time.Time
 	// Row is where the storage keeps the user's row (SQLite's rowid), 0
 	// when it has no such locator. It is a hint only, for a later read of
 	// the user to go straight to the row: the storage may renumber its rows

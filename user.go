@@ -26,6 +26,24 @@ type User struct {
 	Licenses          []License // filled by operations that say so
 }
 
+// UserProfile is what a read of a user shows beside its entitlement: the
+// fields of User an Entitlement lacks, which a cache keeps to answer
+// reads (GET /users/{id}) without the store.
+type UserProfile struct {
+	DisplayName, GivenName, Surname, JobTitle string
+	CreatedAt                                 time.Time
+}
+
+// ProfileOf returns u's profile, its creation time as the store keeps it
+// (to the microsecond, in UTC).
+func ProfileOf(u *User) *UserProfile {
+	p := &UserProfile{DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, JobTitle: u.JobTitle}
+	if !u.CreatedAt.IsZero() {
+		p.CreatedAt = time.UnixMicro(u.CreatedAt.UnixMicro()).UTC()
+	}
+	return p
+}
+
 // Deleted reports whether the user is in the deleted users.
 func (u *User) Deleted() bool { return !u.DeletedAt.IsZero() }
 

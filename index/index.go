@@ -244,6 +244,7 @@ func (ix *Index) forgetPurged(t *tenant, asked []string, found []*allot.Entitlem
 func (ix *Index) stage(e *allot.Entitlement) staged {
 	id, _ := allot.ParseGUID(e.UserID)
 	st := staged{entry: entry{id: id, version: e.Version, mailbox: mailboxUnknown}, upn: strings.ToLower(e.UserPrincipalName)}
+	st.prof = stageProfile(e, st.upn)
 	st.flags = userFlags(e.AccountEnabled, e.Deleted)
 	st.loc = st.locate([]byte(e.UsageLocation))
 	if e.MailboxKnown {

@@ -64,6 +64,7 @@ func (b *builder) entitlement(e *allot.Entitlement) error {
 	t.upns = append(t.upns, st.upn...)
 	en.licOff, en.licLen = uint32(len(t.lics)), uint16(len(st.lics))
 	t.lics = append(t.lics, st.lics...)
+	t.setProfile(uint32(len(t.users)-1), st.prof)
 	return nil
 }
 
@@ -76,6 +77,8 @@ func (b *builder) user(r *allot.UserRow) error {
 	en.loc = en.locate(r.UsageLocation)
 	t.rows = append(t.rows, r.Row)
 	t.upns = append(t.upns, r.UPNLower...)
+	t.profAt = append(t.profAt, uint32(len(t.profs))+1)
+	t.profs = appendProfile(t.profs, r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle, r.CreatedAt)
 	return nil
 }
 
@@ -161,6 +164,7 @@ func (b *builder) finish() map[string]*tenant {
 	}
 	for _, t := range b.tenants {
 		t.users, t.rows, t.upns, t.lics = trim(t.users), trim(t.rows), trim(t.upns), trim(t.lics)
+		t.profs, t.profAt = trim(t.profs), trim(t.profAt)
 	}
 	return b.tenants
 }

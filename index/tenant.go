@@ -25,6 +25,11 @@ type tenant struct {
 	lics      []lic
 	wasteUPNs int
 	wasteLics int
+	// profs holds the users' profiles, found by slot through profAt
+	// (profile.go).
+	profs      []byte
+	profAt     []uint32
+	wasteProfs int
 }
 
 // entry is one user. Flags pack the account state.
@@ -97,6 +102,7 @@ type staged struct {
 	entry
 	upn  string
 	lics []lic
+	prof []byte // the profile's record; nil when the change carried none
 }
 
 func newTenant(id string) *tenant { return &tenant{id: id} }
@@ -169,6 +175,7 @@ func (t *tenant) add(seed maphash.Seed, st *staged) {
 	t.upns = append(t.upns, st.upn...)
 	e.licOff, e.licLen = uint32(len(t.lics)), uint16(len(st.lics))
 	t.lics = append(t.lics, st.lics...)
+	t.setProfile(s, st.prof)
 	t.index(seed, s)
 }
 
@@ -184,6 +191,13 @@ func (t *tenant) replace(seed maphash.Seed, s uint32, st *staged) {
 	}
 	if st.mailbox == mailboxUnknown {
 		st.mailbox = e.mailbox
+	}
+	// A change without the profile (a license change) keeps the one the
+	// entry has, if it follows the entry's state directly: a user whose
+	// versions skipped one may have missed a change of its profile, and
+	// then has none until one comes.
+	if st.prof != nil || st.version > e.version+1 {
+		t.setProfile(s, st.prof)
 	}
 	upnOff, upnLen, licOff, licLen := e.upnOff, e.upnLen, e.licOff, e.licLen
 	*e = st.entry
@@ -218,6 +232,7 @@ func (t *tenant) remove(seed maphash.Seed, s uint32) {
 	t.wasteLics += int(e.licLen)
 	*e = entry{flags: flagFree}
 	t.setRow(s, 0)
+	t.setProfile(s, nil)
 	t.free = append(t.free, s)
 }
 
@@ -243,6 +258,7 @@ const compactWaste = 1 << 16
 
 // compact reclaims the waste once it is more than half of a slice.
 func (t *tenant) compact() {
+	t.compactProfiles()
 	if (t.wasteUPNs < compactWaste || 2*t.wasteUPNs < len(t.upns)) && (t.wasteLics < compactWaste || 2*t.wasteLics < len(t.lics)) {
 		return
 	}

@@ -1,10 +1,13 @@
 package index
 
 import (
+	"bytes"
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -12,12 +15,15 @@ import (
 // TestTenantMatchesMap adds, replaces and removes users at random, many
 // enough for the tables to grow, runs to shift back and the slices to be
 // compacted, and checks after each round that every user, and only those,
-// is found by id and by UPN with its licenses.
+// is found by id and by UPN with its licenses and profile: a change
+// without a profile keeps the user's if it follows it directly (the next
+// version), else leaves none.
 func TestTenantMatchesMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	seed := maphash.MakeSeed()
 	tn := newTenant("t")
 	want := map[allot.GUID]staged{}
+	profs := map[allot.GUID][]byte{}
 	var ids []allot.GUID
 	for round := 0; round < 40; round++ {
 		for op := 0; op < 500; op++ {
@@ -35,10 +41,20 @@ func TestTenantMatchesMap(t *testing.T) {
 			case found && r.IntN(4) == 0:
 				tn.remove(seed, s)
 				delete(want, id)
+				delete(profs, id)
 			case found:
 				st := randomStaged(r, id)
 				if r.IntN(2) == 0 {
 					st.upn = want[id].upn // a change that keeps the UPN
+				}
+				if r.IntN(2) == 0 {
+					st.version = want[id].version + int64(r.IntN(2)) // the same state or the next
+				}
+				switch {
+				case st.prof != nil:
+					profs[id] = st.prof
+				case st.version > want[id].version+1:
+					delete(profs, id)
 				}
 				tn.replace(seed, s, &st)
 				want[id] = st
@@ -46,11 +62,25 @@ func TestTenantMatchesMap(t *testing.T) {
 				st := randomStaged(r, id)
 				tn.add(seed, &st)
 				want[id] = st
+				if st.prof != nil {
+					profs[id] = st.prof
+				}
 				ids = append(ids, id)
 			}
 		}
 		tn.compact()
 		checkTenant(t, seed, tn, want)
+		live := 0
+		for id := range want {
+			s, _ := tn.slotOf(seed, id)
+			if got := tn.profile(s); !bytes.Equal(got, profs[id]) {
+				t.Fatalf("round %d: user %v's profile -want +got\n-%q\n+%q", round, id, profs[id], got)
+			}
+			live += len(profs[id])
+		}
+		if live+tn.wasteProfs != len(tn.profs) || len(tn.profs) > max(2*live, live+compactWaste) {
+			t.Fatalf("round %d: %d bytes of profiles for %d live and %d waste", round, len(tn.profs), live, tn.wasteProfs)
+		}
 	}
 	if tn.wasteUPNs == 0 && len(tn.upns) > 4*compactWaste {
 		t.Errorf("never compacted: %d bytes of UPNs", len(tn.upns))
@@ -63,6 +93,9 @@ func randomStaged(r *rand.Rand, id allot.GUID) staged {
 	st.upn = fmt.Sprintf("u%d-%x@example.com", r.IntN(30), id[:2])
 	for n := r.IntN(4); n > 0; n-- {
 		st.lics = append(st.lics, lic{sku: uint16(r.IntN(9)), pool: uint32(r.IntN(3)), disabled: r.Uint64()})
+	}
+	if r.IntN(3) > 0 {
+		st.prof = appendProfile(nil, strings.ToUpper(st.upn[:1])+st.upn[1:], st.upn, strings.Repeat("n", r.IntN(40)), "g", "", "j", time.UnixMicro(r.Int64N(1<<50)))
 	}
 	return st
 }

@@ -446,7 +446,9 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	for _, bu := range todo {
 		if v, ok := versions[bu.user.ID]; ok { // as the bump found them
 			e := tx.entitlementOf(bu.user)
-			e.Version = v.version
+			// A license change leaves the profile as it was; a user planned
+			// from the snapshot carries none to give (snapshot.go).
+			e.Version, e.Profile = v.version, nil
 			c.Entitlements = append(c.Entitlements, e)
 		}
 	}

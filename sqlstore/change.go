@@ -57,10 +57,12 @@ func (tx *Tx) change(tenantID string) *allot.Change {
 }
 
 // entitlementOf is the entitlement u will have once committed, with the
-// mailbox state when the transaction computed it (userdata.go).
+// mailbox state when the transaction computed it (userdata.go) and u's
+// profile: u is the whole user, as read by userColumns and changed.
 func (tx *Tx) entitlementOf(u *allot.User) *allot.Entitlement {
 	e := &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
-		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), UsageLocation: u.UsageLocation, Licenses: u.Licenses}
+		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), UsageLocation: u.UsageLocation, Licenses: u.Licenses,
+		Profile: allot.ProfileOf(u)}
 	e.Mailbox, e.MailboxKnown = tx.mailboxes[u.ID]
 	return e
 }

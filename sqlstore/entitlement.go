@@ -31,7 +31,7 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 		if tenantID != "" {
 			where, args = " WHERE u.tenant_id = $1", []any{tenantID}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version,
+		rows, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version, `+profileColumns+`,
 			l.sku_id, l.pool, l.disabled_plans, `+checkedMailbox+`
 			FROM users u LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.user_id
 			LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id`+where+`
@@ -45,9 +45,13 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 			var e allot.Entitlement
 			var sku, pool, disabled sql.NullString
 			var mailbox string
-			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version, &sku, &pool, &disabled, &mailbox); err != nil {
+			var pf allot.UserProfile
+			var created int64
+			if err := rows.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version,
+				&pf.DisplayName, &pf.GivenName, &pf.Surname, &pf.JobTitle, &created, &sku, &pool, &disabled, &mailbox); err != nil {
 				return err
 			}
+			pf.CreatedAt, e.Profile = fromMicros(created), &pf
 			e.Mailbox, e.MailboxKnown = allot.MailboxState(mailbox), true
 			if cur == nil || cur.UserID != e.UserID || cur.TenantID != e.TenantID {
 				if cur != nil {
@@ -71,6 +75,10 @@ func (db *DB) ScanEntitlements(ctx context.Context, tenantID string, fn func(*al
 	})
 }
 
+// profileColumns are the columns of a user's allot.UserProfile, the
+// creation time in microseconds.
+const profileColumns = `u.display_name, u.given_name, u.surname, u.job_title, u.created_at`
+
 func splitPlans(s string) []string {
 	if s == "" {
 		return []string{}
@@ -85,7 +93,7 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 		for start := 0; start < len(userIDs); start += 500 {
 			ids := userIDs[start:min(start+500, len(userIDs))]
 			args := keyArgs(tenantID, ids)
-			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version, `+checkedMailbox+`
+			users, err := tx.QueryContext(ctx, `SELECT u.tenant_id, u.user_id, u.upn, u.account_enabled, u.deleted_at IS NOT NULL, u.usage_location, u.version, `+profileColumns+`, `+checkedMailbox+`
 				FROM users u LEFT JOIN user_data d ON d.tenant_id = u.tenant_id AND d.user_id = u.user_id
 				WHERE u.tenant_id = $1 AND u.user_id IN (`+tx.db.d.placeholders(2, len(ids))+`)`, args...)
 			if err != nil {
@@ -93,12 +101,16 @@ func (db *DB) FindEntitlements(ctx context.Context, tenantID string, userIDs []s
 			}
 			var chunk []*allot.Entitlement
 			for users.Next() {
-				e := &allot.Entitlement{MailboxKnown: true}
+				e := &allot.Entitlement{MailboxKnown: true, Profile: &allot.UserProfile{}}
 				var mailbox string
-				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version, &mailbox); err != nil {
+				var created int64
+				pf := e.Profile
+				if err := users.Scan(&e.TenantID, &e.UserID, &e.UserPrincipalName, &e.AccountEnabled, &e.Deleted, &e.UsageLocation, &e.Version,
+					&pf.DisplayName, &pf.GivenName, &pf.Surname, &pf.JobTitle, &created, &mailbox); err != nil {
 					users.Close()
 					return err
 				}
+				pf.CreatedAt = fromMicros(created)
 				e.Mailbox = allot.MailboxState(mailbox)
 				chunk = append(chunk, e)
 			}

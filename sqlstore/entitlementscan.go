@@ -23,11 +23,15 @@ func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users 
 		}
 		s := &tableScan{tx: tx, tenantID: tenantID, tenants: map[string]string{}}
 		var u allot.UserRow
-		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, usage_location, version, `+db.rowHint()+` FROM users`,
+		var created int64
+		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, usage_location, version, `+db.rowHint()+`,
+			upn, display_name, given_name, surname, job_title, created_at FROM users`,
 			func(rows *sql.Rows, tenant, id *sql.RawBytes) error {
-				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, (*sql.RawBytes)(&u.UsageLocation), &u.Version, &u.Row); err != nil {
+				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, (*sql.RawBytes)(&u.UsageLocation), &u.Version, &u.Row,
+					(*sql.RawBytes)(&u.UPN), (*sql.RawBytes)(&u.DisplayName), (*sql.RawBytes)(&u.GivenName), (*sql.RawBytes)(&u.Surname), (*sql.RawBytes)(&u.JobTitle), &created); err != nil {
 					return err
 				}
+				u.CreatedAt = fromMicros(created)
 				return s.row(*tenant, *id, &u.TenantID, &u.UserID, func() error { return users(&u) })
 			})
 		if err != nil {

@@ -100,12 +100,14 @@ func (c checks) Check(ctx context.Context, p allot.Principal, reqs []allot.Check
 	return c.db.Check(ctx, p, reqs)
 }
 
-// reads answers the API's reads of one user (graph.Services.Reads): a
-// user from SQL in one statement, at the row the index's hint names
+// reads answers the API's reads of one user (graph.Services.Reads): the
+// user and its licenseDetails from the index when the index is provably
+// current, else from SQL; a user with its licenses (which the index holds
+// without their assignment dates), or one whose profile the index lacks,
+// from SQL in one statement, at the row the index's hint names
 // (index.UserRow, sqlstore's ReadUserAt: one B-tree descent instead of
 // two; a stale hint costs a second read, never a wrong answer, so any
-// index will do, current or not), and its licenseDetails from the index
-// when the index is provably current, else from SQL. Current means: the
+// index will do, current or not). Current means: the
 // index is loaded, no update of it failed since (readiness.stale), and
 // every commit reaches it before the write returns, which holds on SQLite
 // only, where this process is the only writer and the store's commit hook
@@ -120,6 +122,11 @@ type reads struct {
 
 // ReadUser implements allot.UserReadService.
 func (r reads) ReadUser(ctx context.Context, p allot.Principal, idOrUPN string, withLicenses bool) (*allot.User, error) {
+	if !withLicenses && r.s.indexCurrent() {
+		if u, ok, err := r.s.index.ReadUser(p, idOrUPN); ok {
+			return u, err
+		}
+	}
 	return r.db.ReadUserAt(ctx, p, idOrUPN, withLicenses, r.s.index.UserRow(p.TenantID, idOrUPN))
 }
 

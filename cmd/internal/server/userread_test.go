@@ -131,6 +131,101 @@ func TestLicenseDetailsFromIndex(t *testing.T) {
 	}
 }
 
+// TestUserFromIndex checks GET /users/{id} on a running SQLite server,
+// which answers from the index: after each change, through the API or
+// the store, the user read by id and by userPrincipalName in another case
+// is the one SQL reads (the same server with its index marked stale), its
+// userPrincipalName in its own case; a license change, which carries no
+// profile, keeps it. A commit the process does not hear of shows that
+// the index answers.
+func TestUserFromIndex(t *testing.T) {
+	r := startReads(t, "admin")
+	ctx := context.Background()
+	resp, b := r.do(t, "POST", "/v1.0/users", `{"accountEnabled":true,"displayName":"Mixed Case","userPrincipalName":"Mixed.Case@R.example",
+		"givenName":"Mixed","surname":"Case","jobTitle":"Tester","usageLocation":"FR"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /users: %s %s", resp.Status, b)
+	}
+	var created struct{ ID string }
+	noErr(t, json.Unmarshal(b, &created))
+	id := created.ID
+	paths := []string{"/v1.0/users/" + id, "/v1.0/users/mixed.case@r.EXAMPLE"}
+	get := func(path string) string {
+		t.Helper()
+		resp, b := r.do(t, "GET", path, "")
+		if resp.StatusCode != http.StatusOK { // its innerError names the request
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			noErr(t, json.Unmarshal(b, &e))
+			return resp.Status + " " + e.Error.Code + ": " + e.Error.Message
+		}
+		return resp.Status + " " + string(b)
+	}
+	fromSQL := func(path string) string {
+		t.Helper()
+		reason := "test: read from SQL"
+		r.readiness.stale.Store(&reason)
+		defer r.readiness.stale.Store(nil)
+		return get(path)
+	}
+	call := func(method, path, body string, want int) {
+		t.Helper()
+		if resp, b := r.do(t, method, path, body); resp.StatusCode != want {
+			t.Fatalf("%s %s: %s %s", method, path, resp.Status, b)
+		}
+	}
+	steps := []struct {
+		name   string
+		change func()
+		want   string // in the answer by id
+	}{
+		{"created", func() {}, `"userPrincipalName":"Mixed.Case@R.example"`},
+		{"patched", func() {
+			call("PATCH", "/v1.0/users/"+id, `{"displayName":"Renamed","givenName":"Given","surname":"Sur","jobTitle":"Lead"}`, http.StatusNoContent)
+		}, `"displayName":"Renamed","givenName":"Given","id":"` + id + `","jobTitle":"Lead"`},
+		{"licensed", func() {
+			call("POST", "/v1.0/users/"+id+"/assignLicense", `{"addLicenses":[{"skuId":"`+skuM365E3+`"}],"removeLicenses":[]}`, http.StatusOK)
+		}, `"displayName":"Renamed"`},
+		{"bulk license change", func() {
+			call("POST", "/api/bulkAssignLicense", `{"users":["`+id+`"],"removeLicenses":["`+skuM365E3+`"]}`, http.StatusOK)
+		}, `"displayName":"Renamed"`},
+		{"imported", func() {
+			_, err := r.db.ImportUsers(ctx, r.sys, []allot.ImportRow{{Line: 2, UserPrincipalName: "MIXED.case@r.example", DisplayName: "Imported",
+				UsageLocation: "FR", AccountEnabled: true}}, allot.ImportOptions{})
+			noErr(t, err)
+		}, `"displayName":"Imported"`},
+		{"deleted", func() { call("DELETE", "/v1.0/users/"+id, "", http.StatusNoContent) }, "404 Not Found"},
+		{"restored", func() { call("POST", "/v1.0/directory/deletedItems/"+id+"/restore", "", http.StatusOK) }, `"displayName":"Imported"`},
+	}
+	for _, st := range steps {
+		st.change()
+		for _, p := range paths {
+			got, want := get(p), fromSQL(p)
+			if got != want {
+				t.Errorf("%s: GET %s -SQL +index\n-%s\n+%s", st.name, p, want, got)
+			}
+		}
+		if got := get(paths[0]); !strings.Contains(got, st.want) {
+			t.Errorf("%s: GET %s = %s, want it to hold %s", st.name, paths[0], got, st.want)
+		}
+		if _, ok, _ := r.index.ReadUser(r.sys, id); !ok {
+			t.Errorf("%s: the index cannot answer (it holds no profile of the user), want it to", st.name)
+		}
+	}
+	// A commit this process does not hear of.
+	other := openPath(t, r.path)
+	name := "Behind its back"
+	_, err := other.UpdateUser(ctx, r.sys, id, allot.UserUpdate{DisplayName: &name})
+	noErr(t, err)
+	if got := get(paths[0]); !strings.Contains(got, `"displayName":"Imported"`) {
+		t.Errorf("GET from the index: %s, want the index's state (Imported)", got)
+	}
+	if got := fromSQL(paths[0]); !strings.Contains(got, `"displayName":"Behind its back"`) {
+		t.Errorf("GET from SQL: %s, want the store's state", got)
+	}
+}
+
 // openPath opens the SQLite database at path.
 func openPath(t *testing.T, path string) *sqlstore.DB {
 	t.Helper()
@@ -141,7 +236,8 @@ func openPath(t *testing.T, path string) *sqlstore.DB {
 }
 
 // TestReadUserAtIndexRows checks that GET /users/{id} on a running SQLite
-// server, which reads each user at the row the index's hint names, answers
+// server, which reads each user at the row the index's hint names (with
+// its licenses, or while the index is not current), answers
 // as before whatever became of the rows behind the index's back: a user
 // moved to another row (as VACUUM may renumber them), another user moved
 // into its old row, a user deleted; by id and by UPN, with and without
