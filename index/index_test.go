@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +50,7 @@ func newWorld(t *testing.T, db *sqlstore.DB) *world {
 		w.subs[sku] = s
 	}
 	for i := 0; i < 12; i++ {
-		u := &allot.User{UserPrincipalName: fmt.Sprintf("user%d@%s", i, w.tenant.Domain), DisplayName: "U", UsageLocation: "FR", AccountEnabled: true}
+		u := &allot.User{UserPrincipalName: fmt.Sprintf("User%d@%s", i, w.tenant.Domain), DisplayName: "U", GivenName: "Given", UsageLocation: "FR", AccountEnabled: true}
 		must(t, db.CreateUser(ctx, w.p, u))
 		w.users = append(w.users, u)
 	}
@@ -58,7 +60,7 @@ func newWorld(t *testing.T, db *sqlstore.DB) *world {
 // randomChange makes one random committed change.
 func (w *world) randomChange(ctx context.Context, r *rand.Rand) {
 	u := w.users[r.IntN(len(w.users))]
-	switch r.IntN(7) {
+	switch r.IntN(9) {
 	case 0, 1:
 		w.db.AssignLicenses(ctx, w.p, u.ID, allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: e3, DisabledPlans: pick(r, exch2, teams)}}})
 	case 2:
@@ -77,6 +79,16 @@ func (w *world) randomChange(ctx context.Context, r *rand.Rand) {
 	case 6:
 		st := []allot.SubscriptionStatus{allot.StatusEnabled, allot.StatusWarning, allot.StatusSuspended}[r.IntN(3)]
 		w.db.UpdateSubscription(ctx, w.p, w.subs[[]string{e3, bp}[r.IntN(2)]].ID, allot.SubscriptionUpdate{Status: &st})
+	case 7:
+		name, job := fmt.Sprintf("Name %d", r.IntN(100)), []string{"", "Lead"}[r.IntN(2)]
+		w.db.UpdateUser(ctx, w.p, u.ID, allot.UserUpdate{DisplayName: &name, JobTitle: &job})
+	case 8: // a bulk license change, which carries no profile
+		v := w.users[r.IntN(len(w.users))]
+		ch := allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: bp}}}
+		if r.IntN(2) == 0 {
+			ch = allot.LicenseChange{Remove: []string{bp}}
+		}
+		w.db.AssignLicensesBulk(ctx, w.p, allot.BulkLicenseChange{Users: []string{u.ID, v.UserPrincipalName}, Change: ch, SkipUnchanged: true})
 	}
 }
 
@@ -122,6 +134,16 @@ func (w *world) compare(ctx context.Context, t *testing.T, ix *index.Index, when
 	for i, r := range reqs {
 		if want := w.brute(ctx, t, r.User, r.ServicePlan); got[i] != want {
 			t.Fatalf("%s: check %+v:\n-want %+v\n+got  %+v", when, r, want, got[i])
+		}
+	}
+	// Each user as the index reads it (GET /users/{id}) is the store's.
+	for _, u := range w.users {
+		for _, key := range []string{u.ID, strings.ToLower(u.UserPrincipalName)} {
+			want, werr := w.db.ReadUser(ctx, w.p, key, false)
+			got, ok, err := ix.ReadUser(w.p, key)
+			if !ok || allot.ErrorCode(err) != allot.ErrorCode(werr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: user %s read by the index (answered %v) -store +index\n-%+v %v\n+%+v %v", when, key, ok, want, werr, got, err)
+			}
 		}
 	}
 }

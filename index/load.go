@@ -77,6 +77,10 @@ func (b *builder) user(r *allot.UserRow) error {
 	en.loc = en.locate(r.UsageLocation)
 	t.rows = append(t.rows, r.Row)
 	t.upns = append(t.upns, r.UPNLower...)
+	if r.Deleted { // not read until restored, which carries the profile
+		t.profAt = append(t.profAt, 0)
+		return nil
+	}
 	t.profAt = append(t.profAt, uint32(len(t.profs))+1)
 	t.profs = appendProfile(t.profs, r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle, r.CreatedAt)
 	return nil
