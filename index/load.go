@@ -81,8 +81,9 @@ func (b *builder) user(r *allot.UserRow) error {
 		t.profAt = append(t.profAt, 0)
 		return nil
 	}
-	t.profAt = append(t.profAt, uint32(len(t.profs))+1)
-	t.profs = appendProfile(t.profs, r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle, r.CreatedAt)
+	last := t.profBlock(profileLen(r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle))
+	t.profAt = append(t.profAt, t.profEnd())
+	t.profs[last] = appendProfile(t.profs[last], r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle, r.CreatedAt)
 	return nil
 }
 
@@ -168,7 +169,10 @@ func (b *builder) finish() map[string]*tenant {
 	}
 	for _, t := range b.tenants {
 		t.users, t.rows, t.upns, t.lics = trim(t.users), trim(t.rows), trim(t.upns), trim(t.lics)
-		t.profs, t.profAt = trim(t.profs), trim(t.profAt)
+		t.profAt = trim(t.profAt)
+		if n := len(t.profs); n > 0 {
+			t.profs[n-1] = trim(t.profs[n-1])
+		}
 	}
 	return b.tenants
 }

@@ -24,5 +24,5 @@ func (t *tenant) bytes() int64 {
 		int64(cap(t.upns)) +
 		int64(cap(t.lics))*int64(unsafe.Sizeof(lic{})) +
 		int64(cap(t.byID.cells)+cap(t.byUPN.cells))*4 +
-		int64(cap(t.profs)) + int64(cap(t.profAt))*4
+		int64(cap(t.profAt))*4 + t.profsCap()
 }

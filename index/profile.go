@@ -10,14 +10,21 @@ import (
 
 // A user's profile (allot.UserProfile, with its userPrincipalName in its
 // case) is one record of bytes in its tenant's profs, found from the
-// user's slot through profAt: the record's offset plus one, 0 when the
+// user's slot through profAt: the record's position plus one, 0 when the
 // index holds none for the user (a user entered by a change that carried
-// no profile), whose reads then go to the store.
+// no profile), whose reads then go to the store. The records are kept in
+// blocks of at most profBlockSize bytes, each filled before the next is
+// started, so that a load of a million users appends 50 MB of them without
+// copying what it wrote as one growing slice would (a position is the
+// block's number times profBlockSize plus the offset in it).
 //
 // A record is the length of the rest, then the userPrincipalName (empty
 // when it is the lower-case one the entry keeps), the display name, the
 // given name, the surname and the job title, each after its length, and
 // the creation time in microseconds, 8 bytes little endian (0: none).
+
+// profBlockSize is the most bytes a block of records holds.
+const profBlockSize = 1 << 20
 
 // fieldLen is the size of a field of a record.
 func fieldLen(n int) int { return uvarintLen(uint64(n)) + n }
@@ -34,13 +41,26 @@ func appendField[T ~string | ~[]byte](dst []byte, s T) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
-// appendProfile appends the record of a profile whose userPrincipalName
-// upn has the lower case lower.
-func appendProfile[T ~string | ~[]byte](dst []byte, upn, lower, display, given, surname, job T, created time.Time) []byte {
+// profileBody is the size of a record after its length.
+func profileBody[T ~string | ~[]byte](upn, lower, display, given, surname, job T) int {
 	if string(upn) == string(lower) {
 		upn = upn[:0]
 	}
-	n := fieldLen(len(upn)) + fieldLen(len(display)) + fieldLen(len(given)) + fieldLen(len(surname)) + fieldLen(len(job)) + 8
+	return fieldLen(len(upn)) + fieldLen(len(display)) + fieldLen(len(given)) + fieldLen(len(surname)) + fieldLen(len(job)) + 8
+}
+
+// profileLen is the size of the record appendProfile appends.
+func profileLen[T ~string | ~[]byte](upn, lower, display, given, surname, job T) int {
+	return fieldLen(profileBody(upn, lower, display, given, surname, job))
+}
+
+// appendProfile appends the record of a profile whose userPrincipalName
+// upn has the lower case lower.
+func appendProfile[T ~string | ~[]byte](dst []byte, upn, lower, display, given, surname, job T, created time.Time) []byte {
+	n := profileBody(upn, lower, display, given, surname, job)
+	if string(upn) == string(lower) {
+		upn = upn[:0]
+	}
 	dst = binary.AppendUvarint(dst, uint64(n))
 	for _, f := range [...]T{upn, display, given, surname, job} {
 		dst = appendField(dst, f)
@@ -72,8 +92,49 @@ func (t *tenant) profile(s uint32) []byte {
 	if int(s) >= len(t.profAt) || t.profAt[s] == 0 {
 		return nil
 	}
-	b := t.profs[t.profAt[s]-1:]
+	at := t.profAt[s] - 1
+	b := t.profs[at/profBlockSize][at%profBlockSize:]
 	return b[:recordLen(b)]
+}
+
+// profBlock returns the number of the block the next record, of n bytes,
+// goes to: the last one, or a new one when the last has no room.
+func (t *tenant) profBlock(n int) int {
+	last := len(t.profs) - 1
+	if last < 0 || len(t.profs[last])+n > profBlockSize {
+		t.profs = append(t.profs, nil)
+		last++
+	}
+	return last
+}
+
+// profEnd returns the position, plus one, where the last block ends.
+func (t *tenant) profEnd() uint32 {
+	last := len(t.profs) - 1
+	return uint32(last*profBlockSize+len(t.profs[last])) + 1
+}
+
+// appendRecord appends a record and returns its position plus one.
+func (t *tenant) appendRecord(rec []byte) uint32 {
+	last := t.profBlock(len(rec))
+	at := t.profEnd()
+	t.profs[last] = append(t.profs[last], rec...)
+	return at
+}
+
+// profsLen and profsCap are the bytes the records take and hold.
+func (t *tenant) profsLen() (n int) {
+	for _, b := range t.profs {
+		n += len(b)
+	}
+	return n
+}
+
+func (t *tenant) profsCap() (n int64) {
+	for _, b := range t.profs {
+		n += int64(cap(b))
+	}
+	return n
 }
 
 // setProfile makes rec (a record, nil for none) the profile of slot s.
@@ -91,8 +152,7 @@ func (t *tenant) setProfile(s uint32, rec []byte) {
 		t.profAt[s] = 0
 		return
 	}
-	t.profAt[s] = uint32(len(t.profs)) + 1
-	t.profs = append(t.profs, rec...)
+	t.profAt[s] = t.appendRecord(rec)
 }
 
 // readProfile fills u's profile from the record rec of a user whose
@@ -147,15 +207,16 @@ func (ix *Index) ReadUser(p allot.Principal, idOrUPN string) (u *allot.User, ok 
 // compactProfiles copies the live records into a fresh slice once the
 // waste is more than half of it.
 func (t *tenant) compactProfiles() {
-	if t.wasteProfs < compactWaste || 2*t.wasteProfs < len(t.profs) {
+	if t.wasteProfs < compactWaste || 2*t.wasteProfs < t.profsLen() {
 		return
 	}
-	profs := make([]byte, 0, len(t.profs)-t.wasteProfs)
-	for s := range t.profAt {
-		if rec := t.profile(uint32(s)); rec != nil {
-			t.profAt[s] = uint32(len(profs)) + 1
-			profs = append(profs, rec...)
+	old := t.profs
+	t.profs, t.wasteProfs = nil, 0
+	for s, at := range t.profAt {
+		if at != 0 {
+			at--
+			b := old[at/profBlockSize][at%profBlockSize:]
+			t.profAt[s] = t.appendRecord(b[:recordLen(b)])
 		}
 	}
-	t.profs, t.wasteProfs = profs, 0
 }

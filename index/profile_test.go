@@ -2,6 +2,9 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +58,53 @@ func TestProfileRecord(t *testing.T) {
 	}
 	if stageProfile(&allot.Entitlement{UserPrincipalName: "a@b.example"}, "a@b.example") != nil {
 		t.Error("an entitlement without a profile staged a record")
+	}
+}
+
+// TestProfileBlocks keeps profiles over several blocks, as a large
+// tenant's load does, replaces them all (the waste then compacted)
+// and checks that every user's record is found where it was put, none
+// spanning two blocks.
+func TestProfileBlocks(t *testing.T) {
+	seed := maphash.MakeSeed()
+	tn := newTenant("t")
+	const n = 60_000 // about 3 blocks of records
+	want := make([][]byte, n)
+	record := func(i, round int) []byte {
+		name := fmt.Sprintf("User %d of round %d", i, round)
+		return appendProfile(nil, fmt.Sprintf("U%d@example.com", i), fmt.Sprintf("u%d@example.com", i), name, strings.Repeat("g", i%50), "", "", time.UnixMicro(int64(i)))
+	}
+	for i := range n {
+		var id allot.GUID
+		binary.BigEndian.PutUint32(id[:], uint32(i))
+		st := staged{entry: entry{id: id, version: 1}, upn: fmt.Sprintf("u%d@example.com", i), prof: record(i, 0)}
+		tn.add(seed, &st)
+		want[i] = st.prof
+	}
+	if len(tn.profs) < 3 {
+		t.Fatalf("%d blocks of records, want at least 3", len(tn.profs))
+	}
+	for i := range n {
+		s, _ := tn.slotOf(seed, tn.users[i].id)
+		st := staged{entry: tn.users[s], upn: fmt.Sprintf("u%d@example.com", i), prof: record(i, 1)}
+		st.version++
+		tn.replace(seed, s, &st)
+		want[i] = st.prof
+	}
+	blocks := len(tn.profs)
+	tn.compact()
+	if tn.wasteProfs != 0 || len(tn.profs) >= blocks {
+		t.Errorf("after compact: %d bytes of waste in %d blocks, want none in fewer than %d", tn.wasteProfs, len(tn.profs), blocks)
+	}
+	for i := range n {
+		s, _ := tn.slotOf(seed, tn.users[i].id)
+		if got := tn.profile(s); !bytes.Equal(got, want[i]) {
+			t.Fatalf("user %d: record -want +got\n-%q\n+%q", i, want[i], got)
+		}
+	}
+	for k, b := range tn.profs {
+		if len(b) > profBlockSize {
+			t.Errorf("block %d holds %d bytes, more than %d", k, len(b), profBlockSize)
+		}
 	}
 }

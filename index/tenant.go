@@ -27,7 +27,7 @@ type tenant struct {
 	wasteLics int
 	// profs holds the users' profiles, found by slot through profAt
 	// (profile.go).
-	profs      []byte
+	profs      [][]byte
 	profAt     []uint32
 	wasteProfs int
 }

@@ -78,8 +78,8 @@ func TestTenantMatchesMap(t *testing.T) {
 			}
 			live += len(profs[id])
 		}
-		if live+tn.wasteProfs != len(tn.profs) || len(tn.profs) > max(2*live, live+compactWaste) {
-			t.Fatalf("round %d: %d bytes of profiles for %d live and %d waste", round, len(tn.profs), live, tn.wasteProfs)
+		if n := tn.profsLen(); live+tn.wasteProfs != n || n > max(2*live, live+compactWaste) {
+			t.Fatalf("round %d: %d bytes of profiles for %d live and %d waste", round, tn.profsLen(), live, tn.wasteProfs)
 		}
 	}
 	if tn.wasteUPNs == 0 && len(tn.upns) > 4*compactWaste {
