@@ -102,7 +102,11 @@ func (t *tenant) profile(s uint32) []byte {
 func (t *tenant) profBlock(n int) int {
 	last := len(t.profs) - 1
 	if last < 0 || len(t.profs[last])+n > profBlockSize {
-		t.profs = append(t.profs, nil)
+		var b []byte // the first block grows as a tenant's profiles do
+		if last >= 0 {
+			b = make([]byte, 0, profBlockSize) // the next ones are made whole
+		}
+		t.profs = append(t.profs, b)
 		last++
 	}
 	return last
