@@ -208,8 +208,8 @@ func (ix *Index) ReadUser(p allot.Principal, idOrUPN string) (u *allot.User, ok 
 	return u, true, nil
 }
 
-// compactProfiles copies the live records into a fresh slice once the
-// waste is more than half of it.
+// compactProfiles copies the live records into fresh blocks once the
+// waste is more than half of what the blocks hold.
 func (t *tenant) compactProfiles() {
 	if t.wasteProfs < compactWaste || 2*t.wasteProfs < t.profsLen() {
 		return
