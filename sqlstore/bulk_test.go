@@ -134,6 +134,30 @@ func TestBulkByUPNAnyCase(t *testing.T) {
 	}
 	keys = append(keys, "Nobody@Bulk.example")
 	want = append(want, bulkOutcome{"Nobody@Bulk.example", "", false, allot.ENOTFOUND})
+	onBulkSet(t, len(set.Users), nil, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		p := allot.SystemPrincipal(benchTenant, "test")
+		res, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true,
+			Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]bulkOutcome, len(res))
+		for i, r := range res {
+			got[i] = bulkOutcome{r.User, r.UserID, r.Changed, allot.ErrorCode(r.Err)}
+		}
+		diffOutcomes(t, want, got)
+		sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
+		if err != nil || sku.Consumed != len(set.Users) {
+			t.Errorf("E3 after the bulk change: %+v, %v; want %d seats consumed", sku, err, len(set.Users))
+		}
+	})
+}
+
+// onBulkSet runs fn on both engines, in parallel, each on a store holding
+// benchBulkSet(n) changed by edit (when not nil): Import normalizes the
+// set it is given, so each engine imports its own.
+func onBulkSet(t *testing.T, n int, edit func(*sqlstore.ImportSet), fn func(t *testing.T, db *sqlstore.DB)) {
 	for _, engine := range []struct {
 		name string
 		dsn  func(t *testing.T) string
@@ -149,25 +173,14 @@ func TestBulkByUPNAnyCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			// Import normalizes the set it is given: one each.
-			if err := db.Import(ctx, benchBulkSet(len(set.Users))); err != nil {
+			set := benchBulkSet(n)
+			if edit != nil {
+				edit(&set)
+			}
+			if err := db.Import(ctx, set); err != nil {
 				t.Fatal(err)
 			}
-			p := allot.SystemPrincipal(benchTenant, "test")
-			res, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true,
-				Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := make([]bulkOutcome, len(res))
-			for i, r := range res {
-				got[i] = bulkOutcome{r.User, r.UserID, r.Changed, allot.ErrorCode(r.Err)}
-			}
-			diffOutcomes(t, want, got)
-			sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
-			if err != nil || sku.Consumed != len(set.Users) {
-				t.Errorf("E3 after the bulk change: %+v, %v; want %d seats consumed", sku, err, len(set.Users))
-			}
+			fn(t, db)
 		})
 	}
 }
@@ -221,61 +234,42 @@ func TestBulkSeatsShort(t *testing.T) {
 		// Last, as it changes the tenant.
 		{"users with E3 take no seat", append(odd[:398:398], set.Users[0].ID, set.Users[2].ID), refusal{"", 0, 0}, ""},
 	}
-	for _, engine := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
-		{"postgres", postgresURL},
-	} {
-		t.Run(engine.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, engine.dsn(t), sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
+	onBulkSet(t, 1203, func(s *sqlstore.ImportSet) { s.Subscriptions[0].Quantity = 1000 }, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		p := allot.SystemPrincipal(benchTenant, "test")
+		for _, tt := range tests {
+			results, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: tt.users, AllOrNothing: true,
+				Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
+			var got refusal
+			var e *allot.Error
+			if errors.As(err, &e) {
+				got = refusal{e.Code, e.Count, e.Limit}
+			} else if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
 			}
-			defer db.Close()
-			own := benchBulkSet(1203) // the same users; Import normalizes them, so each engine gets its own
-			own.Subscriptions[0].Quantity = 1000
-			if err := db.Import(ctx, own); err != nil {
-				t.Fatal(err)
+			if got != tt.want {
+				t.Errorf("%s: refusal (-want +got):\n-%+v\n+%+v", tt.name, tt.want, got)
 			}
-			p := allot.SystemPrincipal(benchTenant, "test")
-			for _, tt := range tests {
-				results, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: tt.users, AllOrNothing: true,
-					Change: allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}})
-				var got refusal
-				var e *allot.Error
-				if errors.As(err, &e) {
-					got = refusal{e.Code, e.Count, e.Limit}
-				} else if err != nil {
-					t.Fatalf("%s: %v", tt.name, err)
-				}
-				if got != tt.want {
-					t.Errorf("%s: refusal (-want +got):\n-%+v\n+%+v", tt.name, tt.want, got)
-				}
-				named := ""
-				for _, r := range results {
-					if r.Err != nil {
-						named = r.User
-						break
-					}
-				}
-				if named != tt.named {
-					t.Errorf("%s: the refused user -want +got:\n-%q\n+%q", tt.name, tt.named, named)
-				}
-				want := 602
-				if tt.want.Code == "" {
-					want += 398
-				}
-				sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
-				if err != nil || sku.Consumed != want {
-					t.Errorf("%s: E3 after the bulk change: %+v, %v; want %d seats consumed", tt.name, sku, err, want)
+			named := ""
+			for _, r := range results {
+				if r.Err != nil {
+					named = r.User
+					break
 				}
 			}
-		})
-	}
+			if named != tt.named {
+				t.Errorf("%s: the refused user -want +got:\n-%q\n+%q", tt.name, tt.named, named)
+			}
+			want := 602
+			if tt.want.Code == "" {
+				want += 398
+			}
+			sku, err := db.FindSubscribedSKU(ctx, p, benchE3)
+			if err != nil || sku.Consumed != want {
+				t.Errorf("%s: E3 after the bulk change: %+v, %v; want %d seats consumed", tt.name, sku, err, want)
+			}
+		}
+	})
 }
 
 // TestUserDataUpdatePlan asks SQLite how it runs the UPDATE … FROM
@@ -340,52 +334,35 @@ func TestBulkProgress(t *testing.T) {
 		{"dry run", true, 1203},
 		{"writes", false, 1203 + 4*601},
 	}
-	for _, engine := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "allot.db") }},
-		{"postgres", postgresURL},
-	} {
-		t.Run(engine.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, engine.dsn(t), sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Import(ctx, benchBulkSet(len(set.Users))); err != nil {
-				t.Fatal(err)
-			}
-			p := allot.SystemPrincipal(benchTenant, "test")
-			for _, tt := range tests {
-				var got []allot.Progress
-				_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true, DryRun: tt.dry,
-					Change:   allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}},
-					Progress: func(pr allot.Progress) { got = append(got, pr) }})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkProgress(t, tt.name, got, len(keys), tt.work, min(tt.work-len(keys), 3))
-			}
-			rows := make([]allot.ImportRow, 1200)
-			for i := range rows {
-				rows[i] = allot.ImportRow{Line: i + 2, UserPrincipalName: fmt.Sprintf("new%d@bulk.example", i), DisplayName: "New", UsageLocation: "US", AccountEnabled: true}
-			}
+	onBulkSet(t, len(set.Users), nil, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		p := allot.SystemPrincipal(benchTenant, "test")
+		for _, tt := range tests {
 			var got []allot.Progress
-			res, err := db.ImportUsers(ctx, p, rows, allot.ImportOptions{Progress: func(pr allot.Progress) { got = append(got, pr) }})
+			_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: keys, SkipUnchanged: true, DryRun: tt.dry,
+				Change:   allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}},
+				Progress: func(pr allot.Progress) { got = append(got, pr) }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range res {
-				if r.Err != nil || r.Action != allot.ImportCreate {
-					t.Fatalf("import line %d: %s, %v", r.Line, r.Action, r.Err)
-				}
+			checkProgress(t, tt.name, got, len(keys), tt.work, min(tt.work-len(keys), 3))
+		}
+		rows := make([]allot.ImportRow, 1200)
+		for i := range rows {
+			rows[i] = allot.ImportRow{Line: i + 2, UserPrincipalName: fmt.Sprintf("new%d@bulk.example", i), DisplayName: "New", UsageLocation: "US", AccountEnabled: true}
+		}
+		var got []allot.Progress
+		res, err := db.ImportUsers(ctx, p, rows, allot.ImportOptions{Progress: func(pr allot.Progress) { got = append(got, pr) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil || r.Action != allot.ImportCreate {
+				t.Fatalf("import line %d: %s, %v", r.Line, r.Action, r.Err)
 			}
-			checkProgress(t, "import", got, len(rows), 2*len(rows), 2) // at 500 and 1,000 created
-		})
-	}
+		}
+		checkProgress(t, "import", got, len(rows), 2*len(rows), 2) // at 500 and 1,000 created
+	})
 }
 
 // checkProgress checks the reports of a change of total users whose work
