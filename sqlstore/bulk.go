@@ -445,10 +445,10 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
 		if v, ok := versions[bu.user.ID]; ok { // as the bump found them
-			e := tx.entitlementOf(bu.user)
 			// A license change leaves the profile as it was; a user planned
 			// from the snapshot carries none to give (snapshot.go).
-			e.Version, e.Profile = v.version, nil
+			e := tx.entitlementOf(bu.user)
+			e.Version = v.version
 			c.Entitlements = append(c.Entitlements, e)
 		}
 	}

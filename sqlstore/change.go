@@ -25,9 +25,11 @@ func (db *DB) OnCommit(fn func(allot.Change)) {
 
 // touch records that a user's entitlement changed: it bumps the user's
 // version (under the user's row lock, so versions follow commit order) and
-// keeps the state u will have once committed.
+// keeps the state u will have once committed, its profile included: u is
+// the whole user, as read by userColumns and changed.
 func (tx *Tx) touch(ctx context.Context, u *allot.User) error {
 	e := tx.entitlementOf(u)
+	e.Profile = allot.ProfileOf(u)
 	err := tx.QueryRowContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2 RETURNING version`,
 		u.TenantID, u.ID).Scan(&e.Version)
 	c := tx.change(u.TenantID)
@@ -57,12 +59,11 @@ func (tx *Tx) change(tenantID string) *allot.Change {
 }
 
 // entitlementOf is the entitlement u will have once committed, with the
-// mailbox state when the transaction computed it (userdata.go) and u's
-// profile: u is the whole user, as read by userColumns and changed.
+// mailbox state when the transaction computed it (userdata.go), without
+// a profile.
 func (tx *Tx) entitlementOf(u *allot.User) *allot.Entitlement {
 	e := &allot.Entitlement{TenantID: u.TenantID, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
-		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), UsageLocation: u.UsageLocation, Licenses: u.Licenses,
-		Profile: allot.ProfileOf(u)}
+		AccountEnabled: u.AccountEnabled, Deleted: u.Deleted(), UsageLocation: u.UsageLocation, Licenses: u.Licenses}
 	e.Mailbox, e.MailboxKnown = tx.mailboxes[u.ID]
 	return e
 }
