@@ -41,26 +41,31 @@ func appendField[T ~string | ~[]byte](dst []byte, s T) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
-// profileBody is the size of a record after its length.
-func profileBody[T ~string | ~[]byte](upn, lower, display, given, surname, job T) int {
+// ownUPN is the userPrincipalName a record keeps: none when it is the
+// lower case the entry keeps.
+func ownUPN[T ~string | ~[]byte](upn, lower T) T {
 	if string(upn) == string(lower) {
-		upn = upn[:0]
+		return upn[:0]
 	}
+	return upn
+}
+
+// profileBody is the size of a record after its length, upn as ownUPN
+// gives it.
+func profileBody[T ~string | ~[]byte](upn, display, given, surname, job T) int {
 	return fieldLen(len(upn)) + fieldLen(len(display)) + fieldLen(len(given)) + fieldLen(len(surname)) + fieldLen(len(job)) + 8
 }
 
 // profileLen is the size of the record appendProfile appends.
 func profileLen[T ~string | ~[]byte](upn, lower, display, given, surname, job T) int {
-	return fieldLen(profileBody(upn, lower, display, given, surname, job))
+	return fieldLen(profileBody(ownUPN(upn, lower), display, given, surname, job))
 }
 
 // appendProfile appends the record of a profile whose userPrincipalName
 // upn has the lower case lower.
 func appendProfile[T ~string | ~[]byte](dst []byte, upn, lower, display, given, surname, job T, created time.Time) []byte {
-	n := profileBody(upn, lower, display, given, surname, job)
-	if string(upn) == string(lower) {
-		upn = upn[:0]
-	}
+	upn = ownUPN(upn, lower)
+	n := profileBody(upn, display, given, surname, job)
 	dst = binary.AppendUvarint(dst, uint64(n))
 	for _, f := range [...]T{upn, display, given, surname, job} {
 		dst = appendField(dst, f)
