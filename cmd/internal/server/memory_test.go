@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
+	"time"
 )
 
 func TestGCPercent(t *testing.T) {
@@ -64,4 +68,63 @@ func TestTuneForLoad(t *testing.T) {
 	if got := debug.SetGCPercent(100); got == loadGCPercent {
 		t.Errorf("GOGC after the load = %d, still the load's", got)
 	}
+}
+
+// TestRetuneAfterGC checks that a loaded server sets the collector's
+// percentage again after a collection, not only once a minute: a bulk
+// change grows the live heap within seconds.
+func TestRetuneAfterGC(t *testing.T) {
+	t.Cleanup(func() { debug.SetGCPercent(100) })
+	os.Unsetenv("GOGC")
+	startReads(t, "admin")
+	// The test's heap is far under minHeadroom: the percentage is 100.
+	debug.SetGCPercent(77)
+	deadline := time.Now().Add(10 * time.Second)
+	for gogc() != 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC = %d ten seconds after collections began, want 100", gogc())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// gogc is the collector's percentage.
+func gogc() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
+}
+
+// TestAfterEachGC checks the signal: one after collections, none once
+// its context has ended.
+func TestAfterEachGC(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := make(chan struct{}, 1)
+	afterEachGC(ctx, c)
+	for range 3 {
+		if !collectUntil(c, 10*time.Second) {
+			t.Fatal("no signal ten seconds after collections began")
+		}
+	}
+	cancel()
+	collectUntil(c, 100*time.Millisecond) // a cleanup that ran before cancel may have sent
+	if collectUntil(c, 100*time.Millisecond) {
+		t.Error("a signal after the context ended")
+	}
+}
+
+// collectUntil collects until c receives or d has passed, and says
+// whether it received.
+func collectUntil(c <-chan struct{}, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		runtime.GC()
+		select {
+		case <-c:
+			return true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return false
 }
