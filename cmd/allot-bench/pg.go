@@ -94,6 +94,10 @@ func (env *benchEnv) pgEnv(ctx context.Context, dsn string) (*benchEnv, time.Dur
 	if pe.db, err = sqlstore.Open(ctx, dsn, sqlstore.Options{Catalog: d.catalog}); err != nil {
 		return nil, 0, err
 	}
+	if err := benchSettle(ctx, pe.db, env.c.logf); err != nil {
+		pe.db.Close()
+		return nil, 0, err
+	}
 	if pe.raw, err = sql.Open("pgx", dsn); err != nil {
 		pe.db.Close()
 		return nil, 0, err
