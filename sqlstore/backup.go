@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/allot-project/allot"
@@ -33,7 +34,8 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 		return err
 	}
 	f.Close()
-	conn, err := sql.Open("sqlite", "file:"+escapePath(db.dsn)+"?_pragma=busy_timeout(10000)")
+	// VACUUM INTO writes the copy in the page size last asked for.
+	conn, err := sql.Open("sqlite", "file:"+escapePath(db.dsn)+"?_pragma=busy_timeout(10000)&_pragma=page_size("+strconv.Itoa(PageSize)+")")
 	if err != nil {
 		return err
 	}

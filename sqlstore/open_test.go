@@ -55,9 +55,71 @@ func TestSQLiteSettings(t *testing.T) {
 	if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q (%v), want wal", mode, err)
 	}
+	if got := pageSize(t, path); got != sqlstore.PageSize {
+		t.Errorf("page_size = %d, want %d", got, sqlstore.PageSize)
+	}
 	if _, err := sqlstore.Open(context.Background(), path, sqlstore.Options{Synchronous: "OFF"}); err == nil {
 		t.Error("synchronous=OFF accepted; it can lose committed data")
 	}
+}
+
+// TestOlderPageSize opens a database created with SQLite's default page
+// size, as allot created them before: it keeps its pages and serves, and
+// its backup, the way to move it, has allot's page size and the same data.
+func TestOlderPageSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "allot.db")
+	raw, err := sql.Open("sqlite", path+"?_pragma=page_size(4096)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err := sqlstore.Open(ctx, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tn := &allot.Tenant{Name: "Old", Domain: "old.example"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	if got := pageSize(t, path); got != 4096 {
+		t.Errorf("page_size of the older database = %d, want 4096 kept", got)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if err := db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	if got := pageSize(t, backup); got != sqlstore.PageSize {
+		t.Errorf("page_size of its backup = %d, want %d", got, sqlstore.PageSize)
+	}
+	restored, err := sqlstore.Open(ctx, backup, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if got, err := restored.FindTenantByID(ctx, tn.ID); err != nil || got.Domain != tn.Domain {
+		t.Errorf("the tenant in the backup = %+v, %v; want %s", got, err, tn.Domain)
+	}
+}
+
+// pageSize reads the page size of the SQLite database at path.
+func pageSize(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`PRAGMA page_size`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestCommittedSurvivesCrash commits an assignment in a child process that

@@ -353,6 +353,7 @@ type benchMarker struct {
 	Seed       uint64    `json:"seed"`
 	Version    int       `json:"version"`
 	Schema     int       `json:"schema"`
+	PageSize   int       `json:"pageSize"` // SQLite's, fixed when the file is created
 	Size       benchSize `json:"size"`
 	Generated  time.Time `json:"generated"`
 	GenSeconds float64   `json:"generationSeconds"`
@@ -369,11 +370,11 @@ func prepareBenchData(ctx context.Context, dir string, size benchSize, logf func
 	if err != nil {
 		return nil, 0, err
 	}
-	want := benchMarker{Seed: benchSeed, Version: benchDataVersion, Schema: schema, Size: size}
+	want := benchMarker{Seed: benchSeed, Version: benchDataVersion, Schema: schema, PageSize: sqlstore.PageSize, Size: size}
 	markerPath, dbPath := filepath.Join(dir, "dataset.json"), filepath.Join(dir, "allot.db")
 	var have benchMarker
 	if b, err := os.ReadFile(markerPath); err == nil && json.Unmarshal(b, &have) == nil &&
-		have.Seed == want.Seed && have.Version == want.Version && have.Schema == want.Schema && have.Size == want.Size {
+		have.Seed == want.Seed && have.Version == want.Version && have.Schema == want.Schema && have.PageSize == want.PageSize && have.Size == want.Size {
 		if _, err := os.Stat(dbPath); err == nil {
 			logf("reusing the data set in %s (generated %s in %.1fs)", dir, have.Generated.Format(time.RFC3339), have.GenSeconds)
 			d := generateBench(size, false)
