@@ -12,6 +12,10 @@ import (
 // bulkChunk is how many users one statement reads or writes.
 const bulkChunk = 500
 
+// bulkDataChunk is how many users' data rows a bulk change holds at once
+// (a variable for the tests).
+var bulkDataChunk = 8 * bulkChunk
+
 // AssignLicensesBulk implements allot.LicenseService. It works in batches:
 // users and their licenses are read in chunks, each user's change is
 // planned by allot.PlanLicenseChange in memory, seats are counted per pool
@@ -438,10 +442,16 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 		return err
 	}
 	pr.wrote(len(todo))
-	if err := tx.bulkData(ctx, p.TenantID, todo); err != nil {
-		return err
+	// The data rows of a few thousand users at a time, read, changed and
+	// written before the next: all 100 000 at once were 90 MB held through
+	// the step, which the collector marked while the checks waited.
+	for start := 0; start < len(todo); start += bulkDataChunk {
+		chunk := todo[start:min(start+bulkDataChunk, len(todo))]
+		if err := tx.bulkData(ctx, p.TenantID, chunk); err != nil {
+			return err
+		}
+		pr.wrote(len(chunk))
 	}
-	pr.wrote(len(todo))
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
 		if v, ok := versions[bu.user.ID]; ok { // as the bump found them

@@ -23,3 +23,11 @@ var (
 	RowLines   = rowLines
 	DumpSQLite = dumpQuery
 )
+
+// SetBulkDataChunk makes bulk changes hold the data rows of n users at a
+// time until the test ends. Not for parallel tests.
+func SetBulkDataChunk(t interface{ Cleanup(func()) }, n int) {
+	old := bulkDataChunk
+	bulkDataChunk = n
+	t.Cleanup(func() { bulkDataChunk = old })
+}

@@ -38,11 +38,13 @@ func openBulkData(t *testing.T, dsn string, n int) *sqlstore.DB {
 // TestBulkDataRows removes E3 from k users holding it (their data rows
 // are rewritten) and adds it to k users without it (their rows are
 // created), for k at the chunk boundaries of the statements that write
-// them, on both engines. The users' data, licenses and seats must be what
-// the same changes made one user at a time give, their data rows written
-// by one upsert each (the path engines without a statement journal take).
+// them, on both engines, the data rows held 7 users at a time. The users'
+// data, licenses and seats must be what the same changes made one user at
+// a time give, their data rows written by one upsert each (the path
+// engines without a statement journal take).
 func TestBulkDataRows(t *testing.T) {
 	const n = 1003 // 502 even users hold E3, 501 odd ones do not
+	sqlstore.SetBulkDataChunk(t, 7)
 	set := benchBulkSet(n)
 	remove := allot.LicenseChange{Remove: []string{benchE3}}
 	add := allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: benchE3}}}
