@@ -111,7 +111,7 @@ func (d dialect) placeholders(from, n int) string {
 // its backups. SQLite's default, 4 KiB, made a bulk change of 100 k users
 // in a tenant of 1 M touch about 170,000 pages, each a lookup, a copy into
 // the cache and a frame in the log; with 16 KiB pages the change of W5
-// took 4.5 instead of 5.2 s (docs/performance.md, "Page size"). A database
+// took 4.5 instead of 5.2 s (docs/performance.md, wave 12). A database
 // created before keeps its page size until it is restored from a backup.
 const PageSize = 16384
 

@@ -76,8 +76,8 @@ func (s *Server) tuneForLoad() {
 // user while it runs: at 100 k users it went from 220 to 510 MB with the
 // headroom still the quiet heap's 64–90 MB, so the collector ran ten
 // times in nine seconds, each time marking the whole grown heap, and the
-// checks beside it waited for the CPU (docs/performance.md, "The
-// collector during bulk changes").
+// checks beside it queued through every mark (docs/performance.md, wave
+// 12).
 func (s *Server) retuneGC(ctx context.Context) {
 	defer s.wg.Done()
 	collected := make(chan struct{}, 1)
