@@ -241,7 +241,7 @@ func (pe *benchEnv) pgW7(ctx context.Context, r *benchResult, bases []string) (*
 // must be what the data rules say, as in W5.
 func (pe *benchEnv) pgW5(ctx context.Context, r *benchResult, bases []string) (*benchResult, error) {
 	ids, sku := pe.userIDs(0, pe.d.bulk), pe.d.skuIDs[benchSKURemove]
-	before, err := pe.readUserData(ctx, ids)
+	before, err := pe.keepUserData(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
