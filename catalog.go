@@ -272,8 +272,16 @@ func (c *Catalog) markRuled() {
 	}
 }
 
-// SKU returns the SKU with the given skuId, or nil.
-func (c *Catalog) SKU(id string) *SKU { return c.skusByID[strings.ToLower(id)] }
+// SKU returns the SKU with the given skuId (any case), or nil. Ids are
+// looked up as given first: those the stores and the index hold are in
+// lower case already, and a bulk change at 100 k users asks about a
+// million of them, where lower-casing each took 0.3 s of W5.
+func (c *Catalog) SKU(id string) *SKU {
+	if s, ok := c.skusByID[id]; ok {
+		return s
+	}
+	return c.skusByID[strings.ToLower(id)]
+}
 
 // SKUByPartNumber returns the SKU with the given skuPartNumber (any case), or nil.
 func (c *Catalog) SKUByPartNumber(part string) *SKU { return c.skusByPart[strings.ToUpper(part)] }
