@@ -497,7 +497,7 @@ func (tx *Tx) insertLicenses(ctx context.Context, tenantID string, rows []licens
 	for i, r := range rows {
 		args[i] = []any{tenantID, r.userID, r.l.SKUID, r.l.Pool(), strings.Join(r.l.DisabledPlans, ","), micros(r.l.AssignedAt)}
 	}
-	return tx.insertRows(ctx, `INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, args)
+	return tx.insertRows(ctx, tx.db.d.insertOrFail()+` licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, args)
 }
 
 // bumped is a user's new version and its userPrincipalName, as the users

@@ -69,7 +69,8 @@ func (p Problem) String() string {
 // Doctor checks every invariant of the database and returns the problems
 // found, none on a healthy database:
 //
-//   - integrity: SQLite's own quick_check and foreign key check;
+//   - integrity: SQLite's own quick_check and foreign key check, and
+//     every license names a user (migration 0018 dropped that key);
 //   - counter: every seat counter equals the licenses assigned from its
 //     pool (CheckCounters), and no license comes from an unknown pool;
 //   - capacity: every pool's stored capacity is what allot.SeatPools
@@ -112,7 +113,8 @@ func (db *DB) Doctor(ctx context.Context) ([]Problem, error) {
 	return out, err
 }
 
-// checkIntegrity runs SQLite's quick_check and foreign_key_check.
+// checkIntegrity runs SQLite's quick_check and foreign_key_check, and
+// checks the licenses' users, which no foreign key does.
 func (tx *Tx) checkIntegrity(ctx context.Context, out *[]Problem) error {
 	var ok string
 	if err := tx.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&ok); err != nil {
@@ -133,6 +135,28 @@ func (tx *Tx) checkIntegrity(ctx context.Context, out *[]Problem) error {
 			return err
 		}
 		*out = append(*out, Problem{Check: "integrity", Detail: fmt.Sprintf("a row of %s (rowid %v) refers to a missing row of %s", table, rowid, parent)})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tx.checkLicenseUsers(ctx, out)
+}
+
+// checkLicenseUsers reports licenses of users that do not exist, which no
+// foreign key refuses on SQLite (migration 0018).
+func (tx *Tx) checkLicenseUsers(ctx context.Context, out *[]Problem) error {
+	rows, err := tx.QueryContext(ctx, `SELECT l.tenant_id, l.user_id, l.sku_id FROM licenses l
+		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = l.tenant_id AND u.user_id = l.user_id) LIMIT 100`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tenant, user, sku string
+		if err := rows.Scan(&tenant, &user, &sku); err != nil {
+			return err
+		}
+		*out = append(*out, Problem{Check: "integrity", TenantID: tenant, Detail: fmt.Sprintf("a license of SKU %s names user %s, who does not exist", sku, user)})
 	}
 	return rows.Err()
 }

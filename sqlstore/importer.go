@@ -213,7 +213,7 @@ func (tx *Tx) importUsers(ctx context.Context, tenantID string, users []*allot.U
 		if err := tx.insertRows(ctx, `INSERT INTO users (tenant_id, user_id, upn, upn_lower, display_name, display_lower, given_name, surname, job_title, usage_location, account_enabled, created_at)`, 12, urows); err != nil {
 			return err
 		}
-		if err := tx.insertRows(ctx, `INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, lrows); err != nil {
+		if err := tx.insertRows(ctx, tx.db.d.insertOrFail()+` licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, lrows); err != nil {
 			return err
 		}
 		if err := tx.writeUserData(ctx, tenantID, tx.importedData(tenantID, part)); err != nil {

@@ -180,6 +180,60 @@ func TestPurgeExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestPurgeTakesLeftLicenses purges a deleted user that still has a
+// license row, written behind the store's back (deletion moves a user's
+// licenses to deleted_licenses, so only a fault leaves one): the purge
+// removes it with the user, which on SQLite no foreign key does
+// (migration 0018), and allot doctor finds nothing left.
+func TestPurgeTakesLeftLicenses(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, driver string }{{"sqlite", "sqlite"}, {"postgres", "pgx"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := postgresURL(t)
+			if tt.name == "sqlite" {
+				dsn = filepath.Join(t.TempDir(), "allot.db")
+			}
+			f := newPurgeFixture(t, dsn, 1)
+			raw, err := sql.Open(tt.driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			count := func() int {
+				var n int
+				if err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM licenses WHERE user_id = $1`, f.old[0]).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if _, err := raw.ExecContext(ctx, `INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) VALUES ($1, $2, $3, '', '', 0)`,
+				f.p.TenantID, f.old[0], "05e9a617-0261-4cee-bb44-138d3ef5d965"); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(); n != 1 {
+				t.Fatalf("%d license rows before the purge, want 1", n)
+			}
+			if n, err := f.a.PurgeDeletedUsers(ctx, f.now); err != nil || n != 1 {
+				t.Fatalf("purged %d users (%v), want 1", n, err)
+			}
+			if n := count(); n != 0 {
+				t.Errorf("%d license rows of the purged user left", n)
+			}
+			problems, err := f.a.Doctor(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				if p.Check == "integrity" {
+					t.Errorf("doctor: %s", p)
+				}
+			}
+		})
+	}
+}
+
 // TestPurgeLeavesWorkToLockHolder holds the purge's advisory lock in a
 // transaction of its own, as a purge running in another process would,
 // and checks that a purge meanwhile does nothing, and one after the

@@ -41,6 +41,11 @@ func (tx *Tx) purgeUser(ctx context.Context, v purgeCandidate, cutoff int64) (bo
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
+	// Its licenses went to deleted_licenses when it was deleted; on
+	// SQLite no foreign key would remove any left (migration 0018).
+	if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
+		return false, err
+	}
 	tx.touchGone(v.tenant, v.id)
 	p := allot.SystemPrincipal(v.tenant, "purge")
 	return true, tx.audit(ctx, p, auditEvent{action: allot.AuditUserPurge, targetType: "user", targetID: v.id, before: map[string]any{"userPrincipalName": v.upn}})

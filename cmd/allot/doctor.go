@@ -12,7 +12,7 @@ const doctorUsage = `Usage: allot doctor [--db PATH|URL]
 Doctor checks the database's invariants and prints each one broken, one
 line each on standard error, with exit status 1:
 
-	integrity      SQLite's quick_check and foreign key check
+	integrity      SQLite's quick_check and foreign key check; every license names a user
 	counter        every seat counter equals the licenses assigned from its pool
 	capacity       every pool's capacity is what its subscriptions give
 	pool           no license comes from a pool that no subscription backs
