@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/allot-project/allot"
@@ -67,6 +68,7 @@ type DB struct {
 	hashing   chan struct{} // password hashing slots (password.go)
 	snapshot  Snapshot      // what bulk changes may plan from (snapshot.go); nil: SQL only
 	snapshotCounts
+	prefetched atomic.Int64 // chunks of data a bulk change's writer took from a reader (dataPrefetch; for tests)
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
@@ -211,6 +213,10 @@ type Tx struct {
 	// version each of its users had there and not yet proven in the write
 	// (snapshot.go).
 	proof map[string]int64
+	// pristine says that nothing was written in the transaction before
+	// this Tx's write: the group committer's first request to run, whose
+	// reads a reader connection may make for it (dataPrefetch).
+	pristine bool
 }
 
 // update runs fn in a write transaction and commits it, retrying when the

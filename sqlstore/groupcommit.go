@@ -113,7 +113,7 @@ func (c *committer) commit(group []*writeRequest) {
 			r.err = err
 			continue
 		}
-		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC()}
+		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC(), pristine: len(ok) == 0}
 		if err := c.runOne(r, tx); err != nil {
 			failAll(group, err) // the transaction itself is broken
 			return

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -76,4 +77,126 @@ func TestGroupCommit(t *testing.T) {
 	if err != nil || got != 1+n-failed {
 		t.Errorf("users = %d (%v), want %d", got, err, 1+n-failed)
 	}
+}
+
+// TestBulkDataAfterGroupMate runs, in one group commit, a single change
+// that disconnects a user's mailbox and then a bulk change that gives the
+// user its license back with eleven others. The bulk change is not the
+// first write of its transaction, so it must read the users' data in the
+// writer, where the first change's row is, not from a reader's snapshot
+// (dataPrefetch): it reconnects the mailbox, as the same two changes
+// committed one after the other do. Alone in its transaction, the next
+// bulk change takes its data from the reader, with the same outcome as
+// the reference's.
+func TestBulkDataAfterGroupMate(t *testing.T) {
+	old := bulkDataChunk
+	bulkDataChunk = 4
+	t.Cleanup(func() { bulkDataChunk = old })
+	const e3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	set := ImportSet{
+		Tenant: &allot.Tenant{ID: "c0000000-0000-4000-8000-000000000001", Name: "Group", Domain: "group.example"},
+		Subscriptions: []*allot.Subscription{{ID: "c0000000-0000-4000-8000-000000000002", SKUID: e3, Quantity: 20,
+			Status: allot.StatusEnabled, OwnerType: allot.OwnerAdmin}},
+	}
+	var ids []string
+	for i := range 12 {
+		u := &allot.User{ID: fmt.Sprintf("c0000000-0000-4000-8000-1000000000%02d", i), UserPrincipalName: fmt.Sprintf("u%02d@group.example", i),
+			DisplayName: "U", UsageLocation: "FR", AccountEnabled: true}
+		if i == 0 {
+			u.Licenses = []allot.License{{SKUID: e3, DisabledPlans: []string{}}}
+		}
+		set.Users = append(set.Users, u)
+		ids = append(ids, u.ID)
+	}
+	open := func() *DB {
+		db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Import(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	p := allot.SystemPrincipal(set.Tenant.ID, "test")
+	remove := allot.LicenseChange{Remove: []string{e3}}
+	bulk := func(db *DB, ch allot.LicenseChange) error {
+		_, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: ids, Change: ch, AllOrNothing: true, SkipUnchanged: true})
+		return err
+	}
+	add := allot.LicenseChange{Add: []allot.AssignedLicense{{SKUID: e3}}}
+
+	want := open() // the same changes, each committed alone
+	if _, err := want.AssignLicenses(ctx, p, ids[0], remove); err != nil {
+		t.Fatal(err)
+	}
+	if err := bulk(want, add); err != nil {
+		t.Fatal(err)
+	}
+
+	db := open()
+	release, blocked := make(chan struct{}), make(chan struct{})
+	go db.update(ctx, func(tx *Tx) error {
+		close(blocked)
+		<-release
+		return nil
+	})
+	<-blocked
+	single, grouped := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := db.AssignLicenses(ctx, p, ids[0], remove)
+		single <- err
+	}()
+	for len(db.group.queue) < 1 {
+		runtime.Gosched()
+	}
+	go func() { grouped <- bulk(db, add) }()
+	for len(db.group.queue) < 2 {
+		runtime.Gosched()
+	}
+	commits, _ := db.WriteStats()
+	close(release)
+	if err := <-single; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-grouped; err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.WriteStats(); c-commits != 2 {
+		t.Fatalf("%d commits, want 2: the blocking write's and the group's", c-commits)
+	}
+	if n := db.prefetched.Load(); n != 0 {
+		t.Errorf("the bulk change after a group mate took %d chunks from a reader, want 0", n)
+	}
+	same := func(stage string) {
+		t.Helper()
+		for _, id := range ids {
+			w, err := want.FindUserData(ctx, p, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := db.FindUserData(ctx, p, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *w != *g {
+				t.Errorf("%s: data of %s is %+v, want %+v", stage, id, *g, *w)
+			}
+		}
+	}
+	same("grouped")
+
+	if err := bulk(want, remove); err != nil {
+		t.Fatal(err)
+	}
+	if err := bulk(db, remove); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.prefetched.Load(); n != 3 {
+		t.Errorf("the bulk change alone took %d chunks of 4 users from a reader, want 3", n)
+	}
+	same("alone")
 }
