@@ -69,6 +69,7 @@ type DB struct {
 	snapshot  Snapshot      // what bulk changes may plan from (snapshot.go); nil: SQL only
 	snapshotCounts
 	prefetched atomic.Int64 // chunks of data a bulk change's writer took from a reader (dataPrefetch; for tests)
+	longWork   func() (done func())
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL
@@ -209,6 +210,9 @@ type Tx struct {
 	// entitlements it hands the caches (userdata.go).
 	mailboxes map[string]allot.MailboxState
 	yielded   time.Time // when yield last let other goroutines run
+	began     time.Time // when the transaction began, by the clock (not now)
+	// doneLong ends the long work the transaction became (DB.OnLongWork).
+	doneLong func()
 	// proof holds, while a bulk change planned from the snapshot runs, the
 	// version each of its users had there and not yet proven in the write
 	// (snapshot.go).
@@ -256,11 +260,12 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC()}
+	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC(), began: time.Now()}
 	if readOnly {
 		tx.sqlTx = sqlTx
 	}
 	defer sqlTx.Rollback()
+	defer tx.end()
 	if err := fn(tx); err != nil {
 		return nil, err
 	}

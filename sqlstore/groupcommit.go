@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/allot-project/allot"
 )
@@ -113,8 +114,10 @@ func (c *committer) commit(group []*writeRequest) {
 			r.err = err
 			continue
 		}
-		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC(), pristine: len(ok) == 0}
-		if err := c.runOne(r, tx); err != nil {
+		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC(), began: time.Now(), pristine: len(ok) == 0}
+		err := c.runOne(r, tx)
+		tx.end()
+		if err != nil {
 			failAll(group, err) // the transaction itself is broken
 			return
 		}

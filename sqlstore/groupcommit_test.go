@@ -200,3 +200,86 @@ func TestBulkDataAfterGroupMate(t *testing.T) {
 	}
 	same("alone")
 }
+
+// TestLongWork checks that a transaction that runs past longTx, and only
+// such a one, is reported as long work once, and ended once, whether it
+// commits, fails or only reads.
+func TestLongWork(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mu sync.Mutex
+	began, ended := 0, 0
+	db.OnLongWork(func() func() {
+		mu.Lock()
+		defer mu.Unlock()
+		began++
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			ended++
+		}
+	})
+	counts := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return began, ended
+	}
+	statements := func(tx *Tx, wait time.Duration) error {
+		for range 3 {
+			if _, err := tx.ExecContext(ctx, `SELECT 1`); err != nil {
+				return err
+			}
+			time.Sleep(wait)
+		}
+		return nil
+	}
+	// A short write is not long work, though a stall of the machine may
+	// make one so: one of five must not be.
+	short := false
+	for i := 0; i < 5 && !short; i++ {
+		b0, _ := counts()
+		if err := db.update(ctx, func(tx *Tx) error { return statements(tx, 0) }); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := counts()
+		short = b == b0
+	}
+	if !short {
+		t.Error("five short writes all became long work")
+	}
+	refused := fmt.Errorf("refused")
+	for _, c := range []struct {
+		name       string
+		run        func(fn func(*Tx) error) error
+		wait       time.Duration
+		fail       bool
+		wantBegan  int
+		wantResult error
+	}{
+		{"long write", func(fn func(*Tx) error) error { return db.update(ctx, fn) }, 2 * longTx, false, 1, nil},
+		{"long write refused", func(fn func(*Tx) error) error { return db.update(ctx, fn) }, 2 * longTx, true, 1, refused},
+		{"long read", func(fn func(*Tx) error) error { return db.view(ctx, fn) }, 2 * longTx, false, 1, nil},
+	} {
+		b0, e0 := counts()
+		err := c.run(func(tx *Tx) error {
+			if err := statements(tx, c.wait); err != nil {
+				return err
+			}
+			if c.fail {
+				return refused
+			}
+			return nil
+		})
+		if err != c.wantResult {
+			t.Fatalf("%s: %v, want %v", c.name, err, c.wantResult)
+		}
+		b, e := counts()
+		if b-b0 != c.wantBegan || e-e0 != c.wantBegan {
+			t.Errorf("%s: long work began %d times and ended %d, want %d and %d", c.name, b-b0, e-e0, c.wantBegan, c.wantBegan)
+		}
+	}
+}

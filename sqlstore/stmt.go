@@ -221,12 +221,40 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 // running goroutine only about every 10 ms: the license checks answered
 // meanwhile, a few microseconds of work each, queued behind it (W5's
 // checks, docs/performance.md). Statements call it, and so do the loops
-// that scan many rows.
+// that scan many rows. A transaction still running after longTx becomes
+// long work (DB.OnLongWork) until it ends.
 func (tx *Tx) yield() {
-	if now := time.Now(); now.Sub(tx.yielded) >= time.Millisecond {
-		runtime.Gosched()
-		tx.yielded = now
+	now := time.Now()
+	if now.Sub(tx.yielded) < time.Millisecond {
+		return
 	}
+	if tx.doneLong == nil && tx.db.longWork != nil && !tx.began.IsZero() && now.Sub(tx.began) >= longTx {
+		tx.doneLong = tx.db.longWork()
+	}
+	runtime.Gosched()
+	tx.yielded = now
+}
+
+// longTx is how long a transaction runs before it counts as long work. A
+// license assignment takes about 0.1 ms; a bulk change of 100 000 users,
+// seconds.
+const longTx = 2 * time.Millisecond
+
+// end ends the long work the transaction became, if it did.
+func (tx *Tx) end() {
+	if tx.doneLong != nil {
+		tx.doneLong()
+		tx.doneLong = nil
+	}
+}
+
+// OnLongWork registers fn to be called when a transaction has kept its
+// goroutine busy for a while (a bulk change, an import, a large read), and
+// the done it returns when that transaction ends. allot serve lends the Go
+// scheduler a processor meanwhile (cmd/internal/server). Register it before
+// the database is used concurrently.
+func (db *DB) OnLongWork(fn func() (done func())) {
+	db.longWork = fn
 }
 
 // ExecContext runs a statement in the transaction.

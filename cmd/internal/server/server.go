@@ -103,6 +103,7 @@ func Start(ctx context.Context, db *sqlstore.DB, o Options) (*Server, error) {
 	s.stop = stop
 	db.OnCommit(func(c allot.Change) { s.apply(bg, c) })
 	db.PlanFrom(snapshot{s})
+	db.OnLongWork(lender.lend)
 	ready := make(chan struct{})
 	s.wg.Add(4)
 	go s.runLifecycle(bg, o.Now, o.PurgeEvery)
