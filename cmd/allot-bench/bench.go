@@ -288,7 +288,7 @@ func (c *benchCommand) emit(env *benchEnv, r *benchResult, run int) error {
 	if r.LoadAfter == "" {
 		r.LoadAfter = loadAverage()
 	}
-	r.Go, r.Commit, r.GOMAXPROCS, r.CPUs, r.Machine = runtime.Version(), env.commit, runtime.GOMAXPROCS(0), runtime.NumCPU(), env.machine
+	r.Go, r.Commit, r.GOMAXPROCS, r.CPUs, r.Machine = runtime.Version(), env.commit, env.procs, runtime.NumCPU(), env.machine
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err

@@ -27,19 +27,22 @@ import (
 // account, and the results of earlier workloads that later ones compare
 // with.
 type benchEnv struct {
-	c        *benchCommand
-	d        *benchData
-	genTime  time.Duration
-	dbPath   string // the working copy
-	db       *sqlstore.DB
-	app      *server.Server
-	srv      *http.Server
-	base     string // http://127.0.0.1:port
-	token    string
-	raw      *sql.DB // a read-only connection of our own, for invariants and baselines
-	subIDs   []string
-	commit   string
-	machine  string
+	c       *benchCommand
+	d       *benchData
+	genTime time.Duration
+	dbPath  string // the working copy
+	db      *sqlstore.DB
+	app     *server.Server
+	srv     *http.Server
+	base    string // http://127.0.0.1:port
+	token   string
+	raw     *sql.DB // a read-only connection of our own, for invariants and baselines
+	subIDs  []string
+	commit  string
+	machine string
+	// procs is GOMAXPROCS as the bench started: the server in its process
+	// raises it while a long transaction runs (cmd/internal/server/procs.go).
+	procs    int
 	indexMem float64 // heap bytes per user of the license-check index
 	// last holds the latest result of each workload, by name and run, for
 	// the workloads that compare with another (W2 with W1, W9 with W1b).
@@ -63,7 +66,7 @@ func (c *benchCommand) warmup() time.Duration {
 
 // newBenchEnv prepares the data set and starts the in-process server.
 func newBenchEnv(ctx context.Context, c *benchCommand) (*benchEnv, error) {
-	env := &benchEnv{c: c, commit: benchCommit(ctx, ""), machine: benchMachine(), last: map[string]*benchResult{}}
+	env := &benchEnv{c: c, commit: benchCommit(ctx, ""), machine: benchMachine(), procs: runtime.GOMAXPROCS(0), last: map[string]*benchResult{}}
 	size := benchFullSize(c.users)
 	if c.smoke {
 		size = benchSmokeSize(c.users)

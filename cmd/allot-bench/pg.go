@@ -89,7 +89,7 @@ func (env *benchEnv) pgEnv(ctx context.Context, dsn string) (*benchEnv, time.Dur
 		return nil, 0, err
 	}
 	env.c.logf("VACUUM ANALYZE in %s", (time.Since(start) - took).Round(time.Millisecond))
-	pe := &benchEnv{c: env.c, d: d, commit: env.commit, machine: env.machine, last: map[string]*benchResult{}, binary: env.binary}
+	pe := &benchEnv{c: env.c, d: d, commit: env.commit, machine: env.machine, procs: env.procs, last: map[string]*benchResult{}, binary: env.binary}
 	var err error
 	if pe.db, err = sqlstore.Open(ctx, dsn, sqlstore.Options{Catalog: d.catalog}); err != nil {
 		return nil, 0, err
