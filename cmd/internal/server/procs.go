@@ -13,11 +13,12 @@ import (
 // (a bulk change of 100 000 users, and the reader that reads its users'
 // data beside it) yields every millisecond, yet on two cores the license
 // checks answered meanwhile still queued behind it, the collector's worker
-// and each other: W5's checks had a p50 of 2–18 ms and a p99 of 150–500 ms
-// (docs/performance.md, wave 14). So each such transaction lends the
-// scheduler one more processor while it runs: the kernel then shares the
-// cores between more threads, and wakes a thread with a check to answer
-// ahead of one that has computed for a while.
+// and each other: W5's checks had a p50 of 1–24 ms and a p99 of 98–262 ms.
+// So each such transaction lends the scheduler one more processor while it
+// runs: the kernel then shares the cores between more threads, and wakes a
+// thread with a check to answer ahead of one that has computed for a
+// while. W5's checks: p50 0.2 ms, p99 22–116 ms, median 36
+// (docs/performance.md, wave 14).
 
 // lender is the process's lender: GOMAXPROCS is the process's, so every
 // server of the process shares it.
