@@ -211,7 +211,11 @@ type Tx struct {
 	mailboxes map[string]allot.MailboxState
 	yielded   time.Time // when yield last let other goroutines run
 	began     time.Time // when the transaction began, by the clock (not now)
-	// doneLong ends the long work the transaction became (DB.OnLongWork).
+	// lends says that the transaction becomes long work once it has run
+	// for longTx (DB.OnLongWork): a write, or the read that serves a bulk
+	// change beside the writer (dataPrefetch); not the index's load.
+	lends bool
+	// doneLong ends the long work the transaction became.
 	doneLong func()
 	// proof holds, while a bulk change planned from the snapshot runs, the
 	// version each of its users had there and not yet proven in the write
@@ -260,7 +264,7 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC(), began: time.Now()}
+	tx := &Tx{q: sqlTx, db: db, now: db.now().UTC(), began: time.Now(), lends: !readOnly}
 	if readOnly {
 		tx.sqlTx = sqlTx
 	}

@@ -114,7 +114,7 @@ func (c *committer) commit(group []*writeRequest) {
 			r.err = err
 			continue
 		}
-		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC(), began: time.Now(), pristine: len(ok) == 0}
+		tx := &Tx{q: c.conn, stmts: c.stmts, db: c.db, now: c.db.now().UTC(), began: time.Now(), lends: true, pristine: len(ok) == 0}
 		err := c.runOne(r, tx)
 		tx.end()
 		if err != nil {

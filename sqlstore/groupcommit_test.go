@@ -201,9 +201,9 @@ func TestBulkDataAfterGroupMate(t *testing.T) {
 	same("alone")
 }
 
-// TestLongWork checks that a transaction that runs past longTx, and only
-// such a one, is reported as long work once, and ended once, whether it
-// commits, fails or only reads.
+// TestLongWork checks that a write that runs past longTx, and only such a
+// one, is reported as long work once, and ended once, whether it commits
+// or fails; a long read only when it serves a write (dataPrefetch).
 func TestLongWork(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
@@ -262,7 +262,10 @@ func TestLongWork(t *testing.T) {
 	}{
 		{"long write", func(fn func(*Tx) error) error { return db.update(ctx, fn) }, 2 * longTx, false, 1, nil},
 		{"long write refused", func(fn func(*Tx) error) error { return db.update(ctx, fn) }, 2 * longTx, true, 1, refused},
-		{"long read", func(fn func(*Tx) error) error { return db.view(ctx, fn) }, 2 * longTx, false, 1, nil},
+		{"long read", func(fn func(*Tx) error) error { return db.view(ctx, fn) }, 2 * longTx, false, 0, nil},
+		{"long read for a write", func(fn func(*Tx) error) error {
+			return db.view(ctx, func(tx *Tx) error { tx.lends = true; return fn(tx) })
+		}, 2 * longTx, false, 1, nil},
 	} {
 		b0, e0 := counts()
 		err := c.run(func(tx *Tx) error {

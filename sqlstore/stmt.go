@@ -221,14 +221,15 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 // running goroutine only about every 10 ms: the license checks answered
 // meanwhile, a few microseconds of work each, queued behind it (W5's
 // checks, docs/performance.md). Statements call it, and so do the loops
-// that scan many rows. A transaction still running after longTx becomes
-// long work (DB.OnLongWork) until it ends.
+// that scan many rows. A write still running after longTx becomes long
+// work (DB.OnLongWork) until it ends, and so does the read beside a bulk
+// change (Tx.lends).
 func (tx *Tx) yield() {
 	now := time.Now()
 	if now.Sub(tx.yielded) < time.Millisecond {
 		return
 	}
-	if tx.doneLong == nil && tx.db.longWork != nil && !tx.began.IsZero() && now.Sub(tx.began) >= longTx {
+	if tx.lends && tx.doneLong == nil && tx.db.longWork != nil && now.Sub(tx.began) >= longTx {
 		tx.doneLong = tx.db.longWork()
 	}
 	runtime.Gosched()
@@ -248,9 +249,11 @@ func (tx *Tx) end() {
 	}
 }
 
-// OnLongWork registers fn to be called when a transaction has kept its
-// goroutine busy for a while (a bulk change, an import, a large read), and
-// the done it returns when that transaction ends. allot serve lends the Go
+// OnLongWork registers fn to be called when a write transaction has kept
+// its goroutine busy for a while (a bulk change, an import, the
+// lifecycle's catching up), or the read beside a bulk change has, and the
+// done it returns when that transaction ends. Other reads, the index's
+// load of every user among them, do not count. allot serve lends the Go
 // scheduler a processor meanwhile (cmd/internal/server). Register it before
 // the database is used concurrently.
 func (db *DB) OnLongWork(fn func() (done func())) {

@@ -595,6 +595,7 @@ func (tx *Tx) prefetchData(ctx context.Context, tenantID string, ins []dataInput
 		defer close(pre.done)
 		defer close(out)
 		tx.db.view(ctx, func(rtx *Tx) error {
+			rtx.lends = true // the writer's work, on another connection
 			for _, ids := range chunks {
 				p := prefetched{n: len(ids)}
 				if len(ids) > 0 {
