@@ -12,15 +12,23 @@ import (
 	"github.com/allot-project/allot"
 )
 
+// openTemp opens a SQLite database in a temporary directory, closed when
+// the test ends.
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "allot.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestGroupCommit holds the committer on a first write while others queue,
 // then checks they commit together, each with its own outcome.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	tn := &allot.Tenant{Name: "G", Domain: "g.example"}
 	if err := db.CreateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
@@ -206,11 +214,7 @@ func TestBulkDataAfterGroupMate(t *testing.T) {
 // or fails; a long read only when it serves a write (dataPrefetch).
 func TestLongWork(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	var mu sync.Mutex
 	began, ended := 0, 0
 	db.OnLongWork(func() func() {

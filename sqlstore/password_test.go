@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,11 +63,7 @@ const goodPasswordForTest = "correct horse battery"
 // parameters, and a hash stored with older parameters still signs in.
 func TestStoredHashes(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	tn := &allot.Tenant{Name: "P", Domain: "p.example"}
 	if err := db.CreateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
@@ -98,7 +93,7 @@ func TestStoredHashes(t *testing.T) {
 	salt := []byte("sixteen byte slt")
 	old := fmt.Sprintf("$argon2id$v=19$m=8192,t=1,p=1$%s$%s", base64.RawStdEncoding.EncodeToString(salt),
 		base64.RawStdEncoding.EncodeToString(argon2.IDKey([]byte("an older password"), salt, 1, 8192, 1, 32)))
-	err = db.update(ctx, func(tx *Tx) error {
+	err := db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE passwords SET hash = $1 WHERE hash = $2`, old, hashes["a@p.example"])
 		return err
 	})
