@@ -57,7 +57,7 @@ func importBulkFixture(t *testing.T, db *sqlstore.DB) *bulkFixture {
 // userPrincipalName in any case, by key in lower case; each user's
 // licenses (SKU, pool, disabled plans sorted and never nil), version (the
 // store's, after a change applied since the load), account state, usage
-// location and userPrincipalName in lower case; and false as soon as one
+// location and userPrincipalName as spelled; and false as soon as one
 // key names no user of the tenant that is not deleted, or before the load.
 func TestBulkEntitlements(t *testing.T) {
 	ctx := context.Background()
@@ -82,7 +82,7 @@ func TestBulkEntitlements(t *testing.T) {
 		t.Fatalf("versions %v: the user changed since the load should be ahead", versions)
 	}
 	ent := func(u *allot.User, ls ...allot.License) *allot.Entitlement {
-		return &allot.Entitlement{TenantID: f.tenant, UserID: u.ID, UserPrincipalName: strings.ToLower(u.UserPrincipalName),
+		return &allot.Entitlement{TenantID: f.tenant, UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
 			AccountEnabled: u.AccountEnabled, UsageLocation: "FR", Licenses: ls, Version: versions[u.ID]}
 	}
 	disabled := ent(f.disabled, allot.License{SKUID: e3, DisabledPlans: []string{teams, exch2}})
@@ -138,7 +138,9 @@ func showEntitlements(m map[string]*allot.Entitlement) string {
 // TestBulkEntitlementsInexact: the index declines to a bulk change a user
 // it does not copy exactly, whether it read the user in its load or from a
 // change: a usage location that is not two bytes, a license of a SKU
-// outside the catalog (which the index drops). A later exact state of the
+// outside the catalog (which the index drops), or without its profile,
+// whose userPrincipalName in its case the entitlement gives (a change
+// without the profile after a version skipped). A later exact state of the
 // user is given again.
 func TestBulkEntitlementsInexact(t *testing.T) {
 	ctx := context.Background()
@@ -163,7 +165,7 @@ func TestBulkEntitlementsInexact(t *testing.T) {
 	}
 	exact := func(u *allot.User, version int64) *allot.Entitlement {
 		return &allot.Entitlement{TenantID: f.tenant, UserID: u.ID, UserPrincipalName: u.UserPrincipalName, AccountEnabled: true,
-			UsageLocation: "FR", Version: version}
+			UsageLocation: "FR", Version: version, Profile: &allot.UserProfile{DisplayName: "U"}}
 	}
 	tests := []struct {
 		name   string
@@ -180,6 +182,9 @@ func TestBulkEntitlementsInexact(t *testing.T) {
 		{"changed: exact, and a license outside the catalog", &allot.Entitlement{TenantID: f.tenant, UserID: f.off.ID, UserPrincipalName: f.off.UserPrincipalName,
 			AccountEnabled: true, UsageLocation: "FR", Version: 100, Licenses: []allot.License{{SKUID: e3}, {SKUID: "00000000-0000-4000-8000-00000000beef"}}}, f.off, false},
 		{"changed: exact, the license outside the catalog gone", exact(f.off, 101), f.off, true},
+		{"changed: exact, a version skipped, without the profile", &allot.Entitlement{TenantID: f.tenant, UserID: f.off.ID,
+			UserPrincipalName: f.off.UserPrincipalName, AccountEnabled: true, UsageLocation: "FR", Version: 103}, f.off, false},
+		{"changed: the profile again", exact(f.off, 104), f.off, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

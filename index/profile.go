@@ -164,6 +164,17 @@ func (t *tenant) setProfile(s uint32, rec []byte) {
 	t.profAt[s] = t.appendRecord(rec)
 }
 
+// recordUPN returns the userPrincipalName, in its case, of the record rec
+// of a user whose userPrincipalName in lower case is lower.
+func recordUPN(rec, lower []byte) []byte {
+	_, k := binary.Uvarint(rec)
+	n, j := binary.Uvarint(rec[k:])
+	if n == 0 {
+		return lower
+	}
+	return rec[k+j : k+j+int(n)]
+}
+
 // readProfile fills u's profile from the record rec of a user whose
 // userPrincipalName in lower case is lower.
 func readProfile(rec, lower []byte, u *allot.User) {

@@ -59,8 +59,9 @@ func (ix *Index) license(l lic, pools []string) allot.License {
 // included, of the users not deleted that keys name (ids or
 // userPrincipalNames in any case, as a bulk change names them), by key in
 // lower case without surrounding spaces; false when the index is not
-// loaded, lacks any of them (it cannot prove a user absent) or holds one
-// inexactly (flagInexact). Licenses are in SKU order,
+// loaded, lacks any of them (it cannot prove a user absent), holds one
+// inexactly (flagInexact) or without its profile, whose userPrincipalName
+// it gives in its case (from the profile). Licenses are in SKU order,
 // as FindUserLicenses gives them. The answer is as fresh as the changes
 // applied so far: a caller that plans a write from it must prove each
 // user current by its version in the write (sqlstore's Snapshot).
@@ -103,7 +104,11 @@ func (ix *Index) bulkSlice(tenantID string, keys []string, out map[string]*allot
 			out[k] = e
 			continue
 		}
-		e := &allot.Entitlement{TenantID: t.id, UserID: en.id.String(), UserPrincipalName: string(t.upn(en)),
+		rec := t.profile(s)
+		if rec == nil {
+			return false
+		}
+		e := &allot.Entitlement{TenantID: t.id, UserID: en.id.String(), UserPrincipalName: string(recordUPN(rec, t.upn(en))),
 			AccountEnabled: en.flags&flagEnabled != 0, UsageLocation: en.location(), Version: en.version}
 		if ls := t.licsOf(en); len(ls) > 0 {
 			e.Licenses = make([]allot.License, len(ls))

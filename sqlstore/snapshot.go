@@ -20,8 +20,9 @@ type Snapshot interface {
 	// BulkEntitlements returns the entitlements, versions and usage
 	// locations included, of the users not deleted that keys name (ids or
 	// userPrincipalNames in any case), by key in lower case without
-	// surrounding spaces, their userPrincipalNames in lower case; false
-	// when it lacks any of them or holds one inexactly.
+	// surrounding spaces, their userPrincipalNames as the users table
+	// spells them; false when it lacks any of them or holds one
+	// inexactly.
 	BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool)
 }
 
@@ -56,8 +57,8 @@ var errStale = errors.New("sqlstore: the snapshot is behind the database")
 // The proof: every change of a user's entitlement or account moves its
 // version on in the same transaction (touch), and the snapshot holds each
 // user as of a version. The write first moves each changed user's version
-// on and requires the version it returns to be the snapshot's plus one
-// (bumpVersions), and reads and compares the versions of the users it
+// on only where it is still the snapshot's, and requires every one to have
+// moved (bumpProven), and reads and compares the versions of the users it
 // leaves alone, whose outcome (unchanged, refused) was decided from the
 // snapshot too (checkVersions), before it writes anything else: a stale
 // plan could break a constraint first. A refusal is proven the same way
@@ -174,18 +175,5 @@ func (tx *Tx) checkVersions(ctx context.Context, tenantID string) error {
 			return errStale
 		}
 	}
-	return nil
-}
-
-// proven checks, when the change was planned from the snapshot, that the
-// version the write gave a user is the one planned from plus one.
-func (tx *Tx) proven(userID string, version int64) error {
-	if tx.proof == nil {
-		return nil
-	}
-	if want, ok := tx.proof[userID]; !ok || version != want+1 {
-		return errStale
-	}
-	delete(tx.proof, userID)
 	return nil
 }

@@ -92,8 +92,7 @@ type testSnapshot struct {
 }
 
 // takeSnapshot copies the entitlements of the users of the tenant not
-// deleted, keyed by id and by lower-case userPrincipalName, their
-// userPrincipalNames in lower case.
+// deleted, keyed by id and by lower-case userPrincipalName.
 func takeSnapshot(t *testing.T, db *sqlstore.DB) *testSnapshot {
 	t.Helper()
 	s := &testSnapshot{byKey: map[string]*allot.Entitlement{}}
@@ -101,9 +100,8 @@ func takeSnapshot(t *testing.T, db *sqlstore.DB) *testSnapshot {
 		if e.Deleted {
 			return nil
 		}
-		e.UserPrincipalName = strings.ToLower(e.UserPrincipalName)
 		e.Mailbox, e.MailboxKnown = "", false
-		s.byKey[e.UserID], s.byKey[e.UserPrincipalName] = e, e
+		s.byKey[e.UserID], s.byKey[strings.ToLower(e.UserPrincipalName)] = e, e
 		return nil
 	})
 	if err != nil {
