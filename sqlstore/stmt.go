@@ -130,6 +130,13 @@ func (c *stmtCache) close() {
 // readers hold. Once prepared, a transaction runs it through
 // sql.Tx.StmtContext, which prepares it once on each connection and keeps
 // it there.
+//
+// Long statements are prepared the second time they are seen, as the
+// writer's are (stmtCache), at most maxLongStmts of them, and never
+// closed before the database is: a reader may be about to run one. They
+// are the reads beside a bulk change (dataPrefetch), the same IN list of
+// bulkChunk users for every full chunk, which compiled anew each time
+// took 0.14 s of W5's reader (docs/performance.md, wave 15).
 type poolStmts struct {
 	pool   *sql.DB
 	ctx    context.Context // ends when the database closes
@@ -137,19 +144,23 @@ type poolStmts struct {
 	stmts  sync.Map // query → *sql.Stmt; nil while being prepared or when it failed
 	mu     sync.Mutex
 	n      int // entries in stmts
+	long   int // of them, long statements
+	seen   map[uint64]bool
+	seed   maphash.Seed
 	closed bool
 	wg     sync.WaitGroup // background preparations
 }
 
 func newPoolStmts(pool *sql.DB) *poolStmts {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &poolStmts{pool: pool, ctx: ctx, cancel: cancel}
+	return &poolStmts{pool: pool, ctx: ctx, cancel: cancel, seen: map[uint64]bool{}, seed: maphash.MakeSeed()}
 }
 
 // get returns the pool's prepared statement of query, or nil when there is
-// none yet: too long, too many, failed, or just now being prepared.
+// none yet: too many, a long one seen once, failed, or just now being
+// prepared.
 func (p *poolStmts) get(query string) *sql.Stmt {
-	if p == nil || len(query) > maxCachedQuery {
+	if p == nil {
 		return nil
 	}
 	if v, ok := p.stmts.Load(query); ok {
@@ -159,6 +170,20 @@ func (p *poolStmts) get(query string) *sql.Stmt {
 	defer p.mu.Unlock()
 	if _, ok := p.stmts.Load(query); ok || p.closed || p.n >= maxCachedStmts {
 		return nil
+	}
+	if len(query) > maxCachedQuery {
+		if p.long >= maxLongStmts {
+			return nil
+		}
+		h := maphash.String(p.seed, query)
+		if !p.seen[h] {
+			if len(p.seen) >= maxSeenLong {
+				clear(p.seen)
+			}
+			p.seen[h] = true
+			return nil
+		}
+		p.long++
 	}
 	p.stmts.Store(query, (*sql.Stmt)(nil))
 	p.n++

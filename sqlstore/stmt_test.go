@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -168,5 +169,88 @@ func TestLongStatements(t *testing.T) {
 	}
 	if c.get(ctx, "SELECT 1") == nil {
 		t.Fatal("a short statement was not prepared")
+	}
+}
+
+// TestReadPoolPreparesLong checks that a long statement (a bulk change's
+// IN list) is prepared on the read pool the second time it is seen, not
+// the first, answers as before once prepared, and that no more than
+// maxLongStmts long ones are kept.
+func TestReadPoolPreparesLong(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{ReadConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tn := &allot.Tenant{Name: "L", Domain: "l.example"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	u := &allot.User{UserPrincipalName: "lea@l.example", DisplayName: "Lea"}
+	if err := db.CreateUser(ctx, allot.SystemPrincipal(tn.ID, "t"), u); err != nil {
+		t.Fatal(err)
+	}
+	long := func(n int) string { // n ids: the user's, then others
+		return `SELECT display_name FROM users WHERE tenant_id = $1 AND user_id IN (` + db.d.placeholders(2, n) + `)`
+	}
+	args := func(n int) []any {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		}
+		ids[0] = u.ID
+		return keyArgs(tn.ID, ids)
+	}
+	read := func(q string, n int) (name string, prepared bool) {
+		t.Helper()
+		err := db.view(ctx, func(tx *Tx) error {
+			prepared = tx.prepared(ctx, q) != nil
+			return tx.QueryRowContext(ctx, q, args(n)...).Scan(&name)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name, prepared
+	}
+	waitPrepared := func(q string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if v, ok := db.readStmts.stmts.Load(q); ok && v.(*sql.Stmt) != nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the long statement was never prepared")
+			}
+		}
+	}
+	q := long(bulkChunk)
+	if len(q) <= maxCachedQuery {
+		t.Fatalf("the statement of %d ids is %d bytes, not long", bulkChunk, len(q))
+	}
+	for i, want := range []bool{false, false} { // seen once, then being prepared
+		if name, prepared := read(q, bulkChunk); name != "Lea" || prepared != want {
+			t.Fatalf("read %d: name, prepared -want +got\n-Lea %v\n+%q %v", i+1, want, name, prepared)
+		}
+	}
+	waitPrepared(q)
+	if name, prepared := read(q, bulkChunk); name != "Lea" || !prepared {
+		t.Fatalf("read once prepared: name, prepared -want +got\n-Lea true\n+%q %v", name, prepared)
+	}
+	// More long statements than are kept, each seen twice.
+	for n := bulkChunk + 1; n <= bulkChunk+maxLongStmts+2; n++ {
+		read(long(n), n)
+		read(long(n), n)
+	}
+	db.readStmts.wg.Wait()
+	kept := 0
+	db.readStmts.stmts.Range(func(k, v any) bool {
+		if len(k.(string)) > maxCachedQuery && v.(*sql.Stmt) != nil {
+			kept++
+		}
+		return true
+	})
+	if kept != maxLongStmts {
+		t.Errorf("%d long statements kept, want %d", kept, maxLongStmts)
 	}
 }

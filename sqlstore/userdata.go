@@ -62,6 +62,12 @@ func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (
 // heldUsers returns which of the users an active hold covers.
 func (tx *Tx) heldUsers(ctx context.Context, tenantID string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
+	// Most tenants hold no one, which one seek of the index says, instead
+	// of a lookup of each user: 0.15 s of W5's reader (wave 15).
+	var holding bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM holds WHERE tenant_id = $1 AND released_at IS NULL)`, tenantID).Scan(&holding); err != nil || !holding {
+		return out, err
+	}
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		args := keyArgs(tenantID, chunk)
