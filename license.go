@@ -78,32 +78,31 @@ func PlanLicenseChange(c *Catalog, p Principal, u *User, pools map[string][]Seat
 		return nil, err
 	}
 	plan := &LicensePlan{Before: u.Licenses}
-	held := map[string]License{}
-	for _, l := range u.Licenses {
-		held[l.SKUID] = l
-	}
+	// The licenses the user keeps, in its order, as the change leaves
+	// them: searched in place, since a user holds a few, and on the stack
+	// for up to four (docs/performance.md, wave 15).
+	var keep [4]License
+	held := append(keep[:0], u.Licenses...)
 	for _, id := range ch.Remove {
-		l, ok := held[id]
-		if !ok {
+		i := licenseIndex(held, id)
+		if i < 0 {
 			return nil, &Error{Code: ELICENSENOTHELD, Message: msgNotHeld, SKUID: id, UserID: u.ID}
 		}
+		l := held[i]
 		if err := mayTouchPool(p, u, c.SKU(id), l.SubscriptionID, pools[id]); err != nil {
 			return nil, err
 		}
 		plan.Remove = append(plan.Remove, l)
-		delete(held, id)
+		held = slices.Delete(held, i, i+1)
 	}
 	for _, a := range ch.Add {
 		if err := planAdd(c, p, u, pools[a.SKUID], held, a, now, plan); err != nil {
 			return nil, err
 		}
 	}
-	for _, l := range u.Licenses {
-		if nl, ok := held[l.SKUID]; ok {
-			plan.After = append(plan.After, nl)
-		}
+	if n := len(held) + len(plan.Add); n > 0 {
+		plan.After = append(append(make([]License, 0, n), held...), plan.Add...)
 	}
-	plan.After = append(plan.After, plan.Add...)
 	if err := c.CheckLicenses(plan.After); err != nil {
 		err.(*Error).UserID = u.ID
 		return nil, err
@@ -208,7 +207,7 @@ func SkipUnchanged(u *User, ch LicenseChange) (LicenseChange, bool) {
 
 // planAdd adds one AssignedLicense to the plan: a new license from the pool
 // the principal may use, or new disabled plans for a SKU already held.
-func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string]License, a AssignedLicense, now time.Time, plan *LicensePlan) error {
+func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held []License, a AssignedLicense, now time.Time, plan *LicensePlan) error {
 	sku := c.SKU(a.SKUID)
 	if sku == nil || len(pools) == 0 || sku.AppliesTo != "User" {
 		return &Error{Code: EINVALIDLICENSE, Message: fmt.Sprintf("License %s does not correspond to a valid company License.", a.SKUID), SKUID: a.SKUID}
@@ -220,14 +219,15 @@ func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string
 	if err != nil {
 		return err
 	}
-	if l, ok := held[a.SKUID]; ok {
+	if i := licenseIndex(held, a.SKUID); i >= 0 {
+		l := held[i]
 		if err := mayTouchPool(p, u, sku, l.SubscriptionID, pools); err != nil {
 			return err
 		}
 		if !slices.Equal(l.DisabledPlans, disabled) {
 			l.DisabledPlans = disabled
 			plan.Update = append(plan.Update, l)
-			held[a.SKUID] = l
+			held[i] = l
 		}
 		return nil
 	}
@@ -237,6 +237,11 @@ func planAdd(c *Catalog, p Principal, u *User, pools []SeatPool, held map[string
 	}
 	plan.Add = append(plan.Add, License{SKUID: a.SKUID, DisabledPlans: disabled, SubscriptionID: pool, AssignedAt: now})
 	return nil
+}
+
+// licenseIndex returns the position of the license of skuID in ls, or -1.
+func licenseIndex(ls []License, skuID string) int {
+	return slices.IndexFunc(ls, func(l License) bool { return l.SKUID == skuID })
 }
 
 // normalizeDisabled lower-cases, de-duplicates and sorts disabled plans,

@@ -306,3 +306,30 @@ func TestAuthorizeLicenseChange(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPlanLicenseChange plans, for a user holding two SKUs, the
+// changes of allot-bench's W5 (a removal) and W6 (an addition), once per
+// user of a bulk change of 100 000: its allocations are the change's
+// garbage (go test -bench PlanLicenseChange -benchmem).
+func BenchmarkPlanLicenseChange(b *testing.B) {
+	c := allot.DemoCatalog()
+	p := principal(adminID, allot.RoleGlobalAdmin)
+	pools := testPools()
+	u := user(holderID, "FR", lic(skuE3, ""), lic(skuPremium, "", planExStd))
+	for _, tt := range []struct {
+		name string
+		ch   allot.LicenseChange
+	}{
+		{"remove", removes(skuE3)},
+		{"add", adds(skuArchive)},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := allot.PlanLicenseChange(c, p, u, pools, tt.ch, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
