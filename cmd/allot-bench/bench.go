@@ -18,6 +18,7 @@ import (
 	"runtime/trace"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/allot-project/allot/cmd/internal/cli"
@@ -328,6 +329,16 @@ func readCPU() benchCPU {
 	s := []metrics.Sample{{Name: "/cpu/classes/total:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/user:cpu-seconds"}}
 	metrics.Read(s)
 	return benchCPU{s[0].Value.Float64(), s[1].Value.Float64(), s[2].Value.Float64()}
+}
+
+// processCPU returns the CPU time, user and system, the process has used
+// so far; 0 where the system does not say.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // gcShare records in r the share of the CPU the process used since from

@@ -214,7 +214,9 @@ func (env *benchEnv) w6(ctx context.Context) (*benchResult, error) {
 	c := env.bulkClient()
 	defer c.Close()
 	body := benchBulkBody(ids, sku, "")
+	cpu := processCPU()
 	status, b, took, err := benchPostBulk(ctx, c, env.base, body)
+	cpu = processCPU() - cpu
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +238,7 @@ func (env *benchEnv) w6(ctx context.Context) (*benchResult, error) {
 	r.Baseline = &benchBaseline{Name: "raw multi-row INSERT (500 rows a statement) + counter UPDATE, one transaction (rolled back)", Seconds: benchRound(raw.Seconds())}
 	r.Ratio = benchRound(took.Seconds() / raw.Seconds())
 	r.extra("seconds", benchRound(took.Seconds()))
+	r.extra("cpu_seconds", benchRound(cpu.Seconds()))
 	r.extra("users", len(ids))
 	if err := env.checkBulkData(ctx, r, ids, before, allot.LicenseChange{Remove: []string{sku}}); err != nil {
 		return nil, err
@@ -245,7 +248,7 @@ func (env *benchEnv) w6(ctx context.Context) (*benchResult, error) {
 		return nil, err
 	}
 	r.extra("refusal_seconds", benchRound(refused.Seconds()))
-	r.note("throughput is users assigned per second; the refusal one seat short took %s", refused.Round(time.Millisecond))
+	r.note("throughput is users assigned per second; the refusal one seat short took %s; cpu_seconds is the CPU the bench process, allot's server in it, used during the assignment (steadier than its time on a shared machine)", refused.Round(time.Millisecond))
 	r.Met = took <= 1500*time.Millisecond && r.Errors == 0
 	return r, nil
 }
