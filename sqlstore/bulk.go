@@ -460,6 +460,9 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	}
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
+		if bu.version == 0 {
+			continue // not found by the update: none is, the users were read in the transaction
+		}
 		// A license change leaves the profile as it was; a user planned
 		// from the snapshot carries none to give (snapshot.go).
 		e := tx.entitlementOf(bu.user)

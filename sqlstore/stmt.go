@@ -36,8 +36,7 @@ type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 	long  map[string]*sql.Stmt
-	seen  map[uint64]bool // hashes of the long statements seen once
-	seed  maphash.Seed
+	seen  seenOnce
 }
 
 const (
@@ -48,7 +47,29 @@ const (
 )
 
 func newStmtCache(prepare func(ctx context.Context, query string) (*sql.Stmt, error)) *stmtCache {
-	return &stmtCache{prepare: prepare, stmts: map[string]*sql.Stmt{}, long: map[string]*sql.Stmt{}, seen: map[uint64]bool{}, seed: maphash.MakeSeed()}
+	return &stmtCache{prepare: prepare, stmts: map[string]*sql.Stmt{}, long: map[string]*sql.Stmt{}, seen: newSeenOnce()}
+}
+
+// seenOnce remembers the long statements seen once (by hash, at most
+// maxSeenLong of them), so that a cache keeps one only the second time.
+type seenOnce struct {
+	seed   maphash.Seed
+	hashes map[uint64]bool
+}
+
+func newSeenOnce() seenOnce { return seenOnce{seed: maphash.MakeSeed(), hashes: map[uint64]bool{}} }
+
+// again records query and reports whether it was seen before.
+func (s seenOnce) again(query string) bool {
+	h := maphash.String(s.seed, query)
+	if s.hashes[h] {
+		return true
+	}
+	if len(s.hashes) >= maxSeenLong {
+		clear(s.hashes)
+	}
+	s.hashes[h] = true
+	return false
 }
 
 // get returns the prepared statement of query, or nil when it is not
@@ -82,12 +103,7 @@ func (c *stmtCache) getLong(ctx context.Context, query string) *sql.Stmt {
 	if st, ok := c.long[query]; ok {
 		return st
 	}
-	h := maphash.String(c.seed, query)
-	if !c.seen[h] {
-		if len(c.seen) >= maxSeenLong {
-			clear(c.seen)
-		}
-		c.seen[h] = true
+	if !c.seen.again(query) {
 		return nil
 	}
 	if len(c.long) >= maxLongStmts {
@@ -145,15 +161,14 @@ type poolStmts struct {
 	mu     sync.Mutex
 	n      int // entries in stmts
 	long   int // of them, long statements
-	seen   map[uint64]bool
-	seed   maphash.Seed
+	seen   seenOnce
 	closed bool
 	wg     sync.WaitGroup // background preparations
 }
 
 func newPoolStmts(pool *sql.DB) *poolStmts {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &poolStmts{pool: pool, ctx: ctx, cancel: cancel, seen: map[uint64]bool{}, seed: maphash.MakeSeed()}
+	return &poolStmts{pool: pool, ctx: ctx, cancel: cancel, seen: newSeenOnce()}
 }
 
 // get returns the pool's prepared statement of query, or nil when there is
@@ -172,15 +187,7 @@ func (p *poolStmts) get(query string) *sql.Stmt {
 		return nil
 	}
 	if len(query) > maxCachedQuery {
-		if p.long >= maxLongStmts {
-			return nil
-		}
-		h := maphash.String(p.seed, query)
-		if !p.seen[h] {
-			if len(p.seen) >= maxSeenLong {
-				clear(p.seen)
-			}
-			p.seen[h] = true
+		if p.long >= maxLongStmts || !p.seen.again(query) {
 			return nil
 		}
 		p.long++
