@@ -14,9 +14,12 @@ import (
 
 // openTemp opens a SQLite database in a temporary directory, closed when
 // the test ends.
-func openTemp(t *testing.T) *DB {
+func openTemp(t *testing.T) *DB { return openTempWith(t, Options{}) }
+
+// openTempWith is openTemp with options.
+func openTempWith(t *testing.T, o Options) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "allot.db"), Options{})
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "allot.db"), o)
 	if err != nil {
 		t.Fatal(err)
 	}

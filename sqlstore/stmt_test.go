@@ -13,26 +13,32 @@ import (
 	"github.com/allot-project/allot"
 )
 
+// poolUser opens a database whose read pool has conns connections, with
+// a tenant and its user of display name name; p is the tenant's system.
+func poolUser(t *testing.T, conns int, name string) (db *DB, p allot.Principal, u *allot.User) {
+	t.Helper()
+	ctx := context.Background()
+	db = openTempWith(t, Options{ReadConns: conns})
+	domain := strings.ToLower(name) + ".example"
+	tn := &allot.Tenant{Name: name, Domain: domain}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	p = allot.SystemPrincipal(tn.ID, "t")
+	u = &allot.User{UserPrincipalName: strings.ToLower(name) + "@" + domain, DisplayName: name}
+	if err := db.CreateUser(ctx, p, u); err != nil {
+		t.Fatal(err)
+	}
+	return db, p, u
+}
+
 // TestReadPoolPrepares checks that the read pool's statements get
 // prepared in the background and then used, that reads answer the same
 // before and after, and that a pool of one connection, held by the
 // reading transaction itself, never waits for its preparation.
 func TestReadPoolPrepares(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{ReadConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tn := &allot.Tenant{Name: "P", Domain: "p.example"}
-	if err := db.CreateTenant(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
-	p := allot.SystemPrincipal(tn.ID, "t")
-	u := &allot.User{UserPrincipalName: "ann@p.example", DisplayName: "Ann"}
-	if err := db.CreateUser(ctx, p, u); err != nil {
-		t.Fatal(err)
-	}
+	db, p, u := poolUser(t, 1, "Ann")
 	const q = `SELECT display_name FROM users WHERE user_id = $1`
 	read := func() (name string, prepared bool) {
 		t.Helper()
@@ -178,19 +184,7 @@ func TestLongStatements(t *testing.T) {
 // maxLongStmts long ones are kept.
 func TestReadPoolPreparesLong(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "allot.db"), Options{ReadConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tn := &allot.Tenant{Name: "L", Domain: "l.example"}
-	if err := db.CreateTenant(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
-	u := &allot.User{UserPrincipalName: "lea@l.example", DisplayName: "Lea"}
-	if err := db.CreateUser(ctx, allot.SystemPrincipal(tn.ID, "t"), u); err != nil {
-		t.Fatal(err)
-	}
+	db, p, u := poolUser(t, 2, "Lea")
 	long := func(n int) string { // n ids: the user's, then others
 		return `SELECT display_name FROM users WHERE tenant_id = $1 AND user_id IN (` + db.d.placeholders(2, n) + `)`
 	}
@@ -200,7 +194,7 @@ func TestReadPoolPreparesLong(t *testing.T) {
 			ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		}
 		ids[0] = u.ID
-		return keyArgs(tn.ID, ids)
+		return keyArgs(p.TenantID, ids)
 	}
 	read := func(q string, n int) (name string, prepared bool) {
 		t.Helper()
