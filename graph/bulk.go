@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/trace"
 
 	"github.com/allot-project/allot"
 )
@@ -46,12 +47,15 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 	if !p.Can(allot.ActionAssignLicenses) {
 		limit = min(limit, s.maxBody)
 	}
+	region := trace.StartRegion(r.Context(), "graph.bulk.decode") // go tool trace, User-defined regions
 	raw, err := s.readBodyLimit(w, r, limit)
 	if err != nil {
+		region.End()
 		return err
 	}
 	b, err := decodeBulkChange(raw)
 	raw = nil // not kept while the change runs
+	region.End()
 	if err != nil {
 		return err
 	}
@@ -62,6 +66,7 @@ func (s *Server) bulkAssignLicense(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return bulkRefusal(err, results)
 	}
+	defer trace.StartRegion(r.Context(), "graph.bulk.answer").End()
 	s.writeBulkResponse(w, r, b, results)
 	return nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"maps"
+	"runtime/trace"
 	"slices"
 	"strings"
 
@@ -59,11 +60,13 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 	if results, err, ok := tx.bulkFromSnapshot(ctx, p, b, pools); ok {
 		return results, err
 	}
+	region := trace.StartRegion(ctx, "sqlstore.bulk.read")
 	users, err := tx.bulkUsers(ctx, p.TenantID, b.Users)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = tx.bulkLicenses(ctx, p.TenantID, users, pools)
 	}
-	if err := tx.bulkLicenses(ctx, p.TenantID, users, pools); err != nil {
+	region.End()
+	if err != nil {
 		return nil, err
 	}
 	return tx.bulkPlanned(ctx, p, b, users, pools)
@@ -73,6 +76,10 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 // in lower case), holding their licenses, with the pools of the SKUs the
 // change names or the users hold.
 func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, users map[string]*allot.User, pools map[string][]allot.SeatPool) ([]allot.BulkResult, error) {
+	// Each step a trace region (go tool trace, User-defined regions), so
+	// that a bench run with --trace tells where a bulk change's time goes.
+	region := trace.StartRegion(ctx, "sqlstore.bulk.plan")
+	defer func() { region.End() }()
 	results := make([]allot.BulkResult, len(b.Users))
 	var err error
 	// Read the counters again, now locked (after the users, in the order
@@ -119,6 +126,8 @@ func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLi
 			return results, r.Err
 		}
 	}
+	region.End()
+	region = trace.StartRegion(ctx, "sqlstore.bulk.write")
 	if b.DryRun || len(todo) == 0 {
 		pr.writing(0)
 		return results, tx.dryRunData(ctx, p.TenantID, b, todo) // a dry run says what would happen to the users' data
@@ -398,6 +407,8 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	// current for every user before anything else is written, since a
 	// stale plan may break a constraint (a counter, a row that exists)
 	// before the versions would show it stale (snapshot.go).
+	region := trace.StartRegion(ctx, "sqlstore.bulk.versions")
+	defer func() { region.End() }()
 	if err := tx.bumpVersions(ctx, p.TenantID, todo); err != nil {
 		return err
 	}
@@ -413,6 +424,8 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 			}
 		}
 	}
+	region.End()
+	region = trace.StartRegion(ctx, "sqlstore.bulk.licenses")
 	pr.wrote(len(todo))
 	n := 0
 	for _, bu := range todo {
@@ -445,6 +458,8 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	if err := tx.insertLicenses(ctx, p.TenantID, adds); err != nil {
 		return err
 	}
+	region.End()
+	region = trace.StartRegion(ctx, "sqlstore.bulk.data")
 	pr.wrote(len(todo))
 	// The data rows of a few thousand users at a time, read, changed and
 	// written before the next, so that the step's memory does not grow
@@ -458,6 +473,8 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 		}
 		pr.wrote(len(chunk))
 	}
+	region.End()
+	region = trace.StartRegion(ctx, "sqlstore.bulk.audit")
 	c := tx.change(p.TenantID) // after bulkData, which computes the mailboxes
 	for _, bu := range todo {
 		if bu.version == 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/trace"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,7 @@ func (tx *Tx) entitlementOf(u *allot.User) *allot.Entitlement {
 
 // publish hands a committed transaction's changes to the hooks.
 func (db *DB) publish(changes map[string]*allot.Change) {
+	defer trace.StartRegion(context.Background(), "sqlstore.publish").End()
 	for _, c := range changes {
 		for _, fn := range db.hooks {
 			fn(*c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,7 +127,10 @@ func (c *committer) commit(group []*writeRequest) {
 			ok = append(ok, r)
 		}
 	}
-	if _, err := c.conn.ExecContext(bg, `COMMIT`); err != nil {
+	region := trace.StartRegion(bg, "sqlstore.commit")
+	_, err := c.conn.ExecContext(bg, `COMMIT`)
+	region.End()
+	if err != nil {
 		failAll(ok, err)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"runtime/trace"
 	"sync/atomic"
 
 	"github.com/allot-project/allot"
@@ -70,6 +71,13 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	if s == nil || b.DryRun {
 		return nil, nil, false
 	}
+	// A trace region until planning begins (bulkPlanned).
+	region := trace.StartRegion(ctx, "sqlstore.bulk.snapshot")
+	defer func() {
+		if region != nil {
+			region.End()
+		}
+	}()
 	es, found := s.BulkEntitlements(p.TenantID, b.Users)
 	if !found {
 		return nil, nil, false
@@ -99,6 +107,8 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	tx.proof = proof
 	defer func() { tx.proof = nil }()
 	tx.db.snapshotPlans.Add(1)
+	region.End()
+	region = nil
 	results, err = tx.bulkPlanned(ctx, p, b, users, pools)
 	var refused *allot.Error
 	if err == nil || errors.As(err, &refused) {

@@ -1,11 +1,13 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -441,5 +443,29 @@ func TestBulkWithoutSnapshot(t *testing.T) {
 				t.Errorf("planned from the snapshot, stale: %d %d, want 0 0", planned, stale)
 			}
 		})
+	}
+}
+
+// TestBulkTraceRegions checks that a bulk change planned from the
+// snapshot marks its steps as regions of an execution trace (go tool
+// trace, User-defined regions; docs/performance.md reads them), its
+// commit and its publication included.
+func TestBulkTraceRegions(t *testing.T) {
+	d := openSnap(t)
+	d.db.PlanFrom(takeSnapshot(t, d.db))
+	var buf bytes.Buffer
+	if err := trace.Start(&buf); err != nil {
+		t.Skipf("a trace is already running: %v", err)
+	}
+	out := bulkOutcomeOf(d.db, change(keys(snapUsers[1], snapUsers[4]), removeE3))
+	trace.Stop()
+	if out.Err != "" {
+		t.Fatalf("bulk change: %+v", out)
+	}
+	for _, region := range []string{"sqlstore.bulk.snapshot", "sqlstore.bulk.plan", "sqlstore.bulk.write", "sqlstore.bulk.versions",
+		"sqlstore.bulk.licenses", "sqlstore.bulk.data", "sqlstore.bulk.audit", "sqlstore.commit", "sqlstore.publish"} {
+		if !bytes.Contains(buf.Bytes(), []byte(region)) {
+			t.Errorf("the trace has no region %s", region)
+		}
 	}
 }
