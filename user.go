@@ -49,10 +49,8 @@ func (u *User) Deleted() bool { return !u.DeletedAt.IsZero() }
 
 // License returns the user's license of the SKU, or nil.
 func (u *User) License(skuID string) *License {
-	for i := range u.Licenses {
-		if u.Licenses[i].SKUID == skuID {
-			return &u.Licenses[i]
-		}
+	if i := licenseIndex(u.Licenses, skuID); i >= 0 {
+		return &u.Licenses[i]
 	}
 	return nil
 }
