@@ -11,12 +11,12 @@ import (
 // buffers reused from row to row. The cache merges them in memory.
 type EntitlementTables interface {
 	// ScanEntitlementTables calls users for every user (deleted ones
-	// included), then mailboxes for every user with a mailbox state, then
-	// licenses for every license, all from one snapshot; with tenantID not
-	// "", only for that tenant. A row and its byte slices are valid only
-	// during the call; TenantID is the same string for every row of a
-	// tenant.
-	ScanEntitlementTables(ctx context.Context, tenantID string, users func(*UserRow) error, mailboxes func(*MailboxRow) error, licenses func(*LicenseRow) error) error
+	// included), then versions for every user's version, then mailboxes
+	// for every user with a mailbox state, then licenses for every
+	// license, all from one snapshot; with tenantID not "", only for that
+	// tenant. A row and its byte slices are valid only during the call;
+	// TenantID is the same string for every row of a tenant.
+	ScanEntitlementTables(ctx context.Context, tenantID string, users func(*UserRow) error, versions func(*VersionRow) error, mailboxes func(*MailboxRow) error, licenses func(*LicenseRow) error) error
 }
 
 // UserRow is one user as EntitlementTables reads it.
@@ -27,7 +27,6 @@ type UserRow struct {
 	AccountEnabled bool
 	Deleted        bool
 	UsageLocation  []byte // as User.UsageLocation
-	Version        int64
 	// UPN and the names are the user's profile (UserProfile), the
 	// userPrincipalName in its case.
 	UPN, DisplayName, GivenName, Surname, JobTitle []byte
@@ -38,6 +37,14 @@ type UserRow struct {
 	// (VACUUM) and a row may come to hold another user, so a read by Row
 	// must also check the user's key.
 	Row int64
+}
+
+// VersionRow is one user's version (Entitlement.Version) as
+// EntitlementTables reads it.
+type VersionRow struct {
+	TenantID string
+	UserID   GUID
+	Version  int64
 }
 
 // MailboxRow is one user's mailbox state as EntitlementTables reads it.

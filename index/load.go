@@ -13,7 +13,7 @@ import (
 func (ix *Index) scan(ctx context.Context, tenantID string) (map[string]*tenant, error) {
 	b := &builder{ix: ix, tenants: map[string]*tenant{}, pending: map[*tenant][]slotLic{}}
 	if src, ok := ix.src.(allot.EntitlementTables); ok {
-		if err := src.ScanEntitlementTables(ctx, tenantID, b.user, b.mailbox, b.license); err != nil {
+		if err := src.ScanEntitlementTables(ctx, tenantID, b.user, b.version, b.mailbox, b.license); err != nil {
 			return nil, err
 		}
 	} else if err := ix.src.ScanEntitlements(ctx, tenantID, b.entitlement); err != nil {
@@ -71,7 +71,7 @@ func (b *builder) entitlement(e *allot.Entitlement) error {
 // user adds one user row.
 func (b *builder) user(r *allot.UserRow) error {
 	t := b.tenant(r.TenantID)
-	t.users = append(t.users, entry{id: r.UserID, version: r.Version, flags: userFlags(r.AccountEnabled, r.Deleted),
+	t.users = append(t.users, entry{id: r.UserID, flags: userFlags(r.AccountEnabled, r.Deleted),
 		upnOff: uint32(len(t.upns)), upnLen: uint16(len(r.UPNLower))})
 	en := &t.users[len(t.users)-1]
 	en.loc = en.locate(r.UsageLocation)
@@ -84,6 +84,16 @@ func (b *builder) user(r *allot.UserRow) error {
 	last := t.profBlock(profileLen(r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle))
 	t.profAt = append(t.profAt, t.profEnd())
 	t.profs[last] = appendProfile(t.profs[last], r.UPN, r.UPNLower, r.DisplayName, r.GivenName, r.Surname, r.JobTitle, r.CreatedAt)
+	return nil
+}
+
+// version sets one user's version.
+func (b *builder) version(r *allot.VersionRow) error {
+	b.index()
+	t := b.tenant(r.TenantID)
+	if s, ok := t.slotOf(b.ix.seed, r.UserID); ok {
+		t.users[s].version = r.Version
+	}
 	return nil
 }
 

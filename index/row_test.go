@@ -18,7 +18,7 @@ func storeRows(ctx context.Context, t *testing.T, db *sqlstore.DB) map[string]in
 	must(t, db.ScanEntitlementTables(ctx, "", func(r *allot.UserRow) error {
 		rows[r.UserID.String()] = r.Row
 		return nil
-	}, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil }))
+	}, func(*allot.VersionRow) error { return nil }, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil }))
 	return rows
 }
 

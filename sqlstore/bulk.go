@@ -539,7 +539,7 @@ func (tx *Tx) bumpVersions(ctx context.Context, tenantID string, todo []bulkUser
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		args := keyArgs(tenantID, chunk)
-		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
+		rows, err := tx.QueryContext(ctx, tx.db.d.updateOrFail()+` user_versions SET version = version + 1 WHERE tenant_id = $1 AND user_id IN (`+tx.db.d.placeholders(2, len(chunk))+`) RETURNING user_id, version`, args...)
 		if err != nil {
 			return err
 		}
@@ -592,7 +592,7 @@ func (tx *Tx) bumpProven(ctx context.Context, tenantID string, todo []bulkUser) 
 			for _, i := range chunk {
 				args = append(args, todo[i].user.ID)
 			}
-			res, err := tx.ExecContext(ctx, tx.db.d.updateOrFail()+` users SET version = version + 1 WHERE tenant_id = $1 AND version = $2 AND user_id IN (`+tx.db.d.placeholders(3, len(chunk))+`)`, args...)
+			res, err := tx.ExecContext(ctx, tx.db.d.updateOrFail()+` user_versions SET version = version + 1 WHERE tenant_id = $1 AND version = $2 AND user_id IN (`+tx.db.d.placeholders(3, len(chunk))+`)`, args...)
 			if err != nil {
 				return err
 			}

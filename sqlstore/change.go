@@ -25,13 +25,14 @@ func (db *DB) OnCommit(fn func(allot.Change)) {
 }
 
 // touch records that a user's entitlement changed: it bumps the user's
-// version (under the user's row lock, so versions follow commit order) and
+// version (under the user's row lock, so versions follow commit order:
+// the change read the user FOR UPDATE on PostgreSQL) and
 // keeps the state u will have once committed, its profile included: u is
 // the whole user, as read by userColumns and changed.
 func (tx *Tx) touch(ctx context.Context, u *allot.User) error {
 	e := tx.entitlementOf(u)
 	e.Profile = allot.ProfileOf(u)
-	err := tx.QueryRowContext(ctx, `UPDATE users SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2 RETURNING version`,
+	err := tx.QueryRowContext(ctx, `UPDATE user_versions SET version = version + 1 WHERE tenant_id = $1 AND user_id = $2 RETURNING version`,
 		u.TenantID, u.ID).Scan(&e.Version)
 	c := tx.change(u.TenantID)
 	c.Entitlements = append(c.Entitlements, e)

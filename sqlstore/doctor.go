@@ -70,7 +70,9 @@ func (p Problem) String() string {
 // found, none on a healthy database:
 //
 //   - integrity: SQLite's own quick_check and foreign key check, and
-//     every license names a user (migration 0018 dropped that key);
+//     every license names a user (migration 0018 dropped that key); on
+//     both engines, every user has a version and every version a user
+//     (migration 0019);
 //   - counter: every seat counter equals the licenses assigned from its
 //     pool (CheckCounters), and no license comes from an unknown pool;
 //   - capacity: every pool's stored capacity is what allot.SeatPools
@@ -98,6 +100,9 @@ func (db *DB) Doctor(ctx context.Context) ([]Problem, error) {
 			if err := tx.checkIntegrity(ctx, &out); err != nil {
 				return err
 			}
+		}
+		if err := tx.checkUserVersions(ctx, &out); err != nil {
+			return err
 		}
 		tenants, err := tx.tenantIDs(ctx)
 		if err != nil {
@@ -157,6 +162,34 @@ func (tx *Tx) checkLicenseUsers(ctx context.Context, out *[]Problem) error {
 			return err
 		}
 		*out = append(*out, Problem{Check: "integrity", TenantID: tenant, Detail: fmt.Sprintf("a license of SKU %s names user %s, who does not exist", sku, user)})
+	}
+	return rows.Err()
+}
+
+// checkUserVersions reports users without a version, whose every change
+// would fail, and versions of users that do not exist, which no foreign
+// key refuses on SQLite (migration 0019).
+func (tx *Tx) checkUserVersions(ctx context.Context, out *[]Problem) error {
+	rows, err := tx.QueryContext(ctx, `SELECT * FROM (
+		SELECT 'user', u.tenant_id, u.user_id FROM users u
+		WHERE NOT EXISTS (SELECT 1 FROM user_versions v WHERE v.tenant_id = u.tenant_id AND v.user_id = u.user_id)
+		UNION ALL
+		SELECT 'version', v.tenant_id, v.user_id FROM user_versions v
+		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = v.tenant_id AND u.user_id = v.user_id)) o LIMIT 100`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, tenant, user string
+		if err := rows.Scan(&kind, &tenant, &user); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("user %s has no version: its changes fail until it has one", user)
+		if kind == "version" {
+			detail = fmt.Sprintf("a version names user %s, who does not exist", user)
+		}
+		*out = append(*out, Problem{Check: "integrity", TenantID: tenant, Detail: detail})
 	}
 	return rows.Err()
 }

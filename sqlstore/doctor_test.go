@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func TestDoctor(t *testing.T) {
 		{name: "pool no subscription backs", sql: `DELETE FROM subscriptions`, want: "pool:"},
 		{name: "deleted user holding licenses", sql: `UPDATE users SET deleted_at = 1 WHERE user_id IN (SELECT user_id FROM licenses)`, want: "deleted user:"},
 		{name: "no audit", sql: `DELETE FROM audit_subjects; DELETE FROM audit_events`, want: "audit:"},
+		{name: "user without a version", sql: `DELETE FROM user_versions WHERE user_id = (SELECT MIN(user_id) FROM users)`, want: "integrity:"},
+		{name: "dangling version", sql: `INSERT INTO user_versions (tenant_id, user_id, version) SELECT tenant_id, 'nobody', 1 FROM tenants LIMIT 1`, want: "integrity:"},
 		{name: "dangling license", sql: `PRAGMA foreign_keys = OFF; INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) SELECT tenant_id, 'nobody', sku_id, pool, '[]', 0 FROM seat_pools LIMIT 1`, want: "integrity:"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,5 +100,14 @@ func TestDoctorPostgres(t *testing.T) {
 	}
 	if problems, err := db.Doctor(ctx); err != nil || len(problems) == 0 || problems[0].Check != "capacity" {
 		t.Errorf("a broken capacity: %v, %v", problems, err)
+	}
+	if _, err := raw.ExecContext(ctx, `DELETE FROM user_versions WHERE user_id = (SELECT MIN(user_id) FROM users)`); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := db.Doctor(ctx)
+	if err != nil || !slices.ContainsFunc(problems, func(p sqlstore.Problem) bool {
+		return p.Check == "integrity" && strings.Contains(p.Detail, "has no version")
+	}) {
+		t.Errorf("a user without a version: %v, %v", problems, err)
 	}
 }

@@ -10,11 +10,11 @@ import (
 
 var _ allot.EntitlementTables = (*DB)(nil)
 
-// ScanEntitlementTables implements allot.EntitlementTables: three scans in
-// table order (users, user_data, licenses) instead of ScanEntitlements'
+// ScanEntitlementTables implements allot.EntitlementTables: four scans in
+// table order (users, user_versions, user_data, licenses) instead of ScanEntitlements'
 // join, which seeks the licenses of each user in turn. Rows are read into
 // reused buffers: a million users cost few allocations.
-func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users func(*allot.UserRow) error, mailboxes func(*allot.MailboxRow) error, licenses func(*allot.LicenseRow) error) error {
+func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users func(*allot.UserRow) error, versions func(*allot.VersionRow) error, mailboxes func(*allot.MailboxRow) error, licenses func(*allot.LicenseRow) error) error {
 	return db.view(ctx, func(tx *Tx) error {
 		if db.d.snapshot != "" {
 			if _, err := tx.q.ExecContext(ctx, db.d.snapshot); err != nil {
@@ -24,16 +24,26 @@ func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users 
 		s := &tableScan{tx: tx, tenantID: tenantID, tenants: map[string]string{}}
 		var u allot.UserRow
 		var created int64
-		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, usage_location, version, `+db.rowHint()+`,
+		err := s.each(ctx, `SELECT tenant_id, user_id, upn_lower, account_enabled, deleted_at IS NOT NULL, usage_location, `+db.rowHint()+`,
 			upn, display_name, given_name, surname, job_title, created_at FROM users`,
 			func(rows *sql.Rows, tenant, id *sql.RawBytes) error {
-				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, (*sql.RawBytes)(&u.UsageLocation), &u.Version, &u.Row,
+				if err := rows.Scan(tenant, id, (*sql.RawBytes)(&u.UPNLower), &u.AccountEnabled, &u.Deleted, (*sql.RawBytes)(&u.UsageLocation), &u.Row,
 					(*sql.RawBytes)(&u.UPN), (*sql.RawBytes)(&u.DisplayName), (*sql.RawBytes)(&u.GivenName), (*sql.RawBytes)(&u.Surname), (*sql.RawBytes)(&u.JobTitle), &created); err != nil {
 					return err
 				}
 				u.CreatedAt = fromMicros(created)
 				return s.row(*tenant, *id, &u.TenantID, &u.UserID, func() error { return users(&u) })
 			})
+		if err != nil {
+			return err
+		}
+		var v allot.VersionRow
+		err = s.each(ctx, `SELECT tenant_id, user_id, version FROM user_versions`, func(rows *sql.Rows, tenant, id *sql.RawBytes) error {
+			if err := rows.Scan(tenant, id, &v.Version); err != nil {
+				return err
+			}
+			return s.row(*tenant, *id, &v.TenantID, &v.UserID, func() error { return versions(&v) })
+		})
 		if err != nil {
 			return err
 		}

@@ -201,16 +201,20 @@ func (tx *Tx) importUsers(ctx context.Context, tenantID string, users []*allot.U
 	const batch = 20000 // rows built per round, to bound memory
 	for start := 0; start < len(users); start += batch {
 		part := users[start:min(start+batch, len(users))]
-		urows := make([][]any, 0, len(part))
+		urows, vrows := make([][]any, 0, len(part)), make([][]any, 0, len(part))
 		var lrows [][]any
 		for _, u := range part {
 			urows = append(urows, []any{tenantID, u.ID, u.UserPrincipalName, strings.ToLower(u.UserPrincipalName), u.DisplayName,
 				strings.ToLower(u.DisplayName), u.GivenName, u.Surname, u.JobTitle, u.UsageLocation, u.AccountEnabled, micros(u.CreatedAt)})
+			vrows = append(vrows, []any{tenantID, u.ID, 1})
 			for _, l := range u.Licenses {
 				lrows = append(lrows, []any{tenantID, u.ID, l.SKUID, l.Pool(), strings.Join(l.DisabledPlans, ","), micros(l.AssignedAt)})
 			}
 		}
 		if err := tx.insertRows(ctx, `INSERT INTO users (tenant_id, user_id, upn, upn_lower, display_name, display_lower, given_name, surname, job_title, usage_location, account_enabled, created_at)`, 12, urows); err != nil {
+			return err
+		}
+		if err := tx.insertRows(ctx, tx.db.d.insertOrFail()+` user_versions (tenant_id, user_id, version)`, 3, vrows); err != nil {
 			return err
 		}
 		if err := tx.insertRows(ctx, tx.db.d.insertOrFail()+` licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at)`, 6, lrows); err != nil {

@@ -184,7 +184,8 @@ func TestPurgeExactlyOnce(t *testing.T) {
 // license row, written behind the store's back (deletion moves a user's
 // licenses to deleted_licenses, so only a fault leaves one): the purge
 // removes it with the user, which on SQLite no foreign key does
-// (migration 0018), and allot doctor finds nothing left.
+// (migration 0018), and its version (0019), and allot doctor finds
+// nothing left.
 func TestPurgeTakesLeftLicenses(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ name, driver string }{{"sqlite", "sqlite"}, {"postgres", "pgx"}} {

@@ -42,9 +42,12 @@ func (tx *Tx) purgeUser(ctx context.Context, v purgeCandidate, cutoff int64) (bo
 		return false, err
 	}
 	// Its licenses went to deleted_licenses when it was deleted; on
-	// SQLite no foreign key would remove any left (migration 0018).
-	if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
-		return false, err
+	// SQLite no foreign key would remove any left (migration 0018), nor
+	// its version (0019).
+	for _, table := range [...]string{"licenses", "user_versions"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1 AND user_id = $2`, v.tenant, v.id); err != nil {
+			return false, err
+		}
 	}
 	tx.touchGone(v.tenant, v.id)
 	p := allot.SystemPrincipal(v.tenant, "purge")

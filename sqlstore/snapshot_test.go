@@ -174,7 +174,7 @@ func snapState(t *testing.T, path string) string {
 		`SELECT 'license', user_id, sku_id, pool, disabled_plans, assigned_at FROM licenses WHERE tenant_id = '`+snapTenant+`' ORDER BY user_id, sku_id`,
 		`SELECT 'deleted license', user_id, sku_id, pool, disabled_plans, assigned_at FROM deleted_licenses WHERE tenant_id = '`+snapTenant+`' ORDER BY user_id, sku_id`,
 		`SELECT 'pool', sku_id, pool, capacity, consumed FROM seat_pools WHERE tenant_id = '`+snapTenant+`' ORDER BY sku_id, pool`,
-		`SELECT 'user', user_id, upn, version, account_enabled, deleted_at FROM users WHERE tenant_id = '`+snapTenant+`' ORDER BY user_id`,
+		`SELECT 'user', u.user_id, u.upn, v.version, u.account_enabled, u.deleted_at FROM users u LEFT JOIN user_versions v ON v.tenant_id = u.tenant_id AND v.user_id = u.user_id WHERE u.tenant_id = '`+snapTenant+`' ORDER BY u.user_id`,
 		`SELECT 'data', user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at, files_state, files_since, files_delete_at, due_at, mailbox_plan_id, files_plan_id
 			FROM user_data WHERE tenant_id = '`+snapTenant+`' ORDER BY user_id`,
 		`SELECT 'audit', actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json FROM audit_events WHERE tenant_id = '`+snapTenant+`' ORDER BY event_id`)

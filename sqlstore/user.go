@@ -62,6 +62,10 @@ func (tx *Tx) insertUser(ctx context.Context, u *allot.User) error {
 		return &allot.Error{Code: allot.ECONFLICT, Field: "userPrincipalName", Value: u.UserPrincipalName,
 			Message: "Another object with the same value for property userPrincipalName already exists."}
 	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO user_versions (tenant_id, user_id, version) VALUES ($1, $2, 1)`, u.TenantID, u.ID)
 	return err
 }
 

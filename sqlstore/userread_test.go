@@ -186,7 +186,7 @@ func userRows(t *testing.T, db *sqlstore.DB, engine string) map[string]int64 {
 			rows[r.UserID.String()] = int64(len(rows))
 		}
 		return nil
-	}, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil }))
+	}, func(*allot.VersionRow) error { return nil }, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil }))
 	return rows
 }
 
@@ -218,7 +218,7 @@ func BenchmarkReadUserAt(b *testing.B) {
 	err = db.ScanEntitlementTables(ctx, benchTenant, func(r *allot.UserRow) error {
 		ids, rows = append(ids, r.UserID.String()), append(rows, r.Row)
 		return nil
-	}, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil })
+	}, func(*allot.VersionRow) error { return nil }, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil })
 	if err != nil {
 		b.Fatal(err)
 	}

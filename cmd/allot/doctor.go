@@ -12,7 +12,8 @@ const doctorUsage = `Usage: allot doctor [--db PATH|URL]
 Doctor checks the database's invariants and prints each one broken, one
 line each on standard error, with exit status 1:
 
-	integrity      SQLite's quick_check and foreign key check; every license names a user
+	integrity      SQLite's quick_check and foreign key check; every license names a
+	               user; every user has a version and every version a user
 	counter        every seat counter equals the licenses assigned from its pool
 	capacity       every pool's capacity is what its subscriptions give
 	pool           no license comes from a pool that no subscription backs

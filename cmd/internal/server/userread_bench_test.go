@@ -88,7 +88,7 @@ func largestTenant(b *testing.B, db *sqlstore.DB) (string, []string) {
 			byTenant[r.TenantID] = append(byTenant[r.TenantID], r.UserID.String())
 		}
 		return nil
-	}, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil })
+	}, func(*allot.VersionRow) error { return nil }, func(*allot.MailboxRow) error { return nil }, func(*allot.LicenseRow) error { return nil })
 	if err != nil {
 		b.Fatal(err)
 	}
