@@ -140,12 +140,17 @@ func (tx *Tx) readAuditEvents(ctx context.Context, tenantID, q string, args []an
 	return out, rows.Err()
 }
 
+// auditSubjectsQuery reads the first users of a bulk change's event by
+// id: one range of audit_subjects' key (migration 0020,
+// TestAuditSubjectsPlan).
+const auditSubjectsQuery = `SELECT s.user_id, COALESCE(u.upn, ''), COALESCE(u.display_name, ''), s.before_json, s.after_json
+	FROM audit_subjects s LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
+	WHERE s.tenant_id = $1 AND s.event_id = $2 ORDER BY s.user_id LIMIT $3`
+
 // readAuditSubjects fills in the users of a bulk change: how many, and
 // the first allot.MaxAuditSubjects of them by id.
 func (tx *Tx) readAuditSubjects(ctx context.Context, e *allot.AuditEvent) error {
-	rows, err := tx.QueryContext(ctx, `SELECT s.user_id, COALESCE(u.upn, ''), COALESCE(u.display_name, ''), s.before_json, s.after_json
-		FROM audit_subjects s LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
-		WHERE s.tenant_id = $1 AND s.event_id = $2 ORDER BY s.user_id LIMIT $3`, e.TenantID, e.ID, allot.MaxAuditSubjects)
+	rows, err := tx.QueryContext(ctx, auditSubjectsQuery, e.TenantID, e.ID, allot.MaxAuditSubjects)
 	if err != nil {
 		return err
 	}
@@ -191,9 +196,11 @@ func auditQuery(tenantID string, f allot.AuditFilter, actions []string) (string,
 		inner = `SELECT ` + cols + `, e.target_id, e.sku_id, e.before_json, e.after_json FROM audit_events e
 			WHERE e.tenant_id = $1 AND e.target_id = ` + user + conds + `
 		UNION ALL
-		SELECT ` + cols + `, s.user_id, e.sku_id, s.before_json, s.after_json FROM audit_subjects s
-			JOIN audit_events e ON e.tenant_id = s.tenant_id AND e.event_id = s.event_id
-			WHERE s.tenant_id = $1 AND s.user_id = ` + user + conds
+		SELECT k.event_id` + strings.TrimPrefix(cols, "e.event_id") + `, k.user_id, e.sku_id, s.before_json, s.after_json
+			FROM (SELECT event_id, user_id FROM audit_subjects WHERE tenant_id = $1 AND user_id = ` + user + `) k
+			JOIN audit_subjects s ON s.tenant_id = $1 AND s.event_id = k.event_id AND s.user_id = k.user_id
+			JOIN audit_events e ON e.tenant_id = $1 AND e.event_id = k.event_id
+			WHERE TRUE` + conds
 	}
 	if f.Bare {
 		return `SELECT x.*, '', '' FROM (` + inner + ` ORDER BY 1 DESC LIMIT ` + arg(f.Limit) + `) x ORDER BY x.event_id DESC`, args

@@ -1,5 +1,7 @@
 package sqlstore
 
+import "github.com/allot-project/allot"
+
 // BulkUserQuery exposes bulkUserQuery to the tests of package
 // sqlstore_test, which ask the engines how they run it.
 func (db *DB) BulkUserQuery(byUPN bool, n int) string { return db.bulkUserQuery(byUPN, n) }
@@ -30,4 +32,12 @@ func SetBulkDataChunk(t interface{ Cleanup(func()) }, n int) {
 	old := bulkDataChunk
 	bulkDataChunk = n
 	t.Cleanup(func() { bulkDataChunk = old })
+}
+
+// AuditSubjectsQuery and AuditQuery expose the audit log's reads of
+// subject rows, whose plans TestAuditSubjectsPlan checks.
+const AuditSubjectsQuery = auditSubjectsQuery
+
+func AuditQuery(tenantID string, f allot.AuditFilter) (string, []any) {
+	return auditQuery(tenantID, f, nil)
 }

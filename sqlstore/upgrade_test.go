@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,35 @@ func version1Data(eventID string) []string {
 	}
 }
 
+// upgradeData is version1Data as allot at schema version n would have
+// written it, plus, from the version that added subject rows, a bulk
+// change's event naming the unlicensed user among its subjects.
+func upgradeData(eventID string, n int) []string {
+	stmts := version1Data(eventID)
+	if n >= userVersionsVersion {
+		for _, id := range []string{upUser, upOther} {
+			stmts = append(stmts, `INSERT INTO user_versions (tenant_id, user_id, version) VALUES ('`+upTenant+`', '`+id+`', 1)`)
+		}
+	}
+	if n >= auditSubjectsVersion {
+		bulkID, subjectEvent := "2", "2"
+		if eventID != "1" {
+			bulkID, subjectEvent = eventID, "currval('audit_event_seq')"
+		}
+		stmts = append(stmts, `INSERT INTO audit_events (tenant_id, event_id, at, actor_id, actor_name, via, action, target_type, target_id, sku_id, before_json, after_json)
+			VALUES ('`+upTenant+`', `+bulkID+`, 3, '', 'test', 'CLI', 'license.update', 'users', '', '`+upSKU+`', '{}', '{"users":1}')`,
+			`INSERT INTO audit_subjects (tenant_id, user_id, event_id, before_json, after_json)
+			VALUES ('`+upTenant+`', '`+upOther+`', `+subjectEvent+`, '{"disabledPlans":[]}', '{"disabledPlans":["x"]}')`)
+	}
+	return stmts
+}
+
+// The schema versions that added user_versions and audit_subjects.
+const (
+	auditSubjectsVersion = 4
+	userVersionsVersion  = 19
+)
+
 func upUserSQL(id, name string) string {
 	return fmt.Sprintf(`INSERT INTO users (tenant_id, user_id, upn, upn_lower, display_name, display_lower, given_name, surname, job_title, usage_location, account_enabled, created_at)
 		VALUES ('%s', '%s', '%s@old.example', '%s@old.example', '%s', '%s', '', '', '', 'US', TRUE, 1)`, upTenant, id, name, name, name, name)
@@ -71,7 +101,7 @@ func upgradeFrom(t *testing.T, dsn string, n int) {
 	if strings.HasPrefix(dsn, "postgres") {
 		eventID = "nextval('audit_event_seq')" // as allot allocates them there
 	}
-	for _, q := range version1Data(eventID) {
+	for _, q := range upgradeData(eventID, n) {
 		if _, err := raw.ExecContext(ctx, q); err != nil {
 			raw.Close()
 			t.Fatalf("%s: %v", q, err)
@@ -99,8 +129,23 @@ func upgradeFrom(t *testing.T, dsn string, n int) {
 		t.Errorf("E3 after one more assignment: %+v, %v; want 2 consumed", sku, err)
 	}
 	events, err := db.FindAuditEvents(ctx, p, allot.AuditFilter{Since: time.Unix(0, 0)})
-	if err != nil || len(events) != 2 {
-		t.Errorf("audit after the upgrade: %d events, %v; want the old one and the new one", len(events), err)
+	want := 2 // the old one and the new one
+	if n >= auditSubjectsVersion {
+		want++ // and the old bulk change's
+	}
+	if err != nil || len(events) != want {
+		t.Errorf("audit after the upgrade: %d events, %v; want %d", len(events), err, want)
+	}
+	if n >= auditSubjectsVersion { // its subject, read by event and by user
+		i := slices.IndexFunc(events, func(e *allot.AuditEvent) bool { return e.Action == allot.AuditLicenseUpdate })
+		if i < 0 || len(events[i].Subjects) != 1 || events[i].Subjects[0].UserID != upOther {
+			t.Errorf("the old bulk change after the upgrade: %+v", events)
+		}
+		mine, err := db.FindAuditEvents(ctx, p, allot.AuditFilter{Since: time.Unix(0, 0), UserID: upOther})
+		i = slices.IndexFunc(mine, func(e *allot.AuditEvent) bool { return e.Action == allot.AuditLicenseUpdate })
+		if err != nil || len(mine) != 2 || i < 0 || string(mine[i].After) != `{"disabledPlans":["x"]}` {
+			t.Errorf("the other user's events after the upgrade: %+v, %v; want the new assignment and its part of the old bulk change", mine, err)
+		}
 	}
 	if problems, err := db.Doctor(ctx); err != nil || len(problems) > 0 {
 		t.Errorf("doctor after a write: %v, %v", problems, err)
