@@ -150,46 +150,37 @@ func (tx *Tx) checkIntegrity(ctx context.Context, out *[]Problem) error {
 // checkLicenseUsers reports licenses of users that do not exist, which no
 // foreign key refuses on SQLite (migration 0018).
 func (tx *Tx) checkLicenseUsers(ctx context.Context, out *[]Problem) error {
-	rows, err := tx.QueryContext(ctx, `SELECT l.tenant_id, l.user_id, l.sku_id FROM licenses l
-		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = l.tenant_id AND u.user_id = l.user_id) LIMIT 100`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var tenant, user, sku string
-		if err := rows.Scan(&tenant, &user, &sku); err != nil {
-			return err
-		}
-		*out = append(*out, Problem{Check: "integrity", TenantID: tenant, Detail: fmt.Sprintf("a license of SKU %s names user %s, who does not exist", sku, user)})
-	}
-	return rows.Err()
+	return tx.integrityProblems(ctx, `SELECT l.tenant_id, 'a license of SKU ' || l.sku_id || ' names user ' || l.user_id || ', who does not exist'
+		FROM licenses l WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = l.tenant_id AND u.user_id = l.user_id) LIMIT 100`, out)
 }
 
 // checkUserVersions reports users without a version, whose every change
 // would fail, and versions of users that do not exist, which no foreign
 // key refuses on SQLite (migration 0019).
 func (tx *Tx) checkUserVersions(ctx context.Context, out *[]Problem) error {
-	rows, err := tx.QueryContext(ctx, `SELECT * FROM (
-		SELECT 'user', u.tenant_id, u.user_id FROM users u
+	return tx.integrityProblems(ctx, `SELECT * FROM (
+		SELECT u.tenant_id, 'user ' || u.user_id || ' has no version: its changes fail until it has one' FROM users u
 		WHERE NOT EXISTS (SELECT 1 FROM user_versions v WHERE v.tenant_id = u.tenant_id AND v.user_id = u.user_id)
 		UNION ALL
-		SELECT 'version', v.tenant_id, v.user_id FROM user_versions v
-		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = v.tenant_id AND u.user_id = v.user_id)) o LIMIT 100`)
+		SELECT v.tenant_id, 'a version names user ' || v.user_id || ', who does not exist' FROM user_versions v
+		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = v.tenant_id AND u.user_id = v.user_id)) o LIMIT 100`, out)
+}
+
+// integrityProblems reports an integrity problem for each row of query,
+// which selects a tenant id and the problem's detail.
+func (tx *Tx) integrityProblems(ctx context.Context, query string, out *[]Problem) error {
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var kind, tenant, user string
-		if err := rows.Scan(&kind, &tenant, &user); err != nil {
+		var p Problem
+		if err := rows.Scan(&p.TenantID, &p.Detail); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("user %s has no version: its changes fail until it has one", user)
-		if kind == "version" {
-			detail = fmt.Sprintf("a version names user %s, who does not exist", user)
-		}
-		*out = append(*out, Problem{Check: "integrity", TenantID: tenant, Detail: detail})
+		p.Check = "integrity"
+		*out = append(*out, p)
 	}
 	return rows.Err()
 }

@@ -20,6 +20,7 @@ import (
 func TestDoctor(t *testing.T) {
 	for _, tt := range []struct {
 		name, sql, want string
+		detail          string // in the problem's line, when given
 	}{
 		{name: "healthy"},
 		{name: "counter", sql: `UPDATE seat_pools SET consumed = consumed + 1 WHERE rowid = (SELECT MIN(rowid) FROM seat_pools)`, want: "counter:"},
@@ -28,9 +29,9 @@ func TestDoctor(t *testing.T) {
 		{name: "pool no subscription backs", sql: `DELETE FROM subscriptions`, want: "pool:"},
 		{name: "deleted user holding licenses", sql: `UPDATE users SET deleted_at = 1 WHERE user_id IN (SELECT user_id FROM licenses)`, want: "deleted user:"},
 		{name: "no audit", sql: `DELETE FROM audit_subjects; DELETE FROM audit_events`, want: "audit:"},
-		{name: "user without a version", sql: `DELETE FROM user_versions WHERE user_id = (SELECT MIN(user_id) FROM users)`, want: "integrity:"},
-		{name: "dangling version", sql: `INSERT INTO user_versions (tenant_id, user_id, version) SELECT tenant_id, 'nobody', 1 FROM tenants LIMIT 1`, want: "integrity:"},
-		{name: "dangling license", sql: `PRAGMA foreign_keys = OFF; INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) SELECT tenant_id, 'nobody', sku_id, pool, '[]', 0 FROM seat_pools LIMIT 1`, want: "integrity:"},
+		{name: "user without a version", sql: `DELETE FROM user_versions WHERE user_id = (SELECT MIN(user_id) FROM users)`, want: "integrity:", detail: "has no version: its changes fail"},
+		{name: "dangling version", sql: `INSERT INTO user_versions (tenant_id, user_id, version) SELECT tenant_id, 'nobody', 1 FROM tenants LIMIT 1`, want: "integrity:", detail: "a version names user nobody, who does not exist"},
+		{name: "dangling license", sql: `PRAGMA foreign_keys = OFF; INSERT INTO licenses (tenant_id, user_id, sku_id, pool, disabled_plans, assigned_at) SELECT tenant_id, 'nobody', sku_id, pool, '[]', 0 FROM seat_pools LIMIT 1`, want: "integrity:", detail: "names user nobody, who does not exist"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -66,6 +67,8 @@ func TestDoctor(t *testing.T) {
 				t.Errorf("a healthy database: %q", got)
 			case tt.want != "" && !strings.HasPrefix(strings.Join(got, "\n"), tt.want) && !strings.Contains(strings.Join(got, "\n"), "\n"+tt.want):
 				t.Errorf("problems -want +got\n-%s…\n+%q", tt.want, got)
+			case !strings.Contains(strings.Join(got, "\n"), tt.detail):
+				t.Errorf("problems %q, want one saying %q", got, tt.detail)
 			}
 		})
 	}
