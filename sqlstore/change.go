@@ -26,9 +26,9 @@ func (db *DB) OnCommit(fn func(allot.Change)) {
 
 // touch records that a user's entitlement changed: it bumps the user's
 // version (under the user's row lock, so versions follow commit order:
-// the change read the user FOR UPDATE on PostgreSQL) and
-// keeps the state u will have once committed, its profile included: u is
-// the whole user, as read by userColumns and changed.
+// the change read the user FOR UPDATE on PostgreSQL) and keeps the state
+// u will have once committed, its profile included: u is the whole user,
+// as read by userColumns and changed.
 func (tx *Tx) touch(ctx context.Context, u *allot.User) error {
 	e := tx.entitlementOf(u)
 	e.Profile = allot.ProfileOf(u)

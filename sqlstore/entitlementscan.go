@@ -11,9 +11,10 @@ import (
 var _ allot.EntitlementTables = (*DB)(nil)
 
 // ScanEntitlementTables implements allot.EntitlementTables: four scans in
-// table order (users, user_versions, user_data, licenses) instead of ScanEntitlements'
-// join, which seeks the licenses of each user in turn. Rows are read into
-// reused buffers: a million users cost few allocations.
+// table order (users, user_versions, user_data, licenses) instead of
+// ScanEntitlements' join, which seeks the licenses of each user in turn.
+// Rows are read into reused buffers: a million users cost few
+// allocations.
 func (db *DB) ScanEntitlementTables(ctx context.Context, tenantID string, users func(*allot.UserRow) error, versions func(*allot.VersionRow) error, mailboxes func(*allot.MailboxRow) error, licenses func(*allot.LicenseRow) error) error {
 	return db.view(ctx, func(tx *Tx) error {
 		if db.d.snapshot != "" {
