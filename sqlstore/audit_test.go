@@ -1,9 +1,7 @@
 package sqlstore_test
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,17 +19,13 @@ func TestAuditSubjectsPlan(t *testing.T) {
 	const tenant, user = "a0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000002"
 	for _, stats := range []bool{false, true} {
 		t.Run(fmt.Sprint("analyzed=", stats), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "allot.db")
-			db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			var large []string
 			if stats { // a million subject rows of 10,000 events, 100,000 users
-				sqliteExec(t, path, `ANALYZE`, `DELETE FROM sqlite_stat1 WHERE tbl = 'audit_subjects'`,
+				large = []string{`DELETE FROM sqlite_stat1 WHERE tbl = 'audit_subjects'`,
 					`INSERT INTO sqlite_stat1 VALUES ('audit_subjects', 'audit_subjects', '1000000 1000000 100 1'),
-						('audit_subjects', 'audit_subjects_user', '1000000 1000000 10 1')`)
+						('audit_subjects', 'audit_subjects_user', '1000000 1000000 10 1')`}
 			}
+			_, path := planDB(t, large...)
 			byUser, args := sqlstore.AuditQuery(tenant, allot.AuditFilter{UserID: user, Limit: 50})
 			for _, tt := range []struct {
 				name  string

@@ -82,6 +82,24 @@ func sqliteExec(t *testing.T, path string, stmts ...string) {
 	}
 }
 
+// planDB opens a migrated SQLite database in a temporary directory, closed
+// when the test ends, for tests of query plans; with stats, it runs
+// ANALYZE and then those statements, which set the statistics of a large
+// tenant. It returns the database and its file's path.
+func planDB(t *testing.T, stats ...string) (*sqlstore.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if len(stats) > 0 {
+		sqliteExec(t, path, append([]string{`ANALYZE`}, stats...)...)
+	}
+	return db, path
+}
+
 // sqlitePlan returns the steps of SQLite's plan for query, read on a
 // connection of its own (which loads the statistics afresh).
 func sqlitePlan(t *testing.T, path, query string, args ...any) []string {
@@ -280,16 +298,12 @@ func TestBulkSeatsShort(t *testing.T) {
 func TestUserDataUpdatePlan(t *testing.T) {
 	for _, stats := range []bool{false, true} {
 		t.Run(fmt.Sprint("analyzed=", stats), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "allot.db")
-			db, err := sqlstore.Open(context.Background(), path, sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			var large []string
 			if stats {
-				sqliteExec(t, path, `ANALYZE`, `INSERT INTO sqlite_stat1 VALUES ('user_data', 'sqlite_autoindex_user_data_1', '100000 1001 1'),
-					('user_data', 'user_data_due', '50000 1')`)
+				large = []string{`INSERT INTO sqlite_stat1 VALUES ('user_data', 'sqlite_autoindex_user_data_1', '100000 1001 1'),
+					('user_data', 'user_data_due', '50000 1')`}
 			}
+			db, path := planDB(t, large...)
 			var args []any
 			for i := range bulkChunk {
 				args = append(args, fmt.Sprintf("u%d", i), "u@bulk.example", "active", 0, 0, 0, "active", 0, 0, "", "", nil)
