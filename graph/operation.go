@@ -177,6 +177,16 @@ func (ops *operations) forgetLocked(op *operation) {
 	}
 }
 
+// close forgets every operation and removes the results spooled so far;
+// one still running removes its own when it ends (see end).
+func (ops *operations) close() {
+	ops.mu.Lock()
+	defer ops.mu.Unlock()
+	for _, op := range ops.byID {
+		ops.forgetLocked(op)
+	}
+}
+
 // find returns a copy of the operation id if p started it.
 func (ops *operations) find(p allot.Principal, id string) (operation, bool) {
 	ops.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -441,5 +442,46 @@ func TestOperationImportProgress(t *testing.T) {
 				t.Errorf("ended import -want +got\n-succeeded 100%%, 1201 rows: 1200 created, 50 licensed, 1 refused\n+%s %d%% %d %+v", op.Status, op.PercentageProgress, resp.status, res.Totals)
 			}
 		})
+	}
+}
+
+// TestOperationCloseRemovesResults checks that closing the server removes
+// the results it spooled, and that an operation still running then
+// removes its own when it ends, so none outlives the process.
+func TestOperationCloseRemovesResults(t *testing.T) {
+	g := newGate(planning)
+	f := newFixture(t, withGate(g))
+	a := f.a
+	spooled := func() []os.DirEntry {
+		t.Helper()
+		entries, err := os.ReadDir(f.srv.ops.dir)
+		must(t, err)
+		return entries
+	}
+	upns := f.manyUsers(t, a, 600)
+	many, _ := json.Marshal(map[string]any{"users": upns, "addLicenses": []map[string]string{{"skuId": skuE3}}, "dryRun": true})
+	one := `{"users":["` + upns[0] + `"],"addLicenses":[{"skuId":"` + skuE3 + `"}],"dryRun":true}` // never held: one user
+	f.awaitOperation(t, a, callerLicense, f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", one, nil))
+	if n := len(spooled()); n != 1 {
+		t.Fatalf("after one operation ended, %d files spooled, want 1", n)
+	}
+	running := f.startAsync(t, a, callerLicense, "/api/bulkAssignLicense", string(many), nil)
+	g.wait(t) // held while planning
+	f.srv.Close()
+	if got := spooled(); len(got) != 0 {
+		t.Errorf("after Close, %d files left, want 0: %v", len(got), got)
+	}
+	if resp := f.get(t, a, callerLicense, running); resp.status != http.StatusNotFound {
+		t.Errorf("the running operation after Close: -want +got\n-404\n+%d %s", resp.status, resp.body)
+	}
+	close(g.open)
+	for i := 0; len(f.srv.limits.bulk) > 0; i++ { // the running operation ends, removing its result
+		if i == 3000 {
+			t.Fatal("the running operation did not end")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := spooled(); len(got) != 0 {
+		t.Errorf("after the running operation ended, %d files left, want 0: %v", len(got), got)
 	}
 }

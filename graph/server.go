@@ -226,6 +226,11 @@ func NewServer(s Services, opts Options) *Server {
 	return srv
 }
 
+// Close forgets the server's operations and removes their spooled
+// results, which would otherwise outlive the process in OperationDir.
+// Call it once the server has stopped serving.
+func (s *Server) Close() { s.ops.close() }
+
 // Handler returns the whole API: routes with their middleware.
 func (s *Server) Handler() http.Handler { return s.handler }
 

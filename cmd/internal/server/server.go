@@ -166,10 +166,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // IndexUsers returns the number of users in the license-check index.
 func (s *Server) IndexUsers() int { return s.index.Users() }
 
-// Close stops the background work; the database stays open.
+// Close stops the background work and removes the API's spooled
+// operation results; the database stays open.
 func (s *Server) Close() {
 	s.stop()
 	s.wg.Wait()
+	if s.api != nil {
+		s.api.Close()
+	}
 }
 
 // Serve serves the API on ln until ctx ends, then lets the requests in
