@@ -70,7 +70,11 @@ func tab(t *testing.T) context.Context {
 			chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
 		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancelCtx := chromedp.NewContext(alloc)
-		browserCancel = func() { cancelCtx(); cancelAlloc() }
+		browserCancel = func() {
+			chromedp.Cancel(ctx) // closes Chromium gracefully, so it removes its files in TMPDIR
+			cancelCtx()
+			cancelAlloc()
+		}
 		browserCtx, browserErr = ctx, chromedp.Do(ctx) // starts the browser
 	})
 	if browserErr != nil {

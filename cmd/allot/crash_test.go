@@ -46,6 +46,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary allotBinary built once the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // allotBinary builds cmd/allot once per test process, without the race
 // detector, as operators run it.
 func allotBinary(t *testing.T) string {
@@ -82,6 +91,7 @@ func startChild(t *testing.T, dsn string, extra ...string) *child {
 	args := append([]string{"serve", "--demo", "--db", dsn, "--addr", "127.0.0.1:0", "--rate-limit", "0", "--tenant-rate-limit", "0"}, extra...)
 	c := &child{cmd: exec.Command(allotBinary(t), args...), stderr: &lockedBuffer{}}
 	c.cmd.Stderr = c.stderr
+	c.cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir()) // a killed child's spooled results go with the test
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

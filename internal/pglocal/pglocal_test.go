@@ -201,9 +201,21 @@ func TestServerDiesWithParent(t *testing.T) {
 	}
 	defer func() {
 		// The killed helper cannot clean up: remove the directory and the
-		// small System V segment a SIGKILLed postmaster leaves behind.
+		// small System V segment a SIGKILLed postmaster leaves behind. The
+		// postmaster's children exit a moment after it and may still write
+		// into the directory as it is removed, so the removal is retried.
 		removeSysVSegment(t, filepath.Join(dir, "data", "postmaster.pid"))
-		os.RemoveAll(dir)
+		for i := 0; ; i++ {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				break
+			}
+			if i == 200 {
+				t.Errorf("cluster directory of the killed helper not removed: %v", err)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}()
 	if !alive(pid) {
 		t.Fatalf("postmaster %d not running before the helper was killed", pid)
