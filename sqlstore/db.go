@@ -222,8 +222,10 @@ type Tx struct {
 	// (snapshot.go).
 	proof map[string]int64
 	// pristine says that nothing was written in the transaction before
-	// this Tx's write: the group committer's first request to run, whose
-	// reads a reader connection may make for it (dataPrefetch).
+	// this Tx's write: the group committer's first request to run, which
+	// runs without a savepoint (a failure rolls the transaction back and
+	// begins it again, restart) and whose reads a reader connection may
+	// make for it (dataPrefetch).
 	pristine bool
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -87,6 +88,92 @@ func TestGroupCommit(t *testing.T) {
 	got, err := db.CountUsers(ctx, p, allot.UserFilter{})
 	if err != nil || got != 1+n-failed {
 		t.Errorf("users = %d (%v), want %d", got, err, 1+n-failed)
+	}
+}
+
+// TestGroupCommitFirstRefused refuses the first write of a group after it
+// wrote, which runs without a savepoint: the transaction is rolled back
+// and begun again, and the writes after it, one refused inside its
+// savepoint, commit in it without a trace of either refusal.
+func TestGroupCommitFirstRefused(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	tn := &allot.Tenant{Name: "G", Domain: "g.example"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	p := allot.SystemPrincipal(tn.ID, "t")
+	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: "kept@g.example", DisplayName: "Kept"}); err != nil {
+		t.Fatal(err)
+	}
+	release, blocked := make(chan struct{}), make(chan struct{})
+	go db.update(ctx, func(tx *Tx) error {
+		close(blocked)
+		<-release
+		return nil
+	})
+	<-blocked
+	commits, writes := db.WriteStats()
+	refusal := allot.Errorf(allot.EINVALID, "refused after writing")
+	rename := func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET display_name = 'Renamed' WHERE tenant_id = $1`, tn.ID)
+		return err
+	}
+	writesIn := []func(tx *Tx) error{
+		func(tx *Tx) error { // first: no savepoint
+			if !tx.pristine {
+				t.Error("the group's first write is not pristine")
+			}
+			if err := rename(tx); err != nil {
+				return err
+			}
+			return refusal
+		},
+		func(tx *Tx) error { // first again, in the transaction begun anew
+			if !tx.pristine {
+				t.Error("the write after a refused first one is not pristine")
+			}
+			return tx.createUser(ctx, p, &allot.User{ID: "c0000000-0000-4000-8000-0000000000ad", TenantID: tn.ID,
+				UserPrincipalName: "added@g.example", DisplayName: "Added"})
+		},
+		func(tx *Tx) error { // inside its savepoint
+			if err := rename(tx); err != nil {
+				return err
+			}
+			return refusal
+		},
+	}
+	errs := make([]error, len(writesIn))
+	var wg sync.WaitGroup
+	for i, fn := range writesIn {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.update(ctx, fn)
+		}()
+		for len(db.group.queue) < i+1 {
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	wg.Wait()
+	if errs[0] == nil || errs[0].Error() != refusal.Error() || errs[1] != nil || errs[2] == nil || errs[2].Error() != refusal.Error() {
+		t.Errorf("outcomes: %v, want the refusal, nil, the refusal", errs)
+	}
+	if c, w := db.WriteStats(); c-commits != 2 || w-writes != 2 {
+		t.Errorf("%d commits of %d writes, want 2 of 2: the holder's, and the group's one write", c-commits, w-writes)
+	}
+	users, _, err := db.FindUsers(ctx, p, allot.UserFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range users {
+		got = append(got, u.UserPrincipalName+" "+u.DisplayName)
+	}
+	slices.Sort(got)
+	if want := []string{"added@g.example Added", "kept@g.example Kept"}; !slices.Equal(got, want) {
+		t.Errorf("users -want +got\n-%q\n+%q", want, got)
 	}
 }
 

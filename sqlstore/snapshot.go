@@ -101,8 +101,14 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	if err := tx.heldPools(ctx, p.TenantID, users, pools); err != nil {
 		return nil, err, true
 	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT snapshot`); err != nil {
-		return nil, err, true
+	// A stale plan is rolled back: to a savepoint, or, when the change runs
+	// first in its transaction (tx.pristine), by beginning the transaction
+	// again, which spares SQLite the copy of every page the change writes
+	// that a savepoint makes (groupcommit.go).
+	if !tx.pristine {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT snapshot`); err != nil {
+			return nil, err, true
+		}
 	}
 	tx.proof = proof
 	defer func() { tx.proof = nil }()
@@ -116,17 +122,25 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 			err = verr
 		}
 	}
-	if !errors.Is(err, errStale) {
-		if _, rerr := tx.ExecContext(ctx, `RELEASE snapshot`); rerr != nil {
-			return nil, rerr, true
+	switch {
+	case !errors.Is(err, errStale):
+		if !tx.pristine {
+			if _, rerr := tx.ExecContext(ctx, `RELEASE snapshot`); rerr != nil {
+				return nil, rerr, true
+			}
 		}
 		return results, err, true
-	}
-	if _, err := tx.ExecContext(ctx, `ROLLBACK TO snapshot`); err != nil {
-		return nil, err, true
-	}
-	if _, err := tx.ExecContext(ctx, `RELEASE snapshot`); err != nil {
-		return nil, err, true
+	case tx.pristine:
+		if err := tx.restart(); err != nil {
+			return nil, err, true
+		}
+	default:
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO snapshot`); err != nil {
+			return nil, err, true
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE snapshot`); err != nil {
+			return nil, err, true
+		}
 	}
 	tx.changes, tx.impacts, tx.mailboxes = nil, nil, nil // the request's own: bulk is all of it
 	tx.db.snapshotStale.Add(1)

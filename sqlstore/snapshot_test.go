@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -216,7 +217,9 @@ func (s *snapDB) publishedState() []allot.Entitlement {
 		}
 		out = append(out, c)
 	}
-	slices.SortStableFunc(out, func(a, b allot.Entitlement) int { return strings.Compare(a.UserID, b.UserID) })
+	slices.SortStableFunc(out, func(a, b allot.Entitlement) int {
+		return cmp.Or(strings.Compare(a.UserID, b.UserID), cmp.Compare(a.Version, b.Version))
+	})
 	return out
 }
 
@@ -250,6 +253,11 @@ type snapCase struct {
 	// it); calls is whether the snapshot was asked at all.
 	planned, stale int64
 	calls          bool
+	// grouped runs between and the bulk change in one transaction on the
+	// snapshot's database, the bulk change second (one after the other on
+	// the other database): a stale plan is rolled back to a savepoint, not
+	// with the transaction, which holds the change made since.
+	grouped bool
 }
 
 // Changes made to a user between the snapshot and the bulk change.
@@ -343,6 +351,10 @@ func TestBulkFromSnapshot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runSnapCase(t, tt) })
+		if tt.stale > 0 {
+			tt.grouped = true
+			t.Run(tt.name+", in the transaction of the change since", func(t *testing.T) { runSnapCase(t, tt) })
+		}
 	}
 }
 
@@ -358,14 +370,25 @@ func runSnapCase(t *testing.T, tt snapCase) {
 	snap := takeSnapshot(t, got.db)
 	got.db.PlanFrom(snap)
 	for _, d := range []*snapDB{ref, got} {
-		if tt.between != nil {
+		if tt.between != nil && !tt.grouped {
 			tt.between(t, d)
 		}
 		d.mu.Lock()
 		d.published = nil
 		d.mu.Unlock()
 	}
-	want, gotOut := bulkOutcomeOf(ref.db, tt.b), bulkOutcomeOf(got.db, tt.b)
+	if tt.grouped { // published, as it is in the same commit as the bulk change on got
+		tt.between(t, ref)
+	}
+	want := bulkOutcomeOf(ref.db, tt.b)
+	var gotOut snapOutcome
+	if tt.grouped {
+		if n := got.db.Grouped(func() { tt.between(t, got) }, func() { gotOut = bulkOutcomeOf(got.db, tt.b) }); n != 2 {
+			t.Fatalf("%d transactions committed, want 2: the holder's, and one for the change since and the bulk change", n)
+		}
+	} else {
+		gotOut = bulkOutcomeOf(got.db, tt.b)
+	}
 	if !reflect.DeepEqual(want, gotOut) {
 		t.Errorf("answer (-SQL +snapshot):\n-%+v\n+%+v", want, gotOut)
 	}
