@@ -116,12 +116,36 @@ func TestBulkEntitlements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := ix.BulkEntitlements(tt.tenant, tt.keys)
+			es, ok := ix.BulkEntitlements(tt.tenant, tt.keys)
+			got := byKey(t, tt.keys, es, ok)
 			if ok != tt.wantOK || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("BulkEntitlements (-want +got):\n-%v %s\n+%v %s", tt.wantOK, showEntitlements(tt.want), ok, showEntitlements(got))
 			}
 		})
 	}
+}
+
+// byKey keys BulkEntitlements' answer es by the keys asked, in lower case
+// without spaces (nil when it declined), failing the test when es is of
+// another length or one user is two entitlements in it.
+func byKey(t *testing.T, keys []string, es []*allot.Entitlement, ok bool) map[string]*allot.Entitlement {
+	t.Helper()
+	if !ok {
+		return nil
+	}
+	if len(es) != len(keys) {
+		t.Fatalf("%d entitlements for %d keys", len(es), len(keys))
+	}
+	m := make(map[string]*allot.Entitlement, len(keys))
+	byID := map[string]*allot.Entitlement{}
+	for i, e := range es {
+		if first := byID[e.UserID]; first != nil && first != e {
+			t.Errorf("user %s is two entitlements", e.UserID)
+		}
+		byID[e.UserID] = e
+		m[strings.ToLower(strings.TrimSpace(keys[i]))] = e
+	}
+	return m
 }
 
 func showEntitlements(m map[string]*allot.Entitlement) string {
@@ -212,7 +236,8 @@ func TestBulkEntitlementsSlices(t *testing.T) {
 		keys = append(keys, f.bare.ID, strings.ToUpper(f.bare.ID))
 	}
 	keys = append(keys, f.disabled.UserPrincipalName, f.self.ID)
-	got, ok := ix.BulkEntitlements(f.tenant, keys)
+	es, ok := ix.BulkEntitlements(f.tenant, keys)
+	got := byKey(t, keys, es, ok)
 	if !ok || len(got) != 4 {
 		t.Fatalf("BulkEntitlements of %d keys: %d entitlements, %v; want 4, true (keys in lower case)", len(keys), len(got), ok)
 	}

@@ -57,22 +57,24 @@ func (ix *Index) license(l lic, pools []string) allot.License {
 
 // BulkEntitlements returns the entitlements, versions and usage locations
 // included, of the users not deleted that keys name (ids or
-// userPrincipalNames in any case, as a bulk change names them), by key in
-// lower case without surrounding spaces; false when the index is not
-// loaded, lacks any of them (it cannot prove a user absent), holds one
-// inexactly (flagInexact) or without its profile, whose userPrincipalName
-// it gives in its case (from the profile). Licenses are in SKU order,
-// as FindUserLicenses gives them. The answer is as fresh as the changes
-// applied so far: a caller that plans a write from it must prove each
-// user current by its version in the write (sqlstore's Snapshot).
-func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool) {
+// userPrincipalNames in any case, as a bulk change names them), the i-th
+// the user keys[i] names, one *allot.Entitlement a user however many keys
+// name it; false when the index is not loaded, lacks any of them (it
+// cannot prove a user absent), holds one inexactly (flagInexact) or
+// without its profile, whose userPrincipalName it gives in its case (from
+// the profile). Licenses are in SKU order, as FindUserLicenses gives
+// them. The answer is as fresh as the changes applied so far: a caller
+// that plans a write from it must prove each user current by its version
+// in the write (sqlstore's Snapshot).
+func (ix *Index) BulkEntitlements(tenantID string, keys []string) ([]*allot.Entitlement, bool) {
 	if !ix.Loaded() {
 		return nil, false
 	}
-	out := make(map[string]*allot.Entitlement, len(keys))
-	byID := make(map[allot.GUID]*allot.Entitlement, len(keys))
+	out := make([]*allot.Entitlement, len(keys))
+	bySlot := make(map[uint32]*allot.Entitlement, len(keys))
 	for start := 0; start < len(keys); start += applySlice {
-		if !ix.bulkSlice(tenantID, keys[start:min(start+applySlice, len(keys))], out, byID) {
+		end := min(start+applySlice, len(keys))
+		if !ix.bulkSlice(tenantID, keys[start:end], out[start:end], bySlot) {
 			return nil, false
 		}
 	}
@@ -85,25 +87,21 @@ func (ix *Index) BulkEntitlements(tenantID string, keys []string) (map[string]*a
 // users. Each user is copied as of one committed state; users of
 // different slices may be of different moments, which the caller's proof
 // by version allows.
-func (ix *Index) bulkSlice(tenantID string, keys []string, out map[string]*allot.Entitlement, byID map[allot.GUID]*allot.Entitlement) bool {
+func (ix *Index) bulkSlice(tenantID string, keys []string, out []*allot.Entitlement, bySlot map[uint32]*allot.Entitlement) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	t := ix.tenants[tenantID]
 	pools := *ix.poolNames.Load()
-	for _, k := range keys {
-		k = strings.ToLower(strings.TrimSpace(k))
-		if _, ok := out[k]; ok {
-			continue
-		}
-		s, ok := t.slotNamed(ix, k)
+	for i, k := range keys {
+		s, ok := t.slotNamed(ix, strings.TrimSpace(k))
 		if !ok || t.users[s].flags&(flagDeleted|flagInexact) != 0 {
 			return false
 		}
-		en := &t.users[s]
-		if e := byID[en.id]; e != nil {
-			out[k] = e
+		if e := bySlot[s]; e != nil {
+			out[i] = e
 			continue
 		}
+		en := &t.users[s]
 		rec := t.profile(s)
 		if rec == nil {
 			return false
@@ -117,7 +115,7 @@ func (ix *Index) bulkSlice(tenantID string, keys []string, out map[string]*allot
 			}
 			allot.SortLicenses(e.Licenses)
 		}
-		out[k], byID[en.id] = e, e
+		out[i], bySlot[s] = e, e
 	}
 	return true
 }

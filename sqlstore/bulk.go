@@ -69,13 +69,21 @@ func (tx *Tx) bulk(ctx context.Context, p allot.Principal, b allot.BulkLicenseCh
 	if err != nil {
 		return nil, err
 	}
-	return tx.bulkPlanned(ctx, p, b, users, pools)
+	// The user each key names (nil: none), looked up once: at 100 k keys
+	// each lookup lower-cases and hashes a key (0.2 s of W6 when seatsShort
+	// and planning each looked them up again).
+	named := make([]*allot.User, len(b.Users))
+	for i, key := range b.Users {
+		named[i] = users[strings.ToLower(strings.TrimSpace(key))]
+	}
+	return tx.bulkPlanned(ctx, p, b, named, pools)
 }
 
-// bulkPlanned plans and writes a bulk change for the users found (by key
-// in lower case), holding their licenses, with the pools of the SKUs the
-// change names or the users hold.
-func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, users map[string]*allot.User, pools map[string][]allot.SeatPool) ([]allot.BulkResult, error) {
+// bulkPlanned plans and writes a bulk change for the users found, named[i]
+// the one b.Users[i] names (nil: none, one *allot.User a user), holding
+// their licenses, with the pools of the SKUs the change names or the users
+// hold.
+func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLicenseChange, named []*allot.User, pools map[string][]allot.SeatPool) ([]allot.BulkResult, error) {
 	// Each step a trace region (go tool trace, User-defined regions), so
 	// that a bench run with --trace tells where a bulk change's time goes.
 	region := trace.StartRegion(ctx, "sqlstore.bulk.plan")
@@ -87,21 +95,14 @@ func (tx *Tx) bulkPlanned(ctx context.Context, p allot.Principal, b allot.BulkLi
 	if pools, err = tx.lockPools(ctx, p.TenantID, slices.Collect(maps.Keys(pools))); err != nil {
 		return nil, err
 	}
-	// The user each key names (nil: none), looked up once: at 100 k keys
-	// each lookup lower-cases and hashes a key (0.2 s of W6 when seatsShort
-	// and the loop below each looked them up again).
-	named := make([]*allot.User, len(b.Users))
-	for i, key := range b.Users {
-		named[i] = users[strings.ToLower(strings.TrimSpace(key))]
-	}
 	if b.AllOrNothing && !b.DryRun {
 		if i, err := seatsShort(p, b, named, pools); err != nil {
 			results[i] = allot.BulkResult{User: b.Users[i], UserID: named[i].ID, Err: err}
 			return results, err
 		}
 	}
-	seen := make(map[*allot.User]int, len(users))
-	todo := make([]bulkUser, 0, len(users))
+	seen := make(map[*allot.User]int, len(named))
+	todo := make([]bulkUser, 0, len(named))
 	seats := newSeatBook(pools)
 	pr := newProgress(b.Progress, len(b.Users), bulkWriteSteps)
 	for i, key := range b.Users {
@@ -289,7 +290,7 @@ func (tx *Tx) bulkLicenses(ctx context.Context, tenantID string, users map[strin
 	if err := tx.readLicenses(ctx, tenantID, byID, slices.Collect(maps.Keys(byID))); err != nil {
 		return err
 	}
-	return tx.heldPools(ctx, tenantID, users, pools)
+	return tx.heldPools(ctx, tenantID, slices.Collect(maps.Values(byID)), pools)
 }
 
 // readLicenses reads the licenses of the users of byID named by ids, in
@@ -308,10 +309,13 @@ func (tx *Tx) readLicenses(ctx context.Context, tenantID string, byID map[string
 	return nil
 }
 
-// heldPools adds to pools those of the SKUs the users hold.
-func (tx *Tx) heldPools(ctx context.Context, tenantID string, users map[string]*allot.User, pools map[string][]allot.SeatPool) error {
+// heldPools adds to pools those of the SKUs the users hold (nil: none).
+func (tx *Tx) heldPools(ctx context.Context, tenantID string, users []*allot.User, pools map[string][]allot.SeatPool) error {
 	held := map[string]bool{}
 	for _, u := range users {
+		if u == nil {
+			continue
+		}
 		for _, l := range u.Licenses {
 			if _, ok := pools[l.SKUID]; !ok {
 				held[l.SKUID] = true

@@ -20,11 +20,11 @@ import (
 type Snapshot interface {
 	// BulkEntitlements returns the entitlements, versions and usage
 	// locations included, of the users not deleted that keys name (ids or
-	// userPrincipalNames in any case), by key in lower case without
-	// surrounding spaces, their userPrincipalNames as the users table
-	// spells them; false when it lacks any of them or holds one
-	// inexactly.
-	BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool)
+	// userPrincipalNames in any case, with spaces around), the i-th the
+	// user keys[i] names, one *allot.Entitlement a user however many keys
+	// name it, their userPrincipalNames as the users table spells them;
+	// false when it lacks any of them or holds one inexactly.
+	BulkEntitlements(tenantID string, keys []string) ([]*allot.Entitlement, bool)
 }
 
 // PlanFrom lets bulk changes plan from s (nil: never). SQLite only: on
@@ -82,23 +82,43 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	if !found {
 		return nil, nil, false
 	}
-	users := make(map[string]*allot.User, len(es))
+	// The users in one allocation, and one *allot.User a user, as the
+	// snapshot gives one *allot.Entitlement: a user named twice is found
+	// in proof, by the one map of the users a change needs anyway.
+	named := make([]*allot.User, len(es))
 	proof := make(map[string]int64, len(es))
-	byID := make(map[string]*allot.User, len(es))
-	for k, e := range es {
-		u := byID[e.UserID]
-		if u == nil {
-			u = &allot.User{ID: e.UserID, TenantID: e.TenantID, UserPrincipalName: e.UserPrincipalName, AccountEnabled: e.AccountEnabled,
-				UsageLocation: e.UsageLocation, Licenses: e.Licenses}
-			byID[e.UserID] = u
+	all := make([]allot.User, len(es))
+	var again []int // positions of users named before
+	for i, e := range es {
+		n := len(proof)
+		if proof[e.UserID] = e.Version; len(proof) == n {
+			again = append(again, i)
+			continue
 		}
-		users[k], proof[e.UserID] = u, e.Version
+		u := &all[i]
+		u.ID, u.TenantID, u.UserPrincipalName, u.AccountEnabled = e.UserID, e.TenantID, e.UserPrincipalName, e.AccountEnabled
+		u.UsageLocation, u.Licenses = e.UsageLocation, e.Licenses
+		named[i] = u
 	}
-	if err := tx.orderLicenses(ctx, p.TenantID, byID, b.Change); err != nil {
+	if len(again) > 0 {
+		first := make(map[*allot.Entitlement]*allot.User, len(again))
+		for _, i := range again {
+			first[es[i]] = nil
+		}
+		for i, u := range named {
+			if _, ok := first[es[i]]; ok && u != nil {
+				first[es[i]] = u
+			}
+		}
+		for _, i := range again {
+			named[i] = first[es[i]]
+		}
+	}
+	if err := tx.orderLicenses(ctx, p.TenantID, named, b.Change); err != nil {
 		return nil, err, true
 	}
 	pools = maps.Clone(pools)
-	if err := tx.heldPools(ctx, p.TenantID, users, pools); err != nil {
+	if err := tx.heldPools(ctx, p.TenantID, named, pools); err != nil {
 		return nil, err, true
 	}
 	// A stale plan is rolled back: to a savepoint, or, when the change runs
@@ -115,7 +135,7 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 	tx.db.snapshotPlans.Add(1)
 	region.End()
 	region = nil
-	results, err = tx.bulkPlanned(ctx, p, b, users, pools)
+	results, err = tx.bulkPlanned(ctx, p, b, named, pools)
 	var refused *allot.Error
 	if err == nil || errors.As(err, &refused) {
 		if verr := tx.checkVersions(ctx, p.TenantID); verr != nil {
@@ -151,14 +171,14 @@ func (tx *Tx) bulkFromSnapshot(ctx context.Context, p allot.Principal, b allot.B
 // licenses of the users whose data rules may read that order for the
 // change ch (allot.DataOrderMatters): the snapshot keeps them in SKU
 // order. The versions prove these as they prove the rest.
-func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, byID map[string]*allot.User, ch allot.LicenseChange) error {
-	var ids []string
-	for id, u := range byID {
-		if allot.DataOrderMatters(tx.db.catalog, u.Licenses, ch) {
-			ids = append(ids, id)
+func (tx *Tx) orderLicenses(ctx context.Context, tenantID string, users []*allot.User, ch allot.LicenseChange) error {
+	byID := map[string]*allot.User{}
+	for _, u := range users {
+		if u != nil && allot.DataOrderMatters(tx.db.catalog, u.Licenses, ch) {
+			byID[u.ID] = u
 		}
 	}
-	return tx.readLicenses(ctx, tenantID, byID, ids)
+	return tx.readLicenses(ctx, tenantID, byID, mapKeys(byID))
 }
 
 // checkVersions reads the versions of the users of tx.proof that the

@@ -114,16 +114,20 @@ func takeSnapshot(t *testing.T, db *sqlstore.DB) *testSnapshot {
 }
 
 // BulkEntitlements implements sqlstore.Snapshot, with copies.
-func (s *testSnapshot) BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool) {
+func (s *testSnapshot) BulkEntitlements(tenantID string, keys []string) ([]*allot.Entitlement, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	out := map[string]*allot.Entitlement{}
-	for _, k := range keys {
-		k = strings.ToLower(strings.TrimSpace(k))
-		e, ok := s.byKey[k]
+	out := make([]*allot.Entitlement, len(keys))
+	byID := map[string]*allot.Entitlement{}
+	for i, k := range keys {
+		e, ok := s.byKey[strings.ToLower(strings.TrimSpace(k))]
 		if !ok || e.TenantID != tenantID {
 			return nil, false
+		}
+		if c := byID[e.UserID]; c != nil { // one entitlement a user, as the index gives
+			out[i] = c
+			continue
 		}
 		c := *e
 		c.Licenses = nil
@@ -131,7 +135,7 @@ func (s *testSnapshot) BulkEntitlements(tenantID string, keys []string) (map[str
 			l.DisabledPlans = slices.Clone(l.DisabledPlans)
 			c.Licenses = append(c.Licenses, l)
 		}
-		out[k] = &c
+		out[i], byID[e.UserID] = &c, &c
 	}
 	return out, true
 }

@@ -25,7 +25,7 @@ type countedSnapshot struct {
 }
 
 // BulkEntitlements implements sqlstore.Snapshot.
-func (c *countedSnapshot) BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool) {
+func (c *countedSnapshot) BulkEntitlements(tenantID string, keys []string) ([]*allot.Entitlement, bool) {
 	es, ok := c.inner.BulkEntitlements(tenantID, keys)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -33,10 +33,10 @@ func (c *countedSnapshot) BulkEntitlements(tenantID string, keys []string) (map[
 		c.declined++
 		return es, ok
 	}
-	m := make(map[string]*allot.Entitlement, len(es))
-	for k, e := range es {
+	m := make(map[string]*allot.Entitlement, len(es)) // by key as named
+	for i, e := range es {
 		cp := *e
-		m[k] = &cp
+		m[keys[i]] = &cp
 	}
 	c.answers = append(c.answers, m)
 	return es, ok
@@ -184,9 +184,13 @@ func indexAgrees(t *testing.T, r *readsServer) {
 			t.Errorf("user %s (-SQL +index, answered %v, %v):\n-%+v\n+%+v", id, ok, err, sqlUser, u)
 		}
 	}
-	got, ok := r.index.BulkEntitlements(r.tenant, ids)
+	es, ok := r.index.BulkEntitlements(r.tenant, ids)
 	if !ok {
 		t.Fatal("the index lacks users of the tenant")
+	}
+	got := make(map[string]*allot.Entitlement, len(es))
+	for i, e := range es {
+		got[ids[i]] = e
 	}
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("index (-SQL +index):\n-%s\n+%s", showAll(want), showAll(got))

@@ -150,7 +150,7 @@ func (s *Server) indexCurrent() bool {
 type snapshot struct{ s *Server }
 
 // BulkEntitlements implements sqlstore.Snapshot.
-func (n snapshot) BulkEntitlements(tenantID string, keys []string) (map[string]*allot.Entitlement, bool) {
+func (n snapshot) BulkEntitlements(tenantID string, keys []string) ([]*allot.Entitlement, bool) {
 	if !n.s.indexCurrent() {
 		return nil, false
 	}
