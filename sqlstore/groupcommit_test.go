@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,6 +176,52 @@ func TestGroupCommitFirstRefused(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{"added@g.example Added", "kept@g.example Kept"}; !slices.Equal(got, want) {
 		t.Errorf("users -want +got\n-%q\n+%q", want, got)
+	}
+}
+
+// TestCheckpointsBesideWriter checks that the writer's commits no longer
+// checkpoint the WAL, and that the checkpoints beside it copy committed
+// pages into the database file without anything else asking.
+func TestCheckpointsBesideWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var auto int
+	if err := db.update(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto)
+	}); err != nil || auto != 0 {
+		t.Fatalf("the writer's wal_autocheckpoint is %d (%v), want 0", auto, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before, checkpoints := size(), db.group.checkpointed.Load()
+	tn := &allot.Tenant{Name: "C", Domain: "c.example"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	p := allot.SystemPrincipal(tn.ID, "t")
+	for i := range 300 {
+		if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: fmt.Sprintf("u%03d@c.example", i), DisplayName: strings.Repeat("U", 200)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; size() <= before; i++ {
+		if i == 500 {
+			t.Fatalf("the database file stayed at %d bytes for 5 s after the commits (%d checkpoints)", before, db.group.checkpointed.Load()-checkpoints)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := db.group.checkpointed.Load() - checkpoints; n < 1 || n > 301 {
+		t.Errorf("%d checkpoints after 301 commits, want at least one and at most one a commit", n)
 	}
 }
 
