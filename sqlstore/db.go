@@ -244,6 +244,9 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		if err == nil {
 			db.publish(changes)
+			if db.group != nil {
+				db.group.checkpoint()
+			}
 			return nil
 		}
 		if !db.d.retryable(err) || attempt >= 8 {
