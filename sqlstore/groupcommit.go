@@ -109,7 +109,9 @@ func (c *committer) checkpoints() {
 			}
 		}
 		last = time.Now()
+		region := trace.StartRegion(context.Background(), "sqlstore.checkpoint")
 		c.db.read.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+		region.End()
 		c.checkpointed.Add(1)
 	}
 }
