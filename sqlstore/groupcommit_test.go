@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -43,35 +42,19 @@ func TestGroupCommit(t *testing.T) {
 	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: "taken@g.example", DisplayName: "T"}); err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	blocked := make(chan struct{})
-	go db.update(ctx, func(tx *Tx) error {
-		close(blocked)
-		<-release
-		return nil
-	})
-	<-blocked
-	commits, writes := db.WriteStats()
-
 	const n = 20
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	writes := make([]func(), n)
+	for i := range writes {
+		writes[i] = func() {
 			upn := fmt.Sprintf("u%d@g.example", i)
 			if i%4 == 3 {
 				upn = "taken@g.example" // a duplicate: refused alone
 			}
 			errs[i] = db.CreateUser(ctx, p, &allot.User{UserPrincipalName: upn, DisplayName: "U", AccountEnabled: true})
-		}()
+		}
 	}
-	for len(db.group.queue) < n {
-		runtime.Gosched() // until all writes are queued behind the blocked one
-	}
-	close(release)
-	wg.Wait()
+	commits, written := db.Grouped(writes...)
 	failed := 0
 	for i, err := range errs {
 		switch {
@@ -83,9 +66,8 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("write %d: %v", i, err)
 		}
 	}
-	c2, w2 := db.WriteStats()
-	if c2-commits != 2 || w2-writes != int64(1+n-failed) {
-		t.Errorf("group commit: %d commits for %d writes, want 2 commits for %d", c2-commits, w2-writes, 1+n-failed)
+	if commits != 2 || written != int64(1+n-failed) {
+		t.Errorf("group commit: %d commits for %d writes, want 2 commits for %d", commits, written, 1+n-failed)
 	}
 	got, err := db.CountUsers(ctx, p, allot.UserFilter{})
 	if err != nil || got != 1+n-failed {
@@ -108,14 +90,6 @@ func TestGroupCommitFirstRefused(t *testing.T) {
 	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: "kept@g.example", DisplayName: "Kept"}); err != nil {
 		t.Fatal(err)
 	}
-	release, blocked := make(chan struct{}), make(chan struct{})
-	go db.update(ctx, func(tx *Tx) error {
-		close(blocked)
-		<-release
-		return nil
-	})
-	<-blocked
-	commits, writes := db.WriteStats()
 	refusal := allot.Errorf(allot.EINVALID, "refused after writing")
 	rename := func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET display_name = 'Renamed' WHERE tenant_id = $1`, tn.ID)
@@ -146,24 +120,16 @@ func TestGroupCommitFirstRefused(t *testing.T) {
 		},
 	}
 	errs := make([]error, len(writesIn))
-	var wg sync.WaitGroup
+	runs := make([]func(), len(writesIn))
 	for i, fn := range writesIn {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.update(ctx, fn)
-		}()
-		for len(db.group.queue) < i+1 {
-			runtime.Gosched()
-		}
+		runs[i] = func() { errs[i] = db.update(ctx, fn) }
 	}
-	close(release)
-	wg.Wait()
+	commits, written := db.Grouped(runs...)
 	if errs[0] == nil || errs[0].Error() != refusal.Error() || errs[1] != nil || errs[2] == nil || errs[2].Error() != refusal.Error() {
 		t.Errorf("outcomes: %v, want the refusal, nil, the refusal", errs)
 	}
-	if c, w := db.WriteStats(); c-commits != 2 || w-writes != 2 {
-		t.Errorf("%d commits of %d writes, want 2 of 2: the holder's, and the group's one write", c-commits, w-writes)
+	if commits != 2 || written != 2 {
+		t.Errorf("%d commits of %d writes, want 2 of 2: the holder's, and the group's one write", commits, written)
 	}
 	users, _, err := db.FindUsers(ctx, p, allot.UserFilter{})
 	if err != nil {
@@ -284,35 +250,16 @@ func TestBulkDataAfterGroupMate(t *testing.T) {
 	}
 
 	db := open()
-	release, blocked := make(chan struct{}), make(chan struct{})
-	go db.update(ctx, func(tx *Tx) error {
-		close(blocked)
-		<-release
-		return nil
-	})
-	<-blocked
-	single, grouped := make(chan error, 1), make(chan error, 1)
-	go func() {
-		_, err := db.AssignLicenses(ctx, p, ids[0], remove)
-		single <- err
-	}()
-	for len(db.group.queue) < 1 {
-		runtime.Gosched()
+	var single, grouped error
+	commits, _ := db.Grouped(func() { _, single = db.AssignLicenses(ctx, p, ids[0], remove) }, func() { grouped = bulk(db, add) })
+	if single != nil {
+		t.Fatal(single)
 	}
-	go func() { grouped <- bulk(db, add) }()
-	for len(db.group.queue) < 2 {
-		runtime.Gosched()
+	if grouped != nil {
+		t.Fatal(grouped)
 	}
-	commits, _ := db.WriteStats()
-	close(release)
-	if err := <-single; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-grouped; err != nil {
-		t.Fatal(err)
-	}
-	if c, _ := db.WriteStats(); c-commits != 2 {
-		t.Fatalf("%d commits, want 2: the blocking write's and the group's", c-commits)
+	if commits != 2 {
+		t.Fatalf("%d commits, want 2: the blocking write's and the group's", commits)
 	}
 	if n := db.prefetched.Load(); n != 0 {
 		t.Errorf("the bulk change after a group mate took %d chunks from a reader, want 0", n)

@@ -387,7 +387,7 @@ func runSnapCase(t *testing.T, tt snapCase) {
 	want := bulkOutcomeOf(ref.db, tt.b)
 	var gotOut snapOutcome
 	if tt.grouped {
-		if n := got.db.Grouped(func() { tt.between(t, got) }, func() { gotOut = bulkOutcomeOf(got.db, tt.b) }); n != 2 {
+		if n, _ := got.db.Grouped(func() { tt.between(t, got) }, func() { gotOut = bulkOutcomeOf(got.db, tt.b) }); n != 2 {
 			t.Fatalf("%d transactions committed, want 2: the holder's, and one for the change since and the bulk change", n)
 		}
 	} else {
