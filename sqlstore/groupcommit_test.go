@@ -29,19 +29,28 @@ func openTempWith(t *testing.T, o Options) *DB {
 	return db
 }
 
-// TestGroupCommit holds the committer on a first write while others queue,
-// then checks they commit together, each with its own outcome.
-func TestGroupCommit(t *testing.T) {
+// groupTenant creates the tenant g.example, with one user, and returns it
+// and its system principal.
+func groupTenant(t *testing.T, db *DB, upn, name string) (*allot.Tenant, allot.Principal) {
+	t.Helper()
 	ctx := context.Background()
-	db := openTemp(t)
 	tn := &allot.Tenant{Name: "G", Domain: "g.example"}
 	if err := db.CreateTenant(ctx, tn); err != nil {
 		t.Fatal(err)
 	}
 	p := allot.SystemPrincipal(tn.ID, "t")
-	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: "taken@g.example", DisplayName: "T"}); err != nil {
+	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: upn, DisplayName: name}); err != nil {
 		t.Fatal(err)
 	}
+	return tn, p
+}
+
+// TestGroupCommit holds the committer on a first write while others queue,
+// then checks they commit together, each with its own outcome.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	_, p := groupTenant(t, db, "taken@g.example", "T")
 	const n = 20
 	errs := make([]error, n)
 	writes := make([]func(), n)
@@ -82,14 +91,7 @@ func TestGroupCommit(t *testing.T) {
 func TestGroupCommitFirstRefused(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	tn := &allot.Tenant{Name: "G", Domain: "g.example"}
-	if err := db.CreateTenant(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
-	p := allot.SystemPrincipal(tn.ID, "t")
-	if err := db.CreateUser(ctx, p, &allot.User{UserPrincipalName: "kept@g.example", DisplayName: "Kept"}); err != nil {
-		t.Fatal(err)
-	}
+	tn, p := groupTenant(t, db, "kept@g.example", "Kept")
 	refusal := allot.Errorf(allot.EINVALID, "refused after writing")
 	rename := func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET display_name = 'Renamed' WHERE tenant_id = $1`, tn.ID)
