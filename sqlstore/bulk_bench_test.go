@@ -127,10 +127,11 @@ func benchPlan(b *testing.B, driver, dsn, explain string, keys []string) string 
 // benchPostgresURL returns the URL of a new empty database, or skips.
 func benchPostgresURL(b *testing.B) string {
 	b.Helper()
-	if pg == nil {
-		b.Skipf("SKIPPING PostgreSQL: %v", pgErr)
+	srv, err := postgres()
+	if srv == nil {
+		b.Skipf("SKIPPING PostgreSQL: %v", err)
 	}
-	url, err := pg.CreateDatabase(context.Background(), fmt.Sprintf("t%d", pgCount.Add(1)))
+	url, err := srv.CreateDatabase(context.Background(), fmt.Sprintf("t%d", pgCount.Add(1)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -13,17 +14,26 @@ import (
 	"github.com/allot-project/allot/storetest"
 )
 
-// pg is the PostgreSQL server shared by this package's tests, or nil when
-// the binaries are absent.
+// pg is the PostgreSQL server shared by this package's tests, started on
+// first use (postgres), or nil when the binaries are absent.
 var (
+	pgOnce  sync.Once
 	pg      *pglocal.Server
 	pgErr   error
 	pgCount atomic.Int64
 )
 
+// postgres returns the package's PostgreSQL server, started on first use:
+// a test process that needs none starts none, such as the child that
+// TestCommittedSurvivesCrash kills, whose cluster no Stop would remove.
+func postgres() (*pglocal.Server, error) {
+	pgOnce.Do(func() { pg, pgErr = pglocal.Start(context.Background(), pglocal.Options{}) })
+	return pg, pgErr
+}
+
 func TestMain(m *testing.M) {
-	pg, pgErr = pglocal.Start(context.Background(), pglocal.Options{})
 	code := m.Run()
+	pgOnce.Do(func() {}) // none started: none to stop
 	if pg != nil {
 		pg.Stop()
 	}
@@ -56,13 +66,14 @@ func openSQLite(t *testing.T, c *storetest.Clock) storetest.Store {
 // loudly when PostgreSQL is not installed (a failure under CI=true).
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	if pg == nil {
+	srv, err := postgres()
+	if srv == nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI: %v", pgErr)
+			t.Fatalf("PostgreSQL is required under CI: %v", err)
 		}
-		t.Skipf("SKIPPING PostgreSQL tests: %v", pgErr)
+		t.Skipf("SKIPPING PostgreSQL tests: %v", err)
 	}
-	url, err := pg.CreateDatabase(context.Background(), fmt.Sprintf("t%d", pgCount.Add(1)))
+	url, err := srv.CreateDatabase(context.Background(), fmt.Sprintf("t%d", pgCount.Add(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
