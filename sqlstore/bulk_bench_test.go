@@ -252,17 +252,20 @@ func benchWrite(b *testing.B, db *sqlstore.DB, ids []string, ch allot.LicenseCha
 	p := allot.SystemPrincipal(benchTenant, "bench")
 	var cpu time.Duration
 	var written int64
+	_, known := benchWritten()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		if before != nil {
 			before()
 		}
-		start, startWritten := benchCPU(b), benchWritten()
+		start := benchCPU(b)
+		startWritten, _ := benchWritten()
 		b.StartTimer()
 		res, err := db.AssignLicensesBulk(ctx, p, allot.BulkLicenseChange{Users: ids, Change: ch, AllOrNothing: true})
 		b.StopTimer()
 		cpu += benchCPU(b) - start
-		written += benchWritten() - startWritten
+		endWritten, _ := benchWritten()
+		written += endWritten - startWritten
 		if refuse != "" {
 			if allot.ErrorCode(err) != refuse {
 				b.Fatalf("error %v, want %s", err, refuse)
@@ -280,28 +283,28 @@ func benchWrite(b *testing.B, db *sqlstore.DB, ids []string, ch allot.LicenseCha
 	// the others; the CPU the process used (the bulk change and its
 	// garbage collection) does not.
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/bulk")
-	// Nor do the bytes it wrote (the WAL, and any temporary file such as a
-	// savepoint's sub-journal), where the system counts them.
-	if benchWritten() >= 0 {
+	// Nor do the bytes the process wrote meanwhile (the WAL, a savepoint's
+	// sub-journal, a checkpoint that ran then), where the system counts
+	// them.
+	if known {
 		b.ReportMetric(float64(written)/float64(b.N)/1e6, "MB-written/bulk")
 	}
 }
 
 // benchWritten returns the bytes the process has written so far (Linux's
-// wchar, whatever the file), or a negative number where it is not known.
-func benchWritten() int64 {
+// wchar, whatever the file); false where the system does not say.
+func benchWritten() (int64, bool) {
 	io, err := os.ReadFile("/proc/self/io")
 	if err != nil {
-		return -1 << 62
+		return 0, false
 	}
 	for line := range strings.Lines(string(io)) {
 		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
-			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-				return n
-			}
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
 		}
 	}
-	return -1 << 62
+	return 0, false
 }
 
 // benchCPU returns the CPU time the process has used so far.
