@@ -63,6 +63,9 @@ type SKU struct {
 	// ruled are the positions in Plans of the plans some catalog rule
 	// names: the only ones CheckLicenses looks at.
 	ruled []int
+	// holding are the positions in Plans of the plans that hold data: the
+	// only ones the data rules look at (HasData, DataPlan).
+	holding []int
 }
 
 // HasPlan reports whether the SKU grants the plan with the given id.
@@ -216,6 +219,12 @@ func (c *Catalog) indexSKU(s *SKU) error {
 			return catalogError(s.ID, "", []string{name}, "catalog: SKU %s: unknown service plan %s", s.PartNumber, name)
 		}
 		s.Plans = append(s.Plans, p)
+	}
+	s.holding = s.holding[:0]
+	for i, p := range s.Plans {
+		if p.Data != DataNone {
+			s.holding = append(s.holding, i)
+		}
 	}
 	c.skusByID[s.ID], c.skusByPart[strings.ToUpper(s.PartNumber)] = s, s
 	return nil

@@ -3,6 +3,7 @@ package allot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -162,18 +163,7 @@ type DataEvent struct {
 // HasData reports whether any of the licenses carries an enabled service
 // plan holding data of kind k.
 func HasData(c *Catalog, ls []License, k DataKind) bool {
-	for _, l := range ls {
-		sku := c.SKU(l.SKUID)
-		if sku == nil {
-			continue
-		}
-		for _, p := range sku.Plans {
-			if p.Data == k && l.PlanEnabled(sku, p.ID) {
-				return true
-			}
-		}
-	}
-	return false
+	return DataPlan(c, ls, k) != ""
 }
 
 // MayChange reports whether ev can change any user's data, so that a
@@ -185,25 +175,57 @@ func (ev *DataEvent) MayChange(c *Catalog) bool {
 	if ev.Kind != DataLicensesChanged {
 		return true
 	}
-	return HasData(c, ev.Before, DataMailbox) != HasData(c, ev.After, DataMailbox) ||
-		HasData(c, ev.Before, DataFiles) != HasData(c, ev.After, DataFiles)
+	b, a := plansOf(c, ev.Before), plansOf(c, ev.After)
+	return (b.mailbox != "") != (a.mailbox != "") || (b.files != "") != (a.files != "")
 }
 
 // DataPlan returns the id of the first enabled service plan of the
 // licenses that holds data of kind k, or "".
 func DataPlan(c *Catalog, ls []License, k DataKind) string {
+	switch k {
+	case DataMailbox:
+		return plansOf(c, ls).mailbox
+	case DataFiles:
+		return plansOf(c, ls).files
+	}
+	return ""
+}
+
+// dataPlans are the ids of the first enabled service plans of some
+// licenses that hold a mailbox and files, each "" if none does.
+type dataPlans struct{ mailbox, files string }
+
+// plansOf returns the data plans of the licenses ls (DataPlan of each
+// kind). The data rules ask about every user of a bulk change, before and
+// after, so it reads each license once and walks only the plans of its
+// SKU that hold data (SKU.holding), a few of a suite's 25 or more.
+func plansOf(c *Catalog, ls []License) dataPlans {
+	var d dataPlans
 	for _, l := range ls {
 		sku := c.SKU(l.SKUID)
 		if sku == nil {
 			continue
 		}
-		for _, p := range sku.Plans {
-			if p.Data == k && l.PlanEnabled(sku, p.ID) {
-				return p.ID
+		for _, i := range sku.holding {
+			p := sku.Plans[i]
+			var id *string
+			switch p.Data {
+			case DataMailbox:
+				id = &d.mailbox
+			case DataFiles:
+				id = &d.files
+			default:
+				continue
+			}
+			if *id == "" && !slices.Contains(l.DisabledPlans, p.ID) {
+				*id = p.ID
 			}
 		}
+		if d.mailbox != "" && d.files != "" {
+			break
+		}
 	}
-	return ""
+	return d
 }
 
 // DataOrderMatters reports whether the data rules' answers for the
@@ -252,12 +274,14 @@ func DataOrderMatters(c *Catalog, ls []License, ch LicenseChange) bool {
 func NextUserData(c *Catalog, d UserData, ev DataEvent) UserData {
 	switch ev.Kind {
 	case DataLicensesChanged:
-		d = nextMailbox(c, d, ev.Before, ev.After, ev.Now)
-		return provisionFiles(c, d, ev.Before, ev.After, ev.Now)
+		before, after := plansOf(c, ev.Before), plansOf(c, ev.After)
+		d = nextMailbox(d, before, after, ev.Now)
+		return provisionFiles(d, before, after, ev.Now)
 	case DataUserDeleted:
-		d = nextMailbox(c, d, ev.Before, nil, ev.Now)
-		d = provisionFiles(c, d, ev.Before, nil, ev.Now) // records the files plan lost
-		if d.Files == FilesActive || (d.Files == FilesNone && HasData(c, ev.Before, DataFiles)) {
+		before := plansOf(c, ev.Before)
+		d = nextMailbox(d, before, dataPlans{}, ev.Now)
+		d = provisionFiles(d, before, dataPlans{}, ev.Now) // records the files plan lost
+		if d.Files == FilesActive || (d.Files == FilesNone && before.files != "") {
 			d.Files, d.FilesSince, d.FilesDeleteAt = FilesPendingDeletion, ev.Now, ev.Now.Add(ev.FileRetention)
 		}
 		return d
@@ -265,8 +289,9 @@ func NextUserData(c *Catalog, d UserData, ev DataEvent) UserData {
 		if d.Files == FilesPendingDeletion {
 			d.Files, d.FilesSince, d.FilesDeleteAt = FilesActive, ev.Now, time.Time{}
 		}
-		d = nextMailbox(c, d, nil, ev.After, ev.Now)
-		return provisionFiles(c, d, nil, ev.After, ev.Now)
+		after := plansOf(c, ev.After)
+		d = nextMailbox(d, dataPlans{}, after, ev.Now)
+		return provisionFiles(d, dataPlans{}, after, ev.Now)
 	case DataTimePassed:
 		return expireData(d, ev.Held, ev.Now)
 	}
@@ -275,19 +300,19 @@ func NextUserData(c *Catalog, d UserData, ev DataEvent) UserData {
 
 // nextMailbox connects, reconnects or disconnects the mailbox as the
 // licenses before and after a change carry one or not.
-func nextMailbox(c *Catalog, d UserData, before, after []License, now time.Time) UserData {
-	has := HasData(c, after, DataMailbox)
+func nextMailbox(d UserData, before, after dataPlans, now time.Time) UserData {
+	has := after.mailbox != ""
 	switch {
 	case has && d.Mailbox == MailboxActive:
 	case has && (d.Mailbox == MailboxDisconnected || d.Mailbox == MailboxInactive):
 		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt, d.MailboxPlanID = MailboxActive, now, time.Time{}, ""
-	case has && d.Mailbox == MailboxNone && HasData(c, before, DataMailbox):
+	case has && d.Mailbox == MailboxNone && before.mailbox != "":
 		d.Mailbox = MailboxActive // provisioned before its state was kept
 	case has:
 		d.Mailbox, d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt, d.MailboxPlanID = MailboxActive, now, now, time.Time{}, ""
-	case d.Mailbox == MailboxActive || (d.Mailbox == MailboxNone && HasData(c, before, DataMailbox)):
+	case d.Mailbox == MailboxActive || (d.Mailbox == MailboxNone && before.mailbox != ""):
 		d.Mailbox, d.MailboxSince, d.MailboxPurgeAt = MailboxDisconnected, now, now.Add(MailboxGrace)
-		d.MailboxPlanID = DataPlan(c, before, DataMailbox)
+		d.MailboxPlanID = before.mailbox
 	}
 	return d
 }
@@ -295,15 +320,15 @@ func nextMailbox(c *Catalog, d UserData, before, after []License, now time.Time)
 // provisionFiles gives files to a user who gets a license carrying them
 // and has none (or had them deleted), and records the files plan a user
 // whose files are kept loses (FilesPlanID).
-func provisionFiles(c *Catalog, d UserData, before, after []License, now time.Time) UserData {
-	switch has := HasData(c, after, DataFiles); {
-	case has:
+func provisionFiles(d UserData, before, after dataPlans, now time.Time) UserData {
+	switch {
+	case after.files != "":
 		d.FilesPlanID = ""
-	case d.Files != FilesDeleted && HasData(c, before, DataFiles):
-		d.FilesPlanID = DataPlan(c, before, DataFiles)
+	case d.Files != FilesDeleted && before.files != "":
+		d.FilesPlanID = before.files
 	}
-	if (d.Files == FilesNone || d.Files == FilesDeleted) && HasData(c, after, DataFiles) {
-		if d.Files == FilesNone && HasData(c, before, DataFiles) {
+	if (d.Files == FilesNone || d.Files == FilesDeleted) && after.files != "" {
+		if d.Files == FilesNone && before.files != "" {
 			d.Files = FilesActive // provisioned before its state was kept
 			return d
 		}

@@ -287,3 +287,38 @@ func TestValidateFileRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestDataPlan checks the data plans of licenses: the first enabled plan
+// of each kind, in the licenses' order, passing over disabled plans and
+// SKUs the catalog does not know.
+func TestDataPlan(t *testing.T) {
+	c := allot.DemoCatalog()
+	filesE3 := allot.DataPlan(c, lics(skuE3), allot.DataFiles)
+	if filesE3 == "" {
+		t.Fatal("E3 holds no files plan")
+	}
+	noExchange := allot.License{SKUID: skuE3, DisabledPlans: []string{planExEnt}}
+	tests := []struct {
+		name           string
+		ls             []allot.License
+		mailbox, files string
+	}{
+		{"none", nil, "", ""},
+		{"a SKU the catalog does not know", lics("00000000-0000-4000-8000-000000000000"), "", ""},
+		{"its only data plan disabled", []allot.License{{SKUID: skuExStd, DisabledPlans: []string{planExStd}}}, "", ""},
+		{"E3: its mailbox and its files", lics(skuE3), planExEnt, filesE3},
+		{"E3, its mailbox disabled: its files only", []allot.License{noExchange}, "", filesE3},
+		{"the mailbox disabled in the first license, taken from the next", []allot.License{noExchange, {SKUID: skuExStd}}, planExStd, filesE3},
+		{"the first license's plan when two carry one", lics(skuExStd, skuE3), planExStd, filesE3},
+		{"the other order", lics(skuE3, skuExStd), planExEnt, filesE3},
+	}
+	for _, tt := range tests {
+		m, f := allot.DataPlan(c, tt.ls, allot.DataMailbox), allot.DataPlan(c, tt.ls, allot.DataFiles)
+		if m != tt.mailbox || f != tt.files {
+			t.Errorf("%s: mailbox plan %q, files plan %q; want %q, %q", tt.name, m, f, tt.mailbox, tt.files)
+		}
+		if allot.HasData(c, tt.ls, allot.DataMailbox) != (tt.mailbox != "") || allot.HasData(c, tt.ls, allot.DataFiles) != (tt.files != "") {
+			t.Errorf("%s: HasData disagrees with DataPlan", tt.name)
+		}
+	}
+}
