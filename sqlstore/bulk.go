@@ -465,6 +465,9 @@ func (tx *Tx) writeBulk(ctx context.Context, p allot.Principal, todo []bulkUser,
 	region.End()
 	region = trace.StartRegion(ctx, "sqlstore.bulk.data")
 	pr.wrote(len(todo))
+	if tx.mailboxes == nil {
+		tx.mailboxes = make(map[string]allot.MailboxState, len(ins)) // filled by nextRows, chunk after chunk
+	}
 	// The data rows of a few thousand users at a time, read, changed and
 	// written before the next, so that the step's memory does not grow
 	// with the change: W5's peak live heap fell from 323 to 303 MB, heap

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +64,7 @@ func TestBulkDataRows(t *testing.T) {
 					bulkDSN, singleDSN := engine.dsn(t), engine.dsn(t)
 					bulk, single := openBulkData(t, bulkDSN, n), openBulkData(t, singleDSN, n)
 					single.UpsertUserData()
+					bulkMailboxes, singleMailboxes := publishedMailboxes(bulk), publishedMailboxes(single)
 					var holders, others []string
 					for i, u := range set.Users {
 						if i%2 == 0 && len(holders) < k {
@@ -87,9 +90,33 @@ func TestBulkDataRows(t *testing.T) {
 					if want, got := storedData(t, engine.driver, singleDSN), storedData(t, engine.driver, bulkDSN); want != got {
 						t.Errorf("data rows after the bulk changes (-one at a time +bulk):\n%s", diffLines(want, got))
 					}
+					if want, got := singleMailboxes(), bulkMailboxes(); want != got {
+						t.Errorf("mailbox states published (-one at a time +bulk):\n%s", diffLines(want, got))
+					}
 				})
 			}
 		})
+	}
+}
+
+// publishedMailboxes records the mailbox state of the entitlements db
+// publishes, and returns a function describing the last of each user's,
+// one line per user.
+func publishedMailboxes(db *sqlstore.DB) func() string {
+	var mu sync.Mutex
+	last := map[string]string{}
+	db.OnCommit(func(c allot.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range c.Entitlements {
+			last[e.UserID] = fmt.Sprintf("%s known=%v %s", e.UserID, e.MailboxKnown, e.Mailbox)
+		}
+	})
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		lines := slices.Sorted(maps.Values(last))
+		return strings.Join(lines, "\n")
 	}
 }
 

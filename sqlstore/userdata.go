@@ -170,17 +170,31 @@ func (tx *Tx) nextDataRows(ctx context.Context, tenantID string, ins []dataInput
 	if err != nil {
 		return nil, err
 	}
-	return tx.nextRows(tenantID, ins, stored, len(ids)), nil
+	return tx.keep(nextRows(tx.db.catalog, tenantID, ins, stored, len(ids), tx.keepImpacts)), nil
 }
 
-// nextRows is nextDataRows over the stored data of the n users whose data
-// the events may change.
-func (tx *Tx) nextRows(tenantID string, ins []dataInput, stored storedData, n int) []dataRow {
-	c := tx.db.catalog
+// dataNext is what the data rules make of some users' events and stored
+// data: the rows to write, and what the transaction keeps of them (keep).
+type dataNext struct {
+	rows      []dataRow
+	mailboxes []userMailbox      // the state each user's entitlement carries
+	impacts   []allot.DataImpact // for a preview only
+}
+
+type userMailbox struct {
+	userID  string
+	mailbox allot.MailboxState
+}
+
+// nextRows applies the data rules to the events ins over the stored data
+// of the n users of ins whose data the events may change, keeping their
+// impacts if asked. It reads nothing but its arguments, so that a bulk
+// change's prefetch can run it beside the writer (dataPrefetch).
+func nextRows(c *allot.Catalog, tenantID string, ins []dataInput, stored storedData, n int, impacts bool) dataNext {
 	old, held := stored.rows, stored.held
-	changed := make([]dataRow, 0, n)
-	if tx.keepImpacts {
-		tx.impacts = slices.Grow(tx.impacts, n) // a bulk dry run's 100 k impacts, not grown step by step
+	next := dataNext{rows: make([]dataRow, 0, n), mailboxes: make([]userMailbox, 0, n)}
+	if impacts {
+		next.impacts = make([]allot.DataImpact, 0, n)
 	}
 	for i := range ins {
 		in := &ins[i]
@@ -190,25 +204,38 @@ func (tx *Tx) nextRows(tenantID string, ins []dataInput, stored storedData, n in
 		before, exists := old[in.user.ID]
 		stored := cellsOf(&before)
 		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
-		in.ev.Held = held[in.user.ID]
-		after := allot.NextUserData(c, before, in.ev)
-		if tx.keepImpacts {
-			tx.impacts = append(tx.impacts, allot.Impact(before, after, in.ev.Held))
+		ev := in.ev
+		ev.Held = held[in.user.ID]
+		after := allot.NextUserData(c, before, ev)
+		if impacts {
+			next.impacts = append(next.impacts, allot.Impact(before, after, ev.Held))
 		}
-		if tx.mailboxes == nil {
-			tx.mailboxes = map[string]allot.MailboxState{}
-		}
-		tx.mailboxes[in.user.ID] = allot.CheckedMailbox(after.Mailbox, in.ev.Held)
+		next.mailboxes = append(next.mailboxes, userMailbox{in.user.ID, allot.CheckedMailbox(after.Mailbox, ev.Held)})
 		if !after.Equal(&before) {
 			r := dataRow{UserData: after, exists: exists}
 			if exists {
 				c := cellsOf(&after)
 				r.set = c.differ(&stored)
 			}
-			changed = append(changed, r)
+			next.rows = append(next.rows, r)
 		}
 	}
-	return changed
+	return next
+}
+
+// keep records on tx what next says of its users, their mailbox states
+// and the impacts of a preview, and returns next's rows.
+func (tx *Tx) keep(next dataNext) []dataRow {
+	if tx.keepImpacts {
+		tx.impacts = append(tx.impacts, next.impacts...)
+	}
+	if tx.mailboxes == nil {
+		tx.mailboxes = make(map[string]allot.MailboxState, len(next.mailboxes))
+	}
+	for _, m := range next.mailboxes {
+		tx.mailboxes[m.userID] = m.mailbox
+	}
+	return next.rows
 }
 
 // dataEvent is the audit event of a change of a user's data.
@@ -546,20 +573,22 @@ func (tx *Tx) findAnyUser(ctx context.Context, tenantID, idOrUPN string) (*allot
 func (tx *Tx) dataNow() time.Time { return tx.now.Truncate(time.Microsecond) }
 
 // bulkData applies the license changes of one chunk of a bulk change to
-// the users' data, from the stored data pre read for it, or reading it.
+// the users' data, from what the prefetch made of it, or reading it.
 func (tx *Tx) bulkData(ctx context.Context, tenantID string, ins []dataInput, pre *dataPrefetch) error {
 	p, ok := pre.next()
 	if !ok {
 		return tx.changeData(ctx, tenantID, ins)
 	}
-	return tx.storeUserData(ctx, tenantID, tx.nextRows(tenantID, ins, p.stored, p.n))
+	return tx.storeUserData(ctx, tenantID, tx.keep(p.next))
 }
 
 // dataPrefetch reads the stored data of a bulk change's users on a reader
-// connection, bulkDataChunk users after another, while the writer moves
-// their versions on and writes their licenses: the read was about 0.5 s of
-// W5's write at 1 M users (docs/performance.md, wave 13), on the one
-// goroutine every write waits for, with a second core idle beside it.
+// connection, bulkDataChunk users after another, and applies the data
+// rules to it (nextRows), while the writer moves their versions on and
+// writes their licenses: the read was about 0.5 s of W5's write at 1 M
+// users (docs/performance.md, wave 13), and the rules 0.15–0.2 s (wave
+// 18), on the one goroutine every write waits for, with a second core
+// idle beside it.
 //
 // What the reader sees is what the writer would read: the reader's
 // snapshot is the last commit, taken after the writer began its
@@ -574,16 +603,14 @@ type dataPrefetch struct {
 	done   chan struct{}
 }
 
-// prefetched is one chunk's stored data: of its n users whose data the
-// events may change.
+// prefetched is what the data rules made of one chunk.
 type prefetched struct {
-	n      int
-	stored storedData
-	err    error
+	next dataNext
+	err  error
 }
 
-// prefetchData starts reading the stored data of the users of ins, in
-// chunks of bulkDataChunk; nil where it cannot (a transaction that wrote
+// prefetchData starts reading the stored data of the users of ins and
+// applying the data rules to it, in chunks of bulkDataChunk; nil where it cannot (a transaction that wrote
 // before the bulk change, PostgreSQL) or a single chunk would gain
 // nothing. Close it when done.
 func (tx *Tx) prefetchData(ctx context.Context, tenantID string, ins []dataInput) *dataPrefetch {
@@ -594,6 +621,7 @@ func (tx *Tx) prefetchData(ctx context.Context, tenantID string, ins []dataInput
 	for start := 0; start < len(ins); start += bulkDataChunk {
 		chunks = append(chunks, tx.dataUsers(ins[start:min(start+bulkDataChunk, len(ins))]))
 	}
+	c, impacts := tx.db.catalog, tx.keepImpacts
 	ctx, stop := context.WithCancel(ctx)
 	out := make(chan prefetched, 1) // one chunk ahead: the memory stays a chunk's
 	pre := &dataPrefetch{db: tx.db, chunks: out, stop: stop, done: make(chan struct{})}
@@ -602,10 +630,14 @@ func (tx *Tx) prefetchData(ctx context.Context, tenantID string, ins []dataInput
 		defer close(out)
 		tx.db.view(ctx, func(rtx *Tx) error {
 			rtx.lends = true // the writer's work, on another connection
-			for _, ids := range chunks {
-				p := prefetched{n: len(ids)}
+			for i, ids := range chunks {
+				var p prefetched
 				if len(ids) > 0 {
-					p.stored, p.err = rtx.readData(ctx, tenantID, ids)
+					stored, err := rtx.readData(ctx, tenantID, ids)
+					if p.err = err; err == nil {
+						chunk := ins[i*bulkDataChunk : min((i+1)*bulkDataChunk, len(ins))]
+						p.next = nextRows(c, tenantID, chunk, stored, len(ids), impacts)
+					}
 				}
 				select {
 				case out <- p:
@@ -622,8 +654,8 @@ func (tx *Tx) prefetchData(ctx context.Context, tenantID string, ins []dataInput
 	return pre
 }
 
-// next returns the next chunk's stored data, or false once the prefetch
-// failed (or there is none): the writer then reads it for itself.
+// next returns what the rules made of the next chunk, or false once the
+// prefetch failed (or there is none): the writer then reads it for itself.
 func (pre *dataPrefetch) next() (prefetched, bool) {
 	if pre == nil {
 		return prefetched{}, false
