@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -183,4 +184,24 @@ func manySKUs(n, plans int) []*allot.SubscribedSKU {
 			Prepaid: allot.LicenseUnits{Enabled: 5000}, SubscriptionIDs: []string{fmt.Sprintf("99999999-0000-4000-8000-%012d", i)}})
 	}
 	return out
+}
+
+// BenchmarkDecodeBulkChange decodes W5's body: 100,000 user ids and a
+// SKU to remove.
+func BenchmarkDecodeBulkChange(b *testing.B) {
+	var body bytes.Buffer
+	body.WriteString(`{"users":[`)
+	for i := range MaxBulkUsers {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `"%08x-0000-4000-8000-%012x"`, i, i)
+	}
+	body.WriteString(`],"removeLicenses":["6fd2c87f-b296-42f0-b197-1e91e994b900"],"mode":"allOrNothing"}`)
+	b.SetBytes(int64(body.Len()))
+	for b.Loop() {
+		if _, err := decodeBulkChange(body.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

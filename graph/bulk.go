@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/trace"
+	"strings"
 
 	"github.com/allot-project/allot"
 )
@@ -178,9 +179,17 @@ func decodeBulkChange(body []byte) (allot.BulkLicenseChange, error) {
 		return b, err
 	}
 	bb := bulkBody{SkipUnchanged: boolMember{prop: "skipUnchanged"}, DryRun: boolMember{prop: "dryRun"}}
-	if err := json.Unmarshal(body, &bb); err != nil {
-		return b, badRequest(msgBadJSON)
-	}
+	// Each member decodes itself, as encoding/json would call it, from one
+	// walk of the body: W5's 100,000 users took 77 ms in seven scans of
+	// their 3.9 MB (docs/performance.md, wave 18).
+	eachMember(body, func(name, value []byte) {
+		n := memberName(name)
+		for _, k := range bulkMembers {
+			if strings.EqualFold(k, n) {
+				bb.member(k).UnmarshalJSON(value) // each keeps its error, for change
+			}
+		}
+	})
 	return bb.change()
 }
 
@@ -194,14 +203,8 @@ func checkBulkMembers(body []byte) error {
 		_, err := parseObject(body)
 		return err
 	}
-	var names map[string]skipValue
-	if err := json.Unmarshal(body, &names); err != nil {
-		return badRequest(msgBadJSON)
-	}
-	obj := make(jsonObject, len(names))
-	for n := range names {
-		obj[n] = nil
-	}
+	obj := jsonObject{}
+	eachMember(body, func(name, _ []byte) { obj[memberName(name)] = nil })
 	_, unknown, err := obj.members(bulkMembers)
 	if err == nil && len(unknown) > 0 {
 		err = badRequest(fmt.Sprintf("The property '%s' does not exist on bulkAssignLicense.", truncate(unknown[0], 60)))
@@ -209,22 +212,31 @@ func checkBulkMembers(body []byte) error {
 	return err
 }
 
-// skipValue is a JSON value read and dropped.
-type skipValue struct{}
-
-// UnmarshalJSON drops the value.
-func (*skipValue) UnmarshalJSON([]byte) error { return nil }
-
 // bulkBody is a BulkRequest as decoded: each member decodes itself with
 // Graph's checks and keeps its error, which change reports in a fixed
 // order. JSON null is the same as an absent member.
 type bulkBody struct {
-	Users          usersMember  `json:"users"`
-	AddLicenses    rawMember    `json:"addLicenses"`
-	RemoveLicenses rawMember    `json:"removeLicenses"`
-	Mode           stringMember `json:"mode"`
-	SkipUnchanged  boolMember   `json:"skipUnchanged"`
-	DryRun         boolMember   `json:"dryRun"`
+	Users                       usersMember
+	AddLicenses, RemoveLicenses rawMember
+	Mode                        stringMember
+	SkipUnchanged, DryRun       boolMember
+}
+
+// member returns the member named k, one of bulkMembers.
+func (bb *bulkBody) member(k string) json.Unmarshaler {
+	switch k {
+	case "users":
+		return &bb.Users
+	case "addLicenses":
+		return &bb.AddLicenses
+	case "removeLicenses":
+		return &bb.RemoveLicenses
+	case "mode":
+		return &bb.Mode
+	case "skipUnchanged":
+		return &bb.SkipUnchanged
+	}
+	return &bb.DryRun
 }
 
 // change checks the body and returns the change it asks for.
@@ -273,7 +285,8 @@ func (m *usersMember) UnmarshalJSON(raw []byte) error {
 		return nil
 	}
 	m.set = true
-	if json.Unmarshal(raw, &m.users) == nil {
+	var ok bool
+	if m.users, ok = plainStrings(raw); ok || json.Unmarshal(raw, &m.users) == nil {
 		return nil
 	}
 	m.users = nil

@@ -139,6 +139,10 @@ func TestDecodeBulkChange(t *testing.T) {
 			"A node of type 'PrimitiveValue' was read from the JSON reader when trying to read the contents of the property 'users'; however, a 'StartArray' node was expected."},
 		{"skipUnchanged before dryRun", `{"users":["a"],` + add + `,"dryRun":1,"skipUnchanged":"x"}`, allot.BulkLicenseChange{},
 			"Cannot convert the literal '\"x\"' to the expected type 'Edm.Boolean' of property 'skipUnchanged'."},
+		{"blanks everywhere, a name escaped, a nested annotation", " {\n\t\"us\\u0065rs\" : [ \"a\" ,\"b\"\r] , \"x@odata.y\" : {\"z\":[1,\"}]\\\"\"]} ,\n" + add + " } ",
+			allot.BulkLicenseChange{Users: []string{"a", "b"}, Change: e3}, ""},
+		{"users with escapes", `{"users":["\u0061","b\\c",""],` + add + `}`, allot.BulkLicenseChange{Users: []string{"a", `b\c`, ""}, Change: e3}, ""},
+		{"no users", `{"users":[ ],` + add + `}`, allot.BulkLicenseChange{}, "The parameter 'users' is empty: list at least one user."},
 		{"not an object", `["a"]`, allot.BulkLicenseChange{}, "The request body must be a JSON object, not a JSON array."},
 		{"not JSON", `{"users":`, allot.BulkLicenseChange{}, msgBadJSON + " (unexpected end of JSON input at offset 9)"},
 	}

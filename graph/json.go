@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -318,4 +319,126 @@ func (o jsonObject) members(known []string) (map[string]json.RawMessage, []strin
 		out[canon] = o[name]
 	}
 	return out, unknown, nil
+}
+
+// eachMember calls fn with the name, as written (quoted, escapes kept),
+// and the value of each member of the JSON object body, in order. body
+// must be valid JSON (json.Valid) whose value is an object: the walk
+// checks nothing. One pass over the bytes, for a bulk body whose users
+// are megabytes that encoding/json would scan twice for each decoding.
+func eachMember(body []byte, fn func(name, value []byte)) {
+	i := skipSpace(body, 0) + 1 // past '{'
+	for {
+		i = skipSpace(body, i)
+		switch body[i] {
+		case '}':
+			return
+		case ',':
+			i = skipSpace(body, i+1)
+		}
+		end := skipString(body, i)
+		name := body[i:end]
+		i = skipSpace(body, skipSpace(body, end)+1) // past ':'
+		end = skipValue(body, i)
+		fn(name, body[i:end])
+		i = end
+	}
+}
+
+// memberName decodes a member's name as eachMember gives it.
+func memberName(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	json.Unmarshal(raw, &s) // valid: the body was
+	return s
+}
+
+// skipSpace returns the position of the first byte of b from i on that is
+// not JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the position past the valid JSON string at b[i].
+func skipString(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// skipValue returns the position past the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) {
+		i++
+	}
+	return i
+}
+
+// plainStrings decodes a JSON array of strings without escapes, the
+// usual list of ids and userPrincipalNames, in one pass; false for
+// anything else, which encoding/json then decodes.
+func plainStrings(raw []byte) ([]string, bool) {
+	if !utf8.Valid(raw) {
+		return nil, false
+	}
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '[' {
+		return nil, false
+	}
+	out := make([]string, 0, bytes.Count(raw, []byte{','})+1)
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return out, skipSpace(raw, i+1) == len(raw)
+	}
+	for i < len(raw) && raw[i] == '"' {
+		j := i + 1
+		for j < len(raw) && raw[j] != '"' && raw[j] != '\\' && raw[j] >= 0x20 {
+			j++
+		}
+		if j == len(raw) || raw[j] != '"' {
+			return nil, false
+		}
+		out = append(out, string(raw[i+1:j]))
+		i = skipSpace(raw, j+1)
+		if i == len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case ',':
+			i = skipSpace(raw, i+1)
+		case ']':
+			return out, skipSpace(raw, i+1) == len(raw)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
