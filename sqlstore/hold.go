@@ -199,8 +199,9 @@ func (tx *Tx) heldMailboxes(ctx context.Context, tenantID, after, upto string, b
 		return err
 	}
 	defer rows.Close()
+	scan := newDataScan()
 	for rows.Next() {
-		d, err := scanUserData(rows, tenantID)
+		d, err := scan.scan(rows, tenantID)
 		if err != nil {
 			return err
 		}

@@ -22,13 +22,32 @@ type dataInput struct {
 const userDataColumns = `user_id, upn, mailbox_state, mailbox_created_at, mailbox_since, mailbox_purge_at, files_state, files_since, files_delete_at, mailbox_plan_id, files_plan_id`
 
 func scanUserData(row scanner, tenantID string) (allot.UserData, error) {
-	d := allot.UserData{TenantID: tenantID}
-	var mc, ms, mp, fs, fd int64
-	var mailbox, files string
-	err := row.Scan(&d.UserID, &d.UserPrincipalName, &mailbox, &mc, &ms, &mp, &files, &fs, &fd, &d.MailboxPlanID, &d.FilesPlanID)
-	d.Mailbox, d.Files = allot.MailboxState(mailbox), allot.FilesState(files)
-	d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = fromMicros(mc), fromMicros(ms), fromMicros(mp)
-	d.FilesSince, d.FilesDeleteAt = fromMicros(fs), fromMicros(fd)
+	return newDataScan().scan(row, tenantID)
+}
+
+// dataScan reads rows of userDataColumns into destinations it reuses:
+// scanned into a function's locals, eight of them escaped for each row,
+// 0.8 M allocations of a 100,000-user bulk change's read (wave 18).
+type dataScan struct {
+	d                  allot.UserData
+	mailbox, files     string
+	mc, ms, mp, fs, fd int64
+	dest               []any
+}
+
+func newDataScan() *dataScan {
+	s := &dataScan{}
+	s.dest = []any{&s.d.UserID, &s.d.UserPrincipalName, &s.mailbox, &s.mc, &s.ms, &s.mp, &s.files, &s.fs, &s.fd, &s.d.MailboxPlanID, &s.d.FilesPlanID}
+	return s
+}
+
+// scan reads the row's data, of the tenant tenantID.
+func (s *dataScan) scan(row scanner, tenantID string) (allot.UserData, error) {
+	err := row.Scan(s.dest...)
+	d := allot.UserData{TenantID: tenantID, UserID: s.d.UserID, UserPrincipalName: s.d.UserPrincipalName,
+		Mailbox: allot.MailboxState(s.mailbox), Files: allot.FilesState(s.files), MailboxPlanID: s.d.MailboxPlanID, FilesPlanID: s.d.FilesPlanID}
+	d.MailboxCreatedAt, d.MailboxSince, d.MailboxPurgeAt = fromMicros(s.mc), fromMicros(s.ms), fromMicros(s.mp)
+	d.FilesSince, d.FilesDeleteAt = fromMicros(s.fs), fromMicros(s.fd)
 	return d, err
 }
 
@@ -36,6 +55,7 @@ func scanUserData(row scanner, tenantID string) (allot.UserData, error) {
 // none recorded are absent.
 func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (map[string]allot.UserData, error) {
 	out := make(map[string]allot.UserData, len(ids))
+	scan := newDataScan()
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		args := keyArgs(tenantID, chunk)
@@ -44,7 +64,7 @@ func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (
 			return nil, err
 		}
 		for rows.Next() {
-			d, err := scanUserData(rows, tenantID)
+			d, err := scan.scan(rows, tenantID)
 			if err != nil {
 				rows.Close()
 				return nil, err
