@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -51,10 +52,23 @@ func (s *dataScan) scan(row scanner, tenantID string) (allot.UserData, error) {
 	return d, err
 }
 
-// loadUserData reads the recorded data of the users, by id; users with
-// none recorded are absent.
-func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (map[string]allot.UserData, error) {
-	out := make(map[string]allot.UserData, len(ids))
+// recordedData is users' recorded data in user id order.
+type recordedData []allot.UserData
+
+// find returns the recorded data of the user id.
+func (r recordedData) find(id string) (allot.UserData, bool) {
+	i := sort.Search(len(r), func(i int) bool { return r[i].UserID >= id })
+	if i == len(r) || r[i].UserID != id {
+		return allot.UserData{}, false
+	}
+	return r[i], true
+}
+
+// loadUserData reads the recorded data of the users ids; users with none
+// recorded are absent. A slice rather than a map: a bulk change's 100,000
+// rows in a map were 33 MB more for the collector (wave 18).
+func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (recordedData, error) {
+	out := make(recordedData, 0, len(ids))
 	scan := newDataScan()
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
@@ -69,11 +83,18 @@ func (tx *Tx) loadUserData(ctx context.Context, tenantID string, ids []string) (
 				rows.Close()
 				return nil, err
 			}
-			out[d.UserID] = d
+			out = append(out, d)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
+		}
+	}
+	// SQLite reads the rows in key order, PostgreSQL in any.
+	for i := 1; i < len(out); i++ {
+		if out[i-1].UserID > out[i].UserID {
+			sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+			break
 		}
 	}
 	return out, nil
@@ -135,7 +156,7 @@ func (tx *Tx) changeData(ctx context.Context, tenantID string, ins []dataInput) 
 // event: their recorded data (users with none recorded are absent) and
 // which of them a hold covers.
 type storedData struct {
-	rows map[string]allot.UserData
+	rows recordedData
 	held map[string]bool
 }
 
@@ -221,7 +242,7 @@ func nextRows(c *allot.Catalog, tenantID string, ins []dataInput, stored storedD
 		if !in.ev.MayChange(c) {
 			continue
 		}
-		before, exists := old[in.user.ID]
+		before, exists := old.find(in.user.ID)
 		stored := cellsOf(&before)
 		before.TenantID, before.UserID, before.UserPrincipalName = tenantID, in.user.ID, in.user.UserPrincipalName
 		ev := in.ev
@@ -563,7 +584,7 @@ func (tx *Tx) findUserData(ctx context.Context, tenantID, idOrUPN string) (*allo
 	if err != nil {
 		return nil, err
 	}
-	d := m[u.ID]
+	d, _ := m.find(u.ID)
 	d.TenantID, d.UserID, d.UserPrincipalName = tenantID, u.ID, u.UserPrincipalName
 	if u.Licenses, err = tx.findLicenses(ctx, tenantID, u.ID); err != nil {
 		return nil, err
