@@ -72,10 +72,17 @@ func actorID(userID, appID string) string {
 	return userID
 }
 
+// jsonText is a value's JSON already written, as text.
+type jsonText string
+
+// marshalOrEmpty is v as an audit row stores it: null for nil, JSON
+// written already as it is, anything else marshalled.
 func marshalOrEmpty(v any) (string, error) {
 	switch v := v.(type) {
 	case nil:
 		return "null", nil
+	case jsonText:
+		return string(v), nil
 	case json.RawMessage:
 		return string(v), nil
 	}
