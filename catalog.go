@@ -64,7 +64,7 @@ type SKU struct {
 	// names: the only ones CheckLicenses looks at.
 	ruled []int
 	// holding are the positions in Plans of the plans that hold data: the
-	// only ones the data rules look at (HasData, DataPlan).
+	// only ones the data rules look at (plansOf).
 	holding []int
 }
 

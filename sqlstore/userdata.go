@@ -267,7 +267,10 @@ func nextRows(c *allot.Catalog, tenantID string, ins []dataInput, stored storedD
 // keep records on tx what next says of its users, their mailbox states
 // and the impacts of a preview, and returns next's rows.
 func (tx *Tx) keep(next dataNext) []dataRow {
-	if tx.keepImpacts {
+	switch {
+	case tx.keepImpacts && tx.impacts == nil:
+		tx.impacts = next.impacts // a bulk dry run's 100 k, not copied
+	case tx.keepImpacts:
 		tx.impacts = append(tx.impacts, next.impacts...)
 	}
 	if tx.mailboxes == nil {
