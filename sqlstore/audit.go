@@ -83,8 +83,6 @@ func marshalOrEmpty(v any) (string, error) {
 		return "null", nil
 	case jsonText:
 		return string(v), nil
-	case json.RawMessage:
-		return string(v), nil
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
